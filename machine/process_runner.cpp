@@ -1,0 +1,167 @@
+#include "machine/process_runner.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <utility>
+#include <boost/asio.hpp>
+#include <boost/process.hpp>
+#include <cstdlib>
+#include <cstring>
+#include <sys/wait.h>
+#include <fmt/format.h>
+#include <sstream>
+
+#include "machine/error.h"
+
+namespace bp = boost::process;
+
+namespace machine {
+namespace {
+
+std::string quote(const std::string& s) {
+  if (!s.empty() && s.find_first_of(" \t\n'\"\\$`") == std::string::npos) return s;
+  std::string q = "'";
+  for (char c : s) q += (c == '\'') ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+std::string trim(std::string s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
+  size_t i = 0;
+  while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+  return s.substr(i);
+}
+
+bp::environment make_env(const Command& cmd) {
+  bp::environment env = boost::this_process::environment();
+  for (const auto& [k, v] : cmd.env) env[k] = v;
+  return env;
+}
+
+class SystemProcessRunner final : public ProcessRunner {
+ public:
+  ProcessResult run(const Command& cmd) override {
+    auto exe = resolve(cmd.program);
+    boost::asio::io_context ios;
+    std::future<std::string> out, err;
+    bp::async_pipe in_pipe(ios);
+    ProcessResult result;
+    std::error_code ec;
+    bp::child child;
+    auto env = make_env(cmd);
+    auto dir = cmd.working_dir.empty() ? std::filesystem::current_path() : cmd.working_dir;
+    if (cmd.stdin_data) {
+      child = bp::child(exe.string(), bp::args(cmd.args), env, bp::start_dir(dir.string()),
+                        bp::std_out > out, bp::std_err > err, bp::std_in < in_pipe, ios, ec);
+    } else {
+      child = bp::child(exe.string(), bp::args(cmd.args), env, bp::start_dir(dir.string()),
+                        bp::std_out > out, bp::std_err > err, bp::std_in < bp::null, ios, ec);
+    }
+    if (ec) fail(Code::Internal, fmt::format("cannot start `{}`: {}", cmd.to_string(), ec.message()));
+    std::string input = cmd.stdin_data.value_or("");
+    if (cmd.stdin_data) {
+      boost::asio::async_write(in_pipe, boost::asio::buffer(input),
+                               [&](const boost::system::error_code&, std::size_t) { in_pipe.close(); });
+    }
+    if (cmd.timeout.count() > 0) {
+      ios.run_for(cmd.timeout);
+      if (!ios.stopped()) {
+        result.timed_out = true;
+        child.terminate(ec);
+        ios.run_for(std::chrono::seconds(2));
+      }
+    } else {
+      ios.run();
+    }
+    child.wait(ec);
+    result.exit_code = result.timed_out ? -1 : child.exit_code();
+    if (!result.timed_out && child.native_exit_code() != 0 && WIFSIGNALED(child.native_exit_code()))
+      result.exit_code = -1;
+    result.out = out.valid() && out.wait_for(std::chrono::seconds(0)) == std::future_status::ready ? out.get() : "";
+    result.err = err.valid() && err.wait_for(std::chrono::seconds(0)) == std::future_status::ready ? err.get() : "";
+    return result;
+  }
+
+  int spawn_detached(const Command& cmd, const std::filesystem::path& log_path) override {
+    auto exe = resolve(cmd.program);
+    std::vector<std::string> argv{exe.string()};
+    argv.insert(argv.end(), cmd.args.begin(), cmd.args.end());
+    std::vector<char*> cargv;
+    for (auto& a : argv) cargv.push_back(a.data());
+    cargv.push_back(nullptr);
+    pid_t pid = ::fork();
+    if (pid < 0) fail(Code::Internal, "cannot fork: " + std::string(std::strerror(errno)));
+    if (pid == 0) {
+      ::setsid();
+      int devnull = ::open("/dev/null", O_RDWR);
+      int log = log_path.empty() ? devnull
+                                 : ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+      if (log < 0) log = devnull;
+      ::dup2(devnull, 0);
+      ::dup2(log, 1);
+      ::dup2(log, 2);
+      for (int fd = 3; fd < 1024; ++fd) ::close(fd);
+      if (!cmd.working_dir.empty() && ::chdir(cmd.working_dir.c_str()) != 0) ::_exit(127);
+      for (const auto& [k, v] : cmd.env) ::setenv(k.c_str(), v.c_str(), 1);
+      ::execv(cargv[0], cargv.data());
+      ::_exit(127);
+    }
+    return pid;
+  }
+
+  std::optional<std::filesystem::path> find_program(const std::string& name) override {
+    if (name.find('/') != std::string::npos) {
+      if (::access(name.c_str(), X_OK) == 0) return std::filesystem::path(name);
+      return std::nullopt;
+    }
+    auto p = bp::search_path(name);
+    if (p.empty()) return std::nullopt;
+    return std::filesystem::path(p.string());
+  }
+
+ private:
+  std::filesystem::path resolve(const std::string& program) {
+    auto p = find_program(program);
+    if (!p) fail(Code::NotFound, fmt::format("cannot find program '{}' in PATH", program));
+    return *p;
+  }
+};
+
+}  // namespace
+
+std::string Command::to_string() const {
+  std::string s = quote(program);
+  for (const auto& a : args) s += " " + quote(a);
+  return s;
+}
+
+std::unique_ptr<ProcessRunner> make_system_process_runner() { return std::make_unique<SystemProcessRunner>(); }
+
+ProcessResult run_checked(ProcessRunner& runner, const Command& cmd, const std::string& what) {
+  ProcessResult r = runner.run(cmd);
+  if (r.timed_out) {
+    fail(Code::Unavailable,
+         fmt::format("{} timed out after {} ms: `{}`", what, cmd.timeout.count(), cmd.to_string()));
+  }
+  if (r.exit_code != 0) {
+    std::string err = trim(r.err.empty() ? r.out : r.err);
+    if (err.size() > 2000) err = "..." + err.substr(err.size() - 2000);
+    fail(Code::Internal, fmt::format("{} failed: `{}` exited with status {}{}{}", what, cmd.to_string(),
+                                     r.exit_code, err.empty() ? "" : ": ", err));
+  }
+  return r;
+}
+
+std::filesystem::path require_program(ProcessRunner& runner, const std::string& program,
+                                      const std::string& debian_package) {
+  auto p = runner.find_program(program);
+  if (!p) {
+    fail(Code::FailedPrecondition,
+         fmt::format("'{}' not found: install it with `apt-get install {}`", program, debian_package));
+  }
+  return *p;
+}
+
+}  // namespace machine
