@@ -1,0 +1,42 @@
+#include "drivers/registry.h"
+
+#include <fmt/format.h>
+
+#include "drivers/none/none_driver.h"
+#include "machine/error.h"
+
+namespace machine::drivers {
+namespace {
+template <typename T>
+std::unique_ptr<Driver> make(const Context& ctx) {
+  return std::make_unique<T>(ctx);
+}
+}  // namespace
+
+const std::vector<DriverInfo>& registry() {
+  static const std::vector<DriverInfo> table{
+      {"none", "No VM: an existing Docker engine reached by URL", &make<NoneDriver>},
+  };
+  return table;
+}
+
+std::string driver_names() {
+  std::string names;
+  for (const auto& d : registry()) names += (names.empty() ? "" : ", ") + std::string(d.name);
+  return names;
+}
+
+std::unique_ptr<Driver> make_driver(std::string_view name, const Context& ctx) {
+  for (const auto& d : registry())
+    if (d.name == name) return d.make(ctx);
+  fail(Code::InvalidArgument,
+       fmt::format("Driver \"{}\" not found. Available drivers: {}", name, driver_names()));
+}
+
+std::string_view default_driver_name() {
+  for (const auto& d : registry())
+    if (d.name == "qemu") return d.name;
+  return "none";
+}
+
+}  // namespace machine::drivers

@@ -1,0 +1,31 @@
+#pragma once
+// The one table of drivers, by name.
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "drivers/driver.h"
+
+namespace machine::drivers {
+
+struct DriverInfo {
+  std::string_view name;
+  std::string_view description;
+  std::unique_ptr<Driver> (*make)(const Context&);
+};
+
+// Every driver built into this binary, in display order.
+const std::vector<DriverInfo>& registry();
+
+// Names of the registered drivers, comma separated ("qemu, libvirt, ...").
+std::string driver_names();
+
+// Constructs driver `name`. An unknown name throws Error(InvalidArgument) listing the
+// known ones.
+std::unique_ptr<Driver> make_driver(std::string_view name, const Context& ctx);
+
+// The default for `create` when neither -d nor MACHINE_DRIVER is given.
+std::string_view default_driver_name();
+
+}  // namespace machine::drivers

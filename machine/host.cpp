@@ -1,0 +1,159 @@
+#include "machine/host.h"
+
+#include <regex>
+
+#include "machine/error.h"
+
+namespace machine {
+namespace {
+using nlohmann::json;
+
+json engine_json(const EngineOptions& e) {
+  return {{"ArbitraryFlags", e.arbitrary_flags},
+          {"Dns", e.dns.empty() ? json(nullptr) : json(e.dns)},
+          {"GraphDir", e.graph_dir},
+          {"Env", e.env},
+          {"Ipv6", e.ipv6},
+          {"InsecureRegistry", e.insecure_registry},
+          {"Labels", e.labels},
+          {"LogLevel", e.log_level},
+          {"StorageDriver", e.storage_driver},
+          {"SelinuxEnabled", e.selinux_enabled},
+          {"TlsVerify", e.tls_verify},
+          {"RegistryMirror", e.registry_mirror},
+          {"InstallURL", e.install_url}};
+}
+
+json swarm_json(const SwarmOptions& s) {
+  return {{"IsSwarm", s.is_swarm},
+          {"Address", s.address},
+          {"Discovery", s.discovery},
+          {"Agent", s.agent},
+          {"Master", s.master},
+          {"Host", s.host},
+          {"Image", s.image},
+          {"Strategy", s.strategy},
+          {"Heartbeat", s.heartbeat},
+          {"Overcommit", s.overcommit},
+          {"ArbitraryFlags", s.arbitrary_flags},
+          {"ArbitraryJoinFlags", s.arbitrary_join_flags},
+          {"Env", s.env.empty() ? json(nullptr) : json(s.env)},
+          {"IsExperimental", s.is_experimental}};
+}
+
+json auth_json(const AuthOptions& a) {
+  return {{"CertDir", a.cert_dir},
+          {"CaCertPath", a.ca_cert_path},
+          {"CaPrivateKeyPath", a.ca_private_key_path},
+          {"CaCertRemotePath", a.ca_cert_remote_path},
+          {"ServerCertPath", a.server_cert_path},
+          {"ServerKeyPath", a.server_key_path},
+          {"ClientKeyPath", a.client_key_path},
+          {"ServerCertRemotePath", a.server_cert_remote_path},
+          {"ServerKeyRemotePath", a.server_key_remote_path},
+          {"ClientCertPath", a.client_cert_path},
+          {"ServerCertSANs", a.server_cert_sans},
+          {"StorePath", a.store_path}};
+}
+
+// Reads an optional field; null and absent both leave the default.
+template <typename T>
+void get(const json& j, const char* key, T& out) {
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return;
+  try {
+    out = it->get<T>();
+  } catch (const json::exception&) {
+    fail(Code::InvalidArgument, std::string("field ") + key + " has the wrong type");
+  }
+}
+
+const json& object(const json& j, const char* key) {
+  static const json empty = json::object();
+  auto it = j.find(key);
+  if (it == j.end() || it->is_null()) return empty;
+  if (!it->is_object()) fail(Code::InvalidArgument, std::string("field ") + key + " is not an object");
+  return *it;
+}
+}  // namespace
+
+json to_json(const Host& h) {
+  const auto& o = h.options;
+  return {{"ConfigVersion", h.config_version},
+          {"Driver", h.driver},
+          {"DriverName", h.driver_name},
+          {"HostOptions",
+           {{"Driver", o.driver},
+            {"Memory", o.memory},
+            {"Disk", o.disk},
+            {"EngineOptions", engine_json(o.engine)},
+            {"SwarmOptions", swarm_json(o.swarm)},
+            {"AuthOptions", auth_json(o.auth)}}},
+          {"Name", h.name}};
+}
+
+Host host_from_json(const json& j) {
+  if (!j.is_object()) fail(Code::InvalidArgument, "config is not a JSON object");
+  Host h;
+  get(j, "ConfigVersion", h.config_version);
+  get(j, "Name", h.name);
+  get(j, "DriverName", h.driver_name);
+  if (h.name.empty()) fail(Code::InvalidArgument, "field Name is missing");
+  if (h.driver_name.empty()) fail(Code::InvalidArgument, "field DriverName is missing");
+  h.driver = object(j, "Driver");
+  const json& ho = object(j, "HostOptions");
+  auto& o = h.options;
+  get(ho, "Driver", o.driver);
+  get(ho, "Memory", o.memory);
+  get(ho, "Disk", o.disk);
+  const json& e = object(ho, "EngineOptions");
+  get(e, "ArbitraryFlags", o.engine.arbitrary_flags);
+  get(e, "Dns", o.engine.dns);
+  get(e, "GraphDir", o.engine.graph_dir);
+  get(e, "Env", o.engine.env);
+  get(e, "Ipv6", o.engine.ipv6);
+  get(e, "InsecureRegistry", o.engine.insecure_registry);
+  get(e, "Labels", o.engine.labels);
+  get(e, "LogLevel", o.engine.log_level);
+  get(e, "StorageDriver", o.engine.storage_driver);
+  get(e, "SelinuxEnabled", o.engine.selinux_enabled);
+  get(e, "TlsVerify", o.engine.tls_verify);
+  get(e, "RegistryMirror", o.engine.registry_mirror);
+  get(e, "InstallURL", o.engine.install_url);
+  const json& s = object(ho, "SwarmOptions");
+  get(s, "IsSwarm", o.swarm.is_swarm);
+  get(s, "Address", o.swarm.address);
+  get(s, "Discovery", o.swarm.discovery);
+  get(s, "Agent", o.swarm.agent);
+  get(s, "Master", o.swarm.master);
+  get(s, "Host", o.swarm.host);
+  get(s, "Image", o.swarm.image);
+  get(s, "Strategy", o.swarm.strategy);
+  get(s, "Heartbeat", o.swarm.heartbeat);
+  get(s, "Overcommit", o.swarm.overcommit);
+  get(s, "ArbitraryFlags", o.swarm.arbitrary_flags);
+  get(s, "ArbitraryJoinFlags", o.swarm.arbitrary_join_flags);
+  get(s, "Env", o.swarm.env);
+  get(s, "IsExperimental", o.swarm.is_experimental);
+  const json& a = object(ho, "AuthOptions");
+  get(a, "CertDir", o.auth.cert_dir);
+  get(a, "CaCertPath", o.auth.ca_cert_path);
+  get(a, "CaPrivateKeyPath", o.auth.ca_private_key_path);
+  get(a, "CaCertRemotePath", o.auth.ca_cert_remote_path);
+  get(a, "ServerCertPath", o.auth.server_cert_path);
+  get(a, "ServerKeyPath", o.auth.server_key_path);
+  get(a, "ClientKeyPath", o.auth.client_key_path);
+  get(a, "ServerCertRemotePath", o.auth.server_cert_remote_path);
+  get(a, "ServerKeyRemotePath", o.auth.server_key_remote_path);
+  get(a, "ClientCertPath", o.auth.client_cert_path);
+  get(a, "ServerCertSANs", o.auth.server_cert_sans);
+  get(a, "StorePath", o.auth.store_path);
+  return h;
+}
+
+bool valid_machine_name(const std::string& name) {
+  static const std::regex re(R"(^[a-zA-Z0-9][a-zA-Z0-9\-\.]*$)");
+  return std::regex_match(name, re);
+}
+
+}  // namespace machine

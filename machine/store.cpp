@@ -1,0 +1,125 @@
+#include "machine/store.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fmt/format.h>
+
+#include "machine/error.h"
+#include "machine/fs.h"
+
+namespace machine {
+
+MachineLock::MachineLock(MachineLock&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+
+MachineLock::~MachineLock() {
+  if (fd_ >= 0) ::close(fd_);  // closing releases the flock
+}
+
+Store::Store(std::filesystem::path root) : root_(std::move(root)) {}
+
+std::filesystem::path Store::resolve_root(const std::optional<std::string>& flag) {
+  if (flag && !flag->empty()) return std::filesystem::absolute(*flag);
+  if (const char* env = std::getenv("MACHINE_STORAGE_PATH"); env && *env) return std::filesystem::absolute(env);
+  const char* home = std::getenv("HOME");
+  if (!home || !*home) fail(Code::FailedPrecondition, "cannot find the store: set HOME or MACHINE_STORAGE_PATH");
+  return std::filesystem::path(home) / ".docker" / "machine";
+}
+
+std::string machine_not_found_message(const std::string& name) {
+  return fmt::format(
+      "Docker machine \"{}\" does not exist. Use \"machine ls\" to list machines. Use \"machine create\" to "
+      "add a new one.",
+      name);
+}
+
+bool Store::exists(const std::string& name) const {
+  std::error_code ec;
+  return !name.empty() && std::filesystem::is_directory(machine_dir(name), ec);
+}
+
+std::vector<std::string> Store::list() const {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(machines_dir(), ec)) {
+    auto name = entry.path().filename().string();
+    if (name.empty() || name[0] == '.') continue;  // temp dirs of creates in progress
+    if (entry.is_directory(ec)) names.push_back(name);
+  }
+  return names;
+}
+
+Host Store::load(const std::string& name) const {
+  if (!exists(name)) fail(Code::NotFound, machine_not_found_message(name));
+  auto path = machine_file(name, machine_files::kConfig);
+  try {
+    auto text = fs::read_file(path);
+    auto j = nlohmann::json::parse(text);
+    Host h = host_from_json(j);
+    if (h.name != name) fail(Code::InvalidArgument, fmt::format("it names machine '{}'", h.name));
+    return h;
+  } catch (const nlohmann::json::exception& e) {
+    fail(Code::Internal, fmt::format("cannot read config of '{}': {}: {}", name, path.string(), e.what()));
+  } catch (const Error& e) {
+    fail(Code::Internal, fmt::format("cannot read config of '{}': {}", name, e.what()));
+  }
+}
+
+void Store::save(const Host& host) const {
+  fs::write_file_atomic(machine_file(host.name, machine_files::kConfig), to_json(host).dump(4) + "\n", 0600);
+}
+
+void Store::create_machine_dir(const std::string& name) const {
+  fs::ensure_private_dir(root_);
+  fs::ensure_private_dir(machines_dir());
+  fs::ensure_private_dir(certs_dir());
+  auto dir = machine_dir(name);
+  if (::mkdir(dir.c_str(), 0700) != 0) {
+    if (errno == EEXIST) fail(Code::AlreadyExists, fmt::format("Docker machine \"{}\" already exists", name));
+    fail(Code::Internal, fmt::format("cannot create {}: {}", dir.string(), std::strerror(errno)));
+  }
+}
+
+void Store::remove(const std::string& name) const {
+  std::error_code ec;
+  std::filesystem::remove_all(machine_dir(name), ec);
+  if (ec) fail(Code::Internal, fmt::format("cannot remove {}: {}", machine_dir(name).string(), ec.message()));
+}
+
+namespace {
+int open_lock_file(const std::filesystem::path& root, const std::string& name) {
+  auto dir = root / "locks";
+  fs::ensure_private_dir(dir);
+  auto path = dir / (name + ".lock");
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) fail(Code::Internal, fmt::format("cannot open lock {}: {}", path.string(), std::strerror(errno)));
+  return fd;
+}
+}  // namespace
+
+MachineLock Store::lock(const std::string& name) const {
+  int fd = open_lock_file(root_, name);
+  while (::flock(fd, LOCK_EX) != 0) {
+    if (errno != EINTR) {
+      ::close(fd);
+      fail(Code::Internal, fmt::format("cannot lock machine '{}': {}", name, std::strerror(errno)));
+    }
+  }
+  return MachineLock(fd);
+}
+
+std::optional<MachineLock> Store::try_lock(const std::string& name) const {
+  int fd = open_lock_file(root_, name);
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    return std::nullopt;
+  }
+  return MachineLock(fd);
+}
+
+}  // namespace machine
