@@ -1,0 +1,85 @@
+#pragma once
+// Machine operations: the flows behind every command (create, rm, start, provision, ...),
+// with locking, rollback and TLS wiring. cli/ parses arguments and prints; everything
+// that changes a machine goes through here.
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "drivers/driver.h"
+#include "machine/host.h"
+#include "machine/process_runner.h"
+#include "machine/progress.h"
+#include "machine/store.h"
+
+namespace machine::ops {
+
+// Global TLS paths (--tls-ca-cert, --tls-ca-key, --tls-client-cert, --tls-client-key or
+// MACHINE_TLS_*); empty means the store's certs/ files.
+struct TlsPaths {
+  std::string ca_cert;
+  std::string ca_key;
+  std::string client_cert;
+  std::string client_key;
+};
+
+struct Env {
+  Store& store;
+  ProcessRunner& runner;
+  Progress& progress;
+  TlsPaths tls;
+  bool native_ssh = false;  // --native-ssh
+};
+
+struct CreateRequest {
+  std::string name;
+  std::string driver;
+  drivers::FlagValues flags;            // driver flags
+  EngineOptions engine;                 // --engine-*
+  SwarmOptions swarm;                   // --swarm-*
+  std::vector<std::string> tls_sans;    // --tls-san
+  bool keep_on_failure = false;         // --keep-on-failure
+  bool docker_context = true;           // off with --no-docker-context
+};
+
+// Validates everything, then creates, boots and provisions the machine. Prints
+// docker-machine's progress lines through env.progress. On any failure (or SIGINT) the
+// machine is removed again unless keep_on_failure. Errors from validation and the
+// driver's pre-create check are Error(InvalidArgument/FailedPrecondition).
+void create(Env& env, const CreateRequest& req);
+
+// Loads a machine's driver with its persisted state.
+std::unique_ptr<drivers::Driver> load_driver(Env& env, const Host& host);
+
+// Removes the machine (VM, files, docker context). With force, a machine whose config
+// or driver is broken is removed anyway.
+void remove(Env& env, const std::string& name, bool force);
+
+void start(Env& env, const std::string& name);
+void stop(Env& env, const std::string& name);
+void kill(Env& env, const std::string& name);
+void restart(Env& env, const std::string& name);
+
+drivers::StateInfo state(Env& env, const std::string& name);
+std::string url(Env& env, const std::string& name);  // "" when not running
+std::string ip(Env& env, const std::string& name);
+
+// Re-runs provisioning (certs, engine configuration) on a running machine.
+void provision(Env& env, const std::string& name);
+// Re-issues the machine's server cert (and with client_certs the CA and client cert
+// first), pushes it and restarts the engine.
+void regenerate_certs(Env& env, const std::string& name, bool client_certs);
+void upgrade(Env& env, const std::string& name);
+
+// Engine version over TLS (GET /version), with a timeout.
+std::string engine_version(Env& env, const std::string& name, std::chrono::milliseconds timeout);
+
+// The directory DOCKER_CERT_PATH points at (the machine dir), after checking that the
+// engine at the machine's URL presents a certificate that is valid for it. Throws
+// Error(FailedPrecondition) with docker-machine's "Error checking TLS connection: ..."
+// text when not.
+std::string validated_cert_path(Env& env, const std::string& name);
+
+}  // namespace machine::ops
