@@ -1,0 +1,196 @@
+#include "provisioner/engine_client.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fmt/format.h>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <thread>
+
+#include "drivers/base.h"
+#include "machine/cancel.h"
+#include "machine/error.h"
+
+namespace machine::engine {
+namespace {
+using Clock = std::chrono::steady_clock;
+
+std::string ssl_error() {
+  unsigned long e = ERR_get_error();
+  if (e == 0) return "unknown TLS error";
+  char buf[256];
+  ERR_error_string_n(e, buf, sizeof buf);
+  ERR_clear_error();
+  return buf;
+}
+
+struct Fd {
+  int fd = -1;
+  ~Fd() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+int parse_port(const std::string& url) {
+  auto pos = url.rfind(':');
+  if (pos == std::string::npos) fail(Code::InvalidArgument, "URL " + url + " has no port");
+  try {
+    return std::stoi(url.substr(pos + 1));
+  } catch (const std::exception&) {
+    fail(Code::InvalidArgument, "URL " + url + " has no valid port");
+  }
+}
+
+// Connects with a deadline; returns the socket.
+int dial(const std::string& host, int port, Clock::time_point deadline) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV;
+  addrinfo* res = nullptr;
+  if (int rc = ::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &res); rc != 0)
+    fail(Code::Unavailable, fmt::format("cannot resolve {}: {}", host, gai_strerror(rc)));
+  std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> guard(res, freeaddrinfo);
+  std::string last = "no address";
+  for (auto* ai = res; ai; ai = ai->ai_next) {
+    int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
+    if (fd < 0) continue;
+    if (::connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 || errno == EINPROGRESS) {
+      pollfd p{fd, POLLOUT, 0};
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+      if (left > 0 && ::poll(&p, 1, static_cast<int>(left)) == 1) {
+        int err = 0;
+        socklen_t len = sizeof err;
+        ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+        if (err == 0) {
+          ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+          return fd;
+        }
+        last = std::strerror(err);
+      } else {
+        last = "connection timed out";
+      }
+    } else {
+      last = std::strerror(errno);
+    }
+    ::close(fd);
+  }
+  fail(Code::Unavailable, fmt::format("cannot connect to {}:{}: {}", host, port, last));
+}
+
+void set_io_timeout(int fd, Clock::time_point deadline) {
+  auto left = std::max<long>(1, std::chrono::duration_cast<std::chrono::microseconds>(deadline - Clock::now()).count());
+  timeval tv{left / 1000000, left % 1000000};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
+std::shared_ptr<SSL_CTX> make_context(const TlsFiles& tls) {
+  std::shared_ptr<SSL_CTX> ctx(SSL_CTX_new(TLS_client_method()), SSL_CTX_free);
+  if (!ctx) fail(Code::Internal, "cannot create TLS context: " + ssl_error());
+  SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
+  SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
+  if (SSL_CTX_load_verify_locations(ctx.get(), tls.ca_cert.c_str(), nullptr) != 1)
+    fail(Code::FailedPrecondition, fmt::format("cannot load CA {}: {}", tls.ca_cert.string(), ssl_error()));
+  if (SSL_CTX_use_certificate_chain_file(ctx.get(), tls.client_cert.c_str()) != 1)
+    fail(Code::FailedPrecondition,
+         fmt::format("cannot load client certificate {}: {}", tls.client_cert.string(), ssl_error()));
+  if (SSL_CTX_use_PrivateKey_file(ctx.get(), tls.client_key.c_str(), SSL_FILETYPE_PEM) != 1)
+    fail(Code::FailedPrecondition, fmt::format("cannot load client key {}: {}", tls.client_key.string(), ssl_error()));
+  return ctx;
+}
+}  // namespace
+
+TlsFiles TlsFiles::in_dir(const std::filesystem::path& dir) {
+  return {dir / "ca.pem", dir / "cert.pem", dir / "key.pem"};
+}
+
+HttpResponse get(const std::string& url, const std::string& path, const TlsFiles& tls,
+                 std::chrono::milliseconds timeout) {
+  auto deadline = Clock::now() + timeout;
+  std::string host = drivers::url_host(url);
+  int port = parse_port(url);
+  if (host.empty()) fail(Code::InvalidArgument, "URL " + url + " has no host");
+  auto ctx = make_context(tls);
+  Fd sock{dial(host, port, deadline)};
+  set_io_timeout(sock.fd, deadline);
+  std::unique_ptr<SSL, decltype(&SSL_free)> ssl(SSL_new(ctx.get()), SSL_free);
+  SSL_set_fd(ssl.get(), sock.fd);
+  X509_VERIFY_PARAM* param = SSL_get0_param(ssl.get());
+  in6_addr probe{};
+  bool is_ip = ::inet_pton(AF_INET, host.c_str(), &probe) == 1 || ::inet_pton(AF_INET6, host.c_str(), &probe) == 1;
+  if (is_ip) {
+    X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str());
+  } else {
+    X509_VERIFY_PARAM_set1_host(param, host.c_str(), 0);
+    SSL_set_tlsext_host_name(ssl.get(), host.c_str());
+  }
+  if (SSL_connect(ssl.get()) != 1) {
+    long v = SSL_get_verify_result(ssl.get());
+    std::string why = v != X509_V_OK ? X509_verify_cert_error_string(v) : ssl_error();
+    fail(Code::Unavailable, fmt::format("TLS handshake with {} failed: {}", url, why));
+  }
+  std::string req = fmt::format("GET {} HTTP/1.0\r\nHost: {}\r\nUser-Agent: machine\r\nConnection: close\r\n\r\n",
+                                path, host);
+  if (SSL_write(ssl.get(), req.data(), static_cast<int>(req.size())) <= 0)
+    fail(Code::Unavailable, fmt::format("cannot send request to {}: {}", url, ssl_error()));
+  std::string raw;
+  char buf[8192];
+  for (;;) {
+    int n = SSL_read(ssl.get(), buf, sizeof buf);
+    if (n <= 0) break;
+    raw.append(buf, static_cast<size_t>(n));
+  }
+  auto header_end = raw.find("\r\n\r\n");
+  if (raw.rfind("HTTP/", 0) != 0 || header_end == std::string::npos)
+    fail(Code::Unavailable, fmt::format("no HTTP answer from {}", url));
+  HttpResponse r;
+  r.status = std::atoi(raw.c_str() + raw.find(' ') + 1);
+  r.body = raw.substr(header_end + 4);
+  return r;
+}
+
+bool ping(const std::string& url, const TlsFiles& tls, std::chrono::milliseconds timeout) {
+  auto r = get(url, "/_ping", tls, timeout);
+  return r.status == 200 && r.body == "OK";
+}
+
+void wait_for_engine(const std::string& url, const TlsFiles& tls, std::chrono::milliseconds timeout) {
+  auto deadline = Clock::now() + timeout;
+  std::string last = "no answer";
+  while (Clock::now() < deadline) {
+    throw_if_cancelled();
+    try {
+      if (ping(url, tls, std::chrono::milliseconds(3000))) return;
+      last = "engine did not answer OK to /_ping";
+    } catch (const Error& e) {
+      if (e.code() == Code::FailedPrecondition) throw;
+      last = e.what();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  fail(Code::Unavailable, fmt::format("the engine at {} did not answer within {} s: {}", url,
+                                      std::chrono::duration_cast<std::chrono::seconds>(timeout).count(), last));
+}
+
+std::string version(const std::string& url, const TlsFiles& tls, std::chrono::milliseconds timeout) {
+  auto r = get(url, "/version", tls, timeout);
+  if (r.status != 200) fail(Code::Unavailable, fmt::format("GET /version on {} answered {}", url, r.status));
+  try {
+    return nlohmann::json::parse(r.body).at("Version").get<std::string>();
+  } catch (const nlohmann::json::exception&) {
+    fail(Code::Unavailable, fmt::format("GET /version on {} gave no version", url));
+  }
+}
+
+}  // namespace machine::engine

@@ -1,0 +1,40 @@
+#pragma once
+// A minimal HTTPS client for the Docker engine API with mutual TLS: the readiness check
+// (GET /_ping) and `machine version` / the ls DOCKER column (GET /version). Always verifies
+// the server certificate against the CA and the URL's host.
+#include <chrono>
+#include <filesystem>
+#include <string>
+
+namespace machine::engine {
+
+struct TlsFiles {
+  std::filesystem::path ca_cert;
+  std::filesystem::path client_cert;
+  std::filesystem::path client_key;
+  // All three from a DOCKER_CERT_PATH-style directory (ca.pem, cert.pem, key.pem).
+  static TlsFiles in_dir(const std::filesystem::path& dir);
+};
+
+struct HttpResponse {
+  int status = 0;
+  std::string body;
+};
+
+// GET `path` from the engine at `url` (tcp://host:port). Throws Error(Unavailable) when
+// the engine cannot be reached or the TLS handshake fails (message says which, e.g.
+// "x509: certificate is valid for 127.0.0.1, not 10.0.2.15"-like text from OpenSSL).
+HttpResponse get(const std::string& url, const std::string& path, const TlsFiles& tls,
+                 std::chrono::milliseconds timeout);
+
+// True when GET /_ping answers 200 "OK".
+bool ping(const std::string& url, const TlsFiles& tls, std::chrono::milliseconds timeout);
+
+// Polls ping() until it answers or `timeout` passes; throws Error(Unavailable) with the last
+// error on timeout. Honours cancellation.
+void wait_for_engine(const std::string& url, const TlsFiles& tls, std::chrono::milliseconds timeout);
+
+// The engine's version string from GET /version.
+std::string version(const std::string& url, const TlsFiles& tls, std::chrono::milliseconds timeout);
+
+}  // namespace machine::engine

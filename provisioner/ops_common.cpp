@@ -1,0 +1,138 @@
+#include "provisioner/ops_common.h"
+
+#include <fmt/format.h>
+
+#include "drivers/base.h"
+#include "drivers/registry.h"
+#include "machine/error.h"
+#include "machine/fs.h"
+#include "provisioner/known_hosts.h"
+
+namespace machine::ops::detail {
+
+certs::AuthPaths auth_paths(const Env& env) {
+  auto p = certs::AuthPaths::in_store(env.store.root());
+  if (!env.tls.ca_cert.empty()) p.ca_cert = env.tls.ca_cert;
+  if (!env.tls.ca_key.empty()) p.ca_key = env.tls.ca_key;
+  if (!env.tls.client_cert.empty()) p.client_cert = env.tls.client_cert;
+  if (!env.tls.client_key.empty()) p.client_key = env.tls.client_key;
+  return p;
+}
+
+certs::Options cert_options(const Env& env) {
+  certs::Options o;
+  o.notify = [&env](const std::string& line) { env.progress.step(line); };
+  o.replace_ca = env.tls.ca_cert.empty() && env.tls.ca_key.empty();
+  o.replace_client = o.replace_ca && env.tls.client_cert.empty() && env.tls.client_key.empty();
+  return o;
+}
+
+drivers::Context driver_context(Env& env, const std::string& name) {
+  return drivers::Context{name, env.store.machine_dir(name), env.store.root(), env.runner, env.progress};
+}
+
+Loaded load(Env& env, const std::string& name) {
+  Loaded m{env.store.load(name), nullptr};
+  m.driver = drivers::make_driver(m.host.driver_name, driver_context(env, name));
+  with_context(fmt::format("cannot load driver state of '{}'", name), [&] {
+    try {
+      m.driver->from_json(m.host.driver);
+    } catch (const nlohmann::json::exception& e) {
+      fail(Code::Internal, e.what());
+    }
+  });
+  return m;
+}
+
+void save(Env& env, Loaded& m) {
+  m.host.driver = m.driver->to_json();
+  env.store.save(m.host);
+}
+
+ssh::SshEndpoint ssh_endpoint(Env& env, const Loaded& m) {
+  auto addr = m.driver->ssh_address();
+  std::string key;
+  drivers::read_field(m.host.driver, "SSHKeyPath", key);
+  auto dir = env.store.machine_dir(m.host.name);
+  return ssh::SshEndpoint{addr.host, addr.port, addr.user,
+                          key.empty() ? dir / std::string(machine_files::kSshKey) : std::filesystem::path(key),
+                          dir / std::string(machine_files::kKnownHosts)};
+}
+
+std::unique_ptr<ssh::SshSession> connect_ssh(Env& env, const Loaded& m, std::chrono::milliseconds timeout) {
+  if (!m.driver->features().ssh)
+    fail(Code::FailedPrecondition, fmt::format("machine '{}' (driver {}) has no SSH access", m.host.name,
+                                               m.driver->name()));
+  auto ep = ssh_endpoint(env, m);
+  ssh::SshOptions opts;
+  opts.machine_name = m.host.name;
+  bool pinned = !ssh::pinned_host_keys(ep.known_hosts, ep.host, ep.port).empty();
+  if (!pinned) {
+    std::vector<ssh::HostKey> keys;
+    for (const auto& line : m.driver->host_keys()) {
+      auto sp = line.find(' ');
+      if (sp == std::string::npos) continue;
+      keys.push_back(ssh::parse_host_key(line.substr(0, sp), line.substr(sp + 1)));
+    }
+    if (!keys.empty()) {
+      ssh::write_known_hosts(ep.known_hosts, ep.host, ep.port, keys);
+      pinned = true;
+    }
+  }
+  opts.host_key_policy = pinned ? ssh::HostKeyPolicy::Pinned : ssh::HostKeyPolicy::TrustOnFirstUse;
+  return ssh::wait_for_ssh(ep, timeout, opts);
+}
+
+engine::TlsFiles client_tls(Env& env, const std::string& name) {
+  return engine::TlsFiles::in_dir(env.store.machine_dir(name));
+}
+
+std::vector<std::string> server_cert_hosts(const Loaded& m, const std::vector<std::string>& addresses) {
+  std::vector<std::string> hosts = addresses;
+  hosts.push_back(m.host.name);
+  for (const auto& san : m.host.options.auth.server_cert_sans) hosts.push_back(san);
+  return hosts;
+}
+
+void issue_server_cert(Env& env, const Loaded& m, const std::vector<std::string>& hosts) {
+  certs::ServerCertSpec spec;
+  spec.machine_name = m.host.name;
+  spec.hosts = hosts;
+  spec.cert_path = env.store.machine_file(m.host.name, machine_files::kServerCert);
+  spec.key_path = env.store.machine_file(m.host.name, machine_files::kServerKey);
+  auto opts = cert_options(env);
+  opts.notify = nullptr;
+  certs::issue_server_cert(auth_paths(env), spec, opts);
+}
+
+namespace {
+std::string context_description(const std::string& name) { return "machine " + name; }
+}  // namespace
+
+void create_docker_context(Env& env, const Loaded& m) {
+  if (!env.runner.find_program("docker")) return;
+  auto dir = env.store.machine_dir(m.host.name);
+  remove_docker_context(env, m.host.name);
+  Command cmd{"docker",
+              {"context", "create", m.host.name, "--description", context_description(m.host.name), "--docker",
+               fmt::format("host={},ca={},cert={},key={}", m.driver->engine_url(), (dir / "ca.pem").string(),
+                           (dir / "cert.pem").string(), (dir / "key.pem").string())}};
+  cmd.timeout = std::chrono::seconds(20);
+  auto r = env.runner.run(cmd);
+  if (!r.ok())
+    env.progress.step(fmt::format("Could not register docker context \"{}\": {}", m.host.name, r.err));
+}
+
+void remove_docker_context(Env& env, const std::string& name) {
+  if (!env.runner.find_program("docker")) return;
+  // Only remove a context this tool registered (its description names the machine).
+  Command inspect{"docker", {"context", "inspect", name, "--format", "{{.Metadata.Description}}"}};
+  inspect.timeout = std::chrono::seconds(20);
+  auto r = env.runner.run(inspect);
+  if (!r.ok() || r.out.find(context_description(name)) == std::string::npos) return;
+  Command rm{"docker", {"context", "rm", "-f", name}};
+  rm.timeout = std::chrono::seconds(20);
+  env.runner.run(rm);
+}
+
+}  // namespace machine::ops::detail

@@ -1,0 +1,140 @@
+// The create flow: validate -> pre-create check -> certs -> driver create -> wait ->
+// provision -> TLS check -> save. Any failure or Ctrl-C rolls back.
+#include <fmt/format.h>
+
+#include "drivers/registry.h"
+#include "machine/cancel.h"
+#include "machine/error.h"
+#include "machine/fs.h"
+#include "provisioner/keygen.h"
+#include "provisioner/ops_common.h"
+#include "provisioner/provision.h"
+
+namespace machine::ops {
+namespace {
+using namespace std::chrono_literals;
+using detail::Loaded;
+
+constexpr auto kBootTimeout = 300s;   // TCG on a busy 2-core host can be slow
+constexpr auto kSshTimeout = 120s;
+constexpr auto kEngineTimeout = 180s;
+
+void validate(Env& env, const CreateRequest& req) {
+  if (!valid_machine_name(req.name))
+    fail(Code::InvalidArgument, "Invalid hostname specified. Allowed hostname chars are: 0-9a-zA-Z . -");
+  if (env.store.exists(req.name))
+    fail(Code::AlreadyExists, fmt::format("Docker machine \"{}\" already exists", req.name));
+}
+
+Host new_host(Env& env, const CreateRequest& req) {
+  Host h;
+  h.name = req.name;
+  h.driver_name = req.driver;
+  h.options.driver = req.driver;
+  h.options.engine = req.engine;
+  h.options.swarm = req.swarm;
+  auto auth = detail::auth_paths(env);
+  auto dir = env.store.machine_dir(req.name);
+  auto& a = h.options.auth;
+  a.cert_dir = env.store.certs_dir().string();
+  a.ca_cert_path = auth.ca_cert.string();
+  a.ca_private_key_path = auth.ca_key.string();
+  a.client_cert_path = auth.client_cert.string();
+  a.client_key_path = auth.client_key.string();
+  a.server_cert_path = (dir / std::string(machine_files::kServerCert)).string();
+  a.server_key_path = (dir / std::string(machine_files::kServerKey)).string();
+  a.server_cert_sans = req.tls_sans;
+  a.store_path = dir.string();
+  return h;
+}
+
+provision::EngineRequest engine_request(Env& env, const Loaded& m) {
+  provision::EngineRequest r;
+  r.engine = m.host.options.engine;
+  r.ca_pem = fs::read_file(detail::auth_paths(env).ca_cert);
+  r.server_pem = fs::read_file(env.store.machine_file(m.host.name, machine_files::kServerCert));
+  r.server_key_pem = fs::read_file(env.store.machine_file(m.host.name, machine_files::kServerKey));
+  return r;
+}
+
+// Everything after the machine directory exists; throws on failure (caller rolls back).
+void build(Env& env, const CreateRequest& req, Loaded& m) {
+  auto dir = env.store.machine_dir(req.name);
+  auto features = m.driver->features();
+  auto addresses = m.driver->prepare();
+  detail::issue_server_cert(env, m, detail::server_cert_hosts(m, addresses));
+  certs::copy_client_files(detail::auth_paths(env), dir);
+
+  drivers::CreateSpec spec;
+  spec.hostname = req.name;
+  if (features.ssh && !std::filesystem::exists(dir / std::string(machine_files::kSshKey)))
+    spec.ssh_public_key = ssh::create_machine_key(dir / std::string(machine_files::kSshKey), "machine@" + req.name);
+  if (features.seed) spec.seed_files = provision::engine_seed_files(engine_request(env, m));
+  detail::save(env, m);
+
+  env.progress.step("Creating machine...");
+  m.driver->create(spec);
+  detail::save(env, m);
+  throw_if_cancelled();
+
+  env.progress.step("Waiting for machine to be running, this may take a few minutes...");
+  m.driver->wait_ready(kBootTimeout);
+  detail::save(env, m);
+
+  if (features.provision) {
+    env.progress.step("Detecting operating system of created instance...");
+    env.progress.step("Waiting for SSH to be available...");
+    auto session = detail::connect_ssh(env, m, kSshTimeout);
+    provision::provision(*session, engine_request(env, m), req.name, env.progress);
+  }
+  throw_if_cancelled();
+  env.progress.step("Checking connection to Docker...");
+  engine::wait_for_engine(m.driver->engine_url(), detail::client_tls(env, req.name), kEngineTimeout);
+  detail::save(env, m);
+  if (req.docker_context) detail::create_docker_context(env, m);
+  env.progress.step("Docker is up and running!");
+  env.progress.step(fmt::format(
+      "To see how to connect your Docker Client to the Docker Engine running on this virtual machine, run: "
+      "machine env {}",
+      req.name));
+}
+
+void rollback(Env& env, const CreateRequest& req, Loaded& m) {
+  try {
+    if (m.driver) m.driver->remove();
+  } catch (const std::exception& e) {
+    env.progress.step(fmt::format("Error removing the half-created machine \"{}\": {}", req.name, e.what()));
+  }
+  if (req.docker_context) detail::remove_docker_context(env, req.name);
+  env.store.remove(req.name);
+}
+}  // namespace
+
+void create(Env& env, const CreateRequest& req) {
+  validate(env, req);
+  Loaded m{new_host(env, req), drivers::make_driver(req.driver, detail::driver_context(env, req.name))};
+  m.driver->configure(req.flags);
+
+  auto cert_result = certs::bootstrap(detail::auth_paths(env), detail::cert_options(env));
+  (void)cert_result;
+  env.progress.step("Running pre-create checks...");
+  m.driver->pre_create_check();
+
+  auto lock = env.store.lock(req.name);
+  env.store.create_machine_dir(req.name);
+  try {
+    build(env, req, m);
+  } catch (...) {
+    if (!req.keep_on_failure) {
+      rollback(env, req, m);
+    } else {
+      try {
+        detail::save(env, m);
+      } catch (...) {
+      }
+    }
+    throw;
+  }
+}
+
+}  // namespace machine::ops

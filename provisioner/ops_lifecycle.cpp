@@ -1,0 +1,82 @@
+// rm, start, stop, kill, restart, state, url, ip: each takes the machine's lock and goes
+// through the state table in machine/state.h.
+#include <fmt/format.h>
+
+#include "machine/error.h"
+#include "provisioner/ops_common.h"
+
+namespace machine::ops {
+namespace {
+using namespace std::chrono_literals;
+using detail::Loaded;
+
+// Runs `action` unless the state table says there is nothing to do.
+void transition(Env& env, const std::string& name, Action action, void (drivers::Driver::*fn)()) {
+  auto lock = env.store.lock(name);
+  Loaded m = detail::load(env, name);
+  if (m.driver->features().lifecycle) {
+    auto t = check_transition(m.driver->state().state, action);
+    if (!t.needed) {
+      env.progress.step(fmt::format("Machine \"{}\": {}", name, t.message));
+      return;
+    }
+  }
+  ((*m.driver).*fn)();
+  detail::save(env, m);
+}
+}  // namespace
+
+std::unique_ptr<drivers::Driver> load_driver(Env& env, const Host& host) {
+  auto d = drivers::make_driver(host.driver_name, detail::driver_context(env, host.name));
+  d->from_json(host.driver);
+  return d;
+}
+
+void remove(Env& env, const std::string& name, bool force) {
+  if (!env.store.exists(name)) fail(Code::NotFound, machine_not_found_message(name));
+  auto lock = env.store.lock(name);
+  try {
+    Loaded m = detail::load(env, name);
+    m.driver->remove();
+  } catch (const Error& e) {
+    if (!force) throw e.with_context(fmt::format("cannot remove machine \"{}\" (use -f to force)", name));
+    env.progress.step(fmt::format("Error removing host \"{}\": {}; removing its files anyway", name, e.what()));
+  }
+  detail::remove_docker_context(env, name);
+  env.store.remove(name);
+}
+
+void start(Env& env, const std::string& name) {
+  transition(env, name, Action::Start, &drivers::Driver::start);
+  auto lock = env.store.lock(name);
+  Loaded m = detail::load(env, name);
+  if (m.driver->features().lifecycle) {
+    m.driver->wait_ready(300s);
+    detail::save(env, m);
+  }
+}
+
+void stop(Env& env, const std::string& name) { transition(env, name, Action::Stop, &drivers::Driver::stop); }
+void kill(Env& env, const std::string& name) { transition(env, name, Action::Kill, &drivers::Driver::kill); }
+
+void restart(Env& env, const std::string& name) {
+  transition(env, name, Action::Restart, &drivers::Driver::restart);
+  auto lock = env.store.lock(name);
+  Loaded m = detail::load(env, name);
+  if (m.driver->features().lifecycle) {
+    m.driver->wait_ready(300s);
+    detail::save(env, m);
+  }
+}
+
+drivers::StateInfo state(Env& env, const std::string& name) { return detail::load(env, name).driver->state(); }
+
+std::string url(Env& env, const std::string& name) {
+  Loaded m = detail::load(env, name);
+  if (m.driver->state().state != State::Running) return "";
+  return m.driver->engine_url();
+}
+
+std::string ip(Env& env, const std::string& name) { return detail::load(env, name).driver->ip(); }
+
+}  // namespace machine::ops
