@@ -1,0 +1,138 @@
+// Flows that touch the engine's TLS: provision, regenerate-certs, upgrade, version, and the
+// validation behind env/config.
+#include <algorithm>
+#include <fmt/format.h>
+
+#include "drivers/base.h"
+#include "machine/error.h"
+#include "machine/fs.h"
+#include "provisioner/ops_common.h"
+#include "provisioner/provision.h"
+
+namespace machine::ops {
+namespace {
+using namespace std::chrono_literals;
+using detail::Loaded;
+
+void require_running(Loaded& m) {
+  auto s = m.driver->state();
+  if (s.state != State::Running)
+    fail(Code::FailedPrecondition, fmt::format("machine \"{}\" is not running (state: {})", m.host.name,
+                                               s.state == State::None ? "unknown" : state_name(s.state)));
+}
+
+void require_provisionable(Loaded& m) {
+  if (!m.driver->features().provision)
+    fail(Code::FailedPrecondition,
+         fmt::format("machine \"{}\" uses the {} driver, which has no engine to provision", m.host.name,
+                     m.driver->name()));
+}
+
+provision::EngineRequest engine_request(Env& env, const Loaded& m) {
+  provision::EngineRequest r;
+  r.engine = m.host.options.engine;
+  r.ca_pem = fs::read_file(detail::auth_paths(env).ca_cert);
+  r.server_pem = fs::read_file(env.store.machine_file(m.host.name, machine_files::kServerCert));
+  r.server_key_pem = fs::read_file(env.store.machine_file(m.host.name, machine_files::kServerKey));
+  return r;
+}
+
+// Addresses the engine is reached at now: the driver's IP and the URL's host.
+std::vector<std::string> current_addresses(Loaded& m) {
+  std::vector<std::string> a{m.driver->ip(), drivers::url_host(m.driver->engine_url())};
+  a.erase(std::remove(a.begin(), a.end(), std::string()), a.end());
+  return a;
+}
+
+// Re-issues the server cert when it no longer covers every current address (an IP change)
+// or is otherwise invalid; returns whether it did.
+bool refresh_server_cert(Env& env, Loaded& m) {
+  auto addresses = current_addresses(m);
+  auto ca = detail::auth_paths(env).ca_cert;
+  auto cert = env.store.machine_file(m.host.name, machine_files::kServerCert);
+  bool ok = true;
+  for (const auto& a : addresses)
+    ok = ok && certs::check_server_cert(cert, ca, a, std::chrono::system_clock::now()).ok();
+  if (ok) return false;
+  env.progress.step(fmt::format("Regenerating TLS certificates for \"{}\" (its address changed or the "
+                                "certificate is no longer valid)",
+                                m.host.name));
+  detail::issue_server_cert(env, m, detail::server_cert_hosts(m, addresses));
+  return true;
+}
+
+bool g_ca_regenerated = false;  // one CA per process, even for several names
+}  // namespace
+
+void provision(Env& env, const std::string& name) {
+  auto lock = env.store.lock(name);
+  Loaded m = detail::load(env, name);
+  require_provisionable(m);
+  require_running(m);
+  refresh_server_cert(env, m);
+  certs::copy_client_files(detail::auth_paths(env), env.store.machine_dir(name));
+  auto session = detail::connect_ssh(env, m, 60s);
+  provision::provision(*session, engine_request(env, m), name, env.progress);
+  engine::wait_for_engine(m.driver->engine_url(), detail::client_tls(env, name), 120s);
+  detail::save(env, m);
+}
+
+void regenerate_certs(Env& env, const std::string& name, bool client_certs) {
+  auto lock = env.store.lock(name);
+  Loaded m = detail::load(env, name);
+  if (client_certs && !g_ca_regenerated) {
+    certs::regenerate_ca_and_client(detail::auth_paths(env), detail::cert_options(env));
+    g_ca_regenerated = true;
+  }
+  env.progress.step(fmt::format("Regenerating TLS certificates for \"{}\"", name));
+  auto addresses = current_addresses(m);
+  detail::issue_server_cert(env, m, detail::server_cert_hosts(m, addresses));
+  certs::copy_client_files(detail::auth_paths(env), env.store.machine_dir(name));
+  if (!m.driver->features().provision || m.driver->state().state != State::Running) return;
+  auto session = detail::connect_ssh(env, m, 60s);
+  provision::push_server_cert_and_restart(*session, engine_request(env, m));
+  engine::wait_for_engine(m.driver->engine_url(), detail::client_tls(env, name), 120s);
+}
+
+void upgrade(Env& env, const std::string& name) {
+  auto lock = env.store.lock(name);
+  Loaded m = detail::load(env, name);
+  require_provisionable(m);
+  require_running(m);
+  auto session = detail::connect_ssh(env, m, 60s);
+  env.progress.step(fmt::format("Upgrading docker on \"{}\"...", name));
+  provision::upgrade_engine(*session, env.progress);
+  engine::wait_for_engine(m.driver->engine_url(), detail::client_tls(env, name), 120s);
+}
+
+std::string engine_version(Env& env, const std::string& name, std::chrono::milliseconds timeout) {
+  Loaded m = detail::load(env, name);
+  return engine::version(m.driver->engine_url(), detail::client_tls(env, name), timeout);
+}
+
+std::string validated_cert_path(Env& env, const std::string& name) {
+  Loaded m = detail::load(env, name);
+  auto s = m.driver->state();
+  if (s.state != State::Running)
+    fail(Code::FailedPrecondition,
+         fmt::format("machine \"{}\" is not running. Start it with \"machine start {}\"", name, name));
+  auto url = m.driver->engine_url();
+  auto dir = env.store.machine_dir(name);
+  auto fail_tls = [&](const std::string& why) {
+    fail(Code::FailedPrecondition,
+         fmt::format("Error checking TLS connection: Error checking and/or regenerating the certs: There was an "
+                     "error validating certificates for host \"{}\": {}\nYou can attempt to regenerate them using "
+                     "'machine regenerate-certs [name]'.\nBe advised that this will trigger a Docker daemon "
+                     "restart which might stop running containers.\n",
+                     url.substr(url.find("://") == std::string::npos ? 0 : url.find("://") + 3), why));
+  };
+  try {
+    if (!engine::ping(url, detail::client_tls(env, name), 10s)) fail_tls("the engine did not answer /_ping");
+  } catch (const Error& e) {
+    if (e.code() == Code::FailedPrecondition && std::string(e.what()).rfind("Error checking TLS", 0) == 0) throw;
+    fail_tls(e.what());
+  }
+  return dir.string();
+}
+
+}  // namespace machine::ops
