@@ -91,13 +91,21 @@ class SystemProcessRunner final : public ProcessRunner {
     std::vector<char*> cargv;
     for (auto& a : argv) cargv.push_back(a.data());
     cargv.push_back(nullptr);
+    // The log is opened before fork so it exists when we return and errors are ours.
+    int log = -1;
+    if (!log_path.empty()) {
+      log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+      if (log < 0)
+        fail(Code::Internal, fmt::format("cannot open {}: {}", log_path.string(), std::strerror(errno)));
+    }
     pid_t pid = ::fork();
-    if (pid < 0) fail(Code::Internal, "cannot fork: " + std::string(std::strerror(errno)));
+    if (pid < 0) {
+      if (log >= 0) ::close(log);
+      fail(Code::Internal, "cannot fork: " + std::string(std::strerror(errno)));
+    }
     if (pid == 0) {
       ::setsid();
       int devnull = ::open("/dev/null", O_RDWR);
-      int log = log_path.empty() ? devnull
-                                 : ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
       if (log < 0) log = devnull;
       ::dup2(devnull, 0);
       ::dup2(log, 1);
@@ -108,6 +116,7 @@ class SystemProcessRunner final : public ProcessRunner {
       ::execv(cargv[0], cargv.data());
       ::_exit(127);
     }
+    if (log >= 0) ::close(log);
     return pid;
   }
 

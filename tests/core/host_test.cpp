@@ -1,0 +1,65 @@
+#include "machine/host.h"
+
+#include <gtest/gtest.h>
+
+#include "machine/error.h"
+
+namespace machine {
+namespace {
+
+TEST(Host, JsonUsesDockerMachineSchema) {
+  Host h;
+  h.name = "vm1";
+  h.driver_name = "qemu";
+  h.options.engine.labels = {"a=b"};
+  auto j = to_json(h);
+  EXPECT_EQ(j["ConfigVersion"], 3);
+  EXPECT_EQ(j["DriverName"], "qemu");
+  EXPECT_EQ(j["Name"], "vm1");
+  EXPECT_TRUE(j["HostOptions"]["EngineOptions"]["TlsVerify"].get<bool>());
+  EXPECT_EQ(j["HostOptions"]["EngineOptions"]["Labels"][0], "a=b");
+  EXPECT_EQ(j["HostOptions"]["SwarmOptions"]["Host"], "tcp://0.0.0.0:3376");
+  EXPECT_TRUE(j["HostOptions"]["AuthOptions"].contains("ServerCertSANs"));
+}
+
+TEST(Host, RoundTripKeepsEveryOption) {
+  Host h;
+  h.name = "x";
+  h.driver_name = "generic";
+  h.driver = {{"IPAddress", "127.0.0.1"}};
+  h.options.engine.insecure_registry = {"r:5000"};
+  h.options.engine.storage_driver = "overlay2";
+  h.options.swarm.master = true;
+  h.options.auth.server_cert_sans = {"example.test"};
+  Host back = host_from_json(to_json(h));
+  EXPECT_EQ(to_json(back), to_json(h));
+}
+
+TEST(Host, ReadsDockerMachineConfigWithNulls) {
+  auto j = nlohmann::json::parse(R"({"ConfigVersion":3,"Driver":{"IPAddress":"192.0.2.1"},"DriverName":"virtualbox",
+    "HostOptions":{"Driver":"","Memory":0,"Disk":0,"EngineOptions":{"Dns":null,"Env":[],"TlsVerify":true},
+    "SwarmOptions":{"Env":null},"AuthOptions":{"StorePath":"/s"}},"Name":"default"})");
+  Host h = host_from_json(j);
+  EXPECT_EQ(h.name, "default");
+  EXPECT_TRUE(h.options.engine.dns.empty());
+  EXPECT_EQ(h.options.auth.store_path, "/s");
+}
+
+TEST(Host, MissingNameIsInvalid) {
+  EXPECT_THROW(host_from_json(nlohmann::json::parse(R"({"DriverName":"none"})")), Error);
+  EXPECT_THROW(host_from_json(nlohmann::json::parse(R"({"Name":"x","DriverName":"none","HostOptions":[]})")),
+               Error);
+}
+
+TEST(Host, NameRuleMatchesDockerMachine) {
+  EXPECT_TRUE(valid_machine_name("vm1"));
+  EXPECT_TRUE(valid_machine_name("a.b-c"));
+  EXPECT_FALSE(valid_machine_name("-a"));
+  EXPECT_FALSE(valid_machine_name(".a"));
+  EXPECT_FALSE(valid_machine_name("a_b"));
+  EXPECT_FALSE(valid_machine_name(""));
+  EXPECT_FALSE(valid_machine_name("a/b"));
+}
+
+}  // namespace
+}  // namespace machine

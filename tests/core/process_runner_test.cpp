@@ -1,0 +1,92 @@
+#include "machine/process_runner.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <thread>
+
+#include "machine/error.h"
+#include "tests/support/temp_dir.h"
+
+namespace machine {
+namespace {
+using namespace std::chrono_literals;
+
+TEST(ProcessRunner, CapturesOutputAndExitCode) {
+  auto r = make_system_process_runner();
+  auto res = r->run({"sh", {"-c", "echo out; echo err >&2; exit 3"}});
+  EXPECT_EQ(res.exit_code, 3);
+  EXPECT_EQ(res.out, "out\n");
+  EXPECT_EQ(res.err, "err\n");
+  EXPECT_FALSE(res.ok());
+}
+
+TEST(ProcessRunner, FeedsStdinAndEnv) {
+  auto r = make_system_process_runner();
+  Command c{"sh", {"-c", "cat; echo $FOO"}};
+  c.stdin_data = "in-data\n";
+  c.env["FOO"] = "bar";
+  auto res = r->run(c);
+  EXPECT_EQ(res.out, "in-data\nbar\n");
+}
+
+TEST(ProcessRunner, KillsOnTimeout) {
+  auto r = make_system_process_runner();
+  Command c{"sleep", {"30"}};
+  c.timeout = 300ms;
+  auto start = std::chrono::steady_clock::now();
+  auto res = r->run(c);
+  EXPECT_TRUE(res.timed_out);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
+}
+
+TEST(ProcessRunner, MissingProgramIsNotFound) {
+  auto r = make_system_process_runner();
+  try {
+    r->run({"definitely-not-a-program-xyz", {}});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Code::NotFound);
+  }
+}
+
+TEST(ProcessRunner, RunCheckedErrorCarriesCommandStatusAndStderr) {
+  auto r = make_system_process_runner();
+  try {
+    run_checked(*r, {"sh", {"-c", "echo boom >&2; exit 2"}}, "frobnicate");
+    FAIL();
+  } catch (const Error& e) {
+    std::string m = e.what();
+    EXPECT_NE(m.find("frobnicate failed"), std::string::npos) << m;
+    EXPECT_NE(m.find("sh -c"), std::string::npos) << m;
+    EXPECT_NE(m.find("status 2"), std::string::npos) << m;
+    EXPECT_NE(m.find("boom"), std::string::npos) << m;
+  }
+}
+
+TEST(ProcessRunner, RequireProgramNamesDebianPackage) {
+  auto r = make_system_process_runner();
+  try {
+    require_program(*r, "no-such-tool-abc", "abc-tools");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Code::FailedPrecondition);
+    EXPECT_NE(std::string(e.what()).find("apt-get install abc-tools"), std::string::npos);
+  }
+}
+
+TEST(ProcessRunner, SpawnDetachedOutlivesAndLogs) {
+  testing::TempDir tmp;
+  auto r = make_system_process_runner();
+  int pid = r->spawn_detached({"sh", {"-c", "echo started; sleep 30"}}, tmp / "log");
+  ASSERT_GT(pid, 0);
+  for (int i = 0; i < 100 && testing::read_file(tmp / "log").empty(); ++i) std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(testing::read_file(tmp / "log"), "started\n");
+  EXPECT_EQ(::getsid(pid), pid) << "runs in its own session";
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+}
+
+}  // namespace
+}  // namespace machine
