@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include "drivers/generic/generic_driver.h"
 #include "drivers/none/none_driver.h"
+#include "drivers/qemu/qemu_driver.h"
 #include "machine/error.h"
 
 namespace machine::drivers {
@@ -15,6 +17,8 @@ std::unique_ptr<Driver> make(const Context& ctx) {
 
 const std::vector<DriverInfo>& registry() {
   static const std::vector<DriverInfo> table{
+      {"qemu", "QEMU virtual machine on this host (the default)", &make<QemuDriver>},
+      {"generic", "An existing Linux host reached over SSH", &make<GenericDriver>},
       {"none", "No VM: an existing Docker engine reached by URL", &make<NoneDriver>},
   };
   return table;

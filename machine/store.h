@@ -34,9 +34,10 @@ inline constexpr std::string_view kPidFile = "qemu.pid";
 inline constexpr std::string_view kQmpSocket = "qmp.sock";
 inline constexpr std::string_view kVmLog = "vm.log";
 inline constexpr std::string_view kVmdk = "disk.vmdk";
-inline constexpr std::array<std::string_view, 16> kAll{
+inline constexpr std::string_view kGenericSshKey = "id_rsa";  // a copy of --generic-ssh-key
+inline constexpr std::array<std::string_view, 17> kAll{
     kConfig, kSshKey, kSshPublicKey, kKnownHosts, kCaCert, kClientCert, kClientKey, kServerCert,
-    kServerKey, kDisk, kSeed, kSerialLog, kPidFile, kQmpSocket, kVmLog, kVmdk};
+    kServerKey, kDisk, kSeed, kSerialLog, kPidFile, kQmpSocket, kVmLog, kVmdk, kGenericSshKey};
 }  // namespace machine_files
 
 // Held while a command changes one machine; released on destruction.
