@@ -121,6 +121,16 @@ HostKey host_key_from_blob(std::string_view blob) {
   size_t pos = 0;
   auto type = detail::read_string(blob, pos);
   if (!type || type->empty()) fail(Code::InvalidArgument, "malformed host key blob");
+  // Every public key format is a sequence of length-prefixed fields that fills the blob exactly;
+  // this rejects a key truncated by a garbled console line.
+  std::vector<std::string_view> fields;
+  while (pos < blob.size()) {
+    auto field = detail::read_string(blob, pos);
+    if (!field) fail(Code::InvalidArgument, fmt::format("truncated {} host key", *type));
+    fields.push_back(*field);
+  }
+  if (fields.empty() || (*type == "ssh-ed25519" && (fields.size() != 1 || fields[0].size() != 32)))
+    fail(Code::InvalidArgument, fmt::format("malformed {} host key", *type));
   return HostKey{std::string(*type), std::string(blob)};
 }
 

@@ -1,0 +1,166 @@
+#include "provisioner/scp.h"
+
+#include <fmt/format.h>
+#include <map>
+
+#include "machine/error.h"
+#include "provisioner/scp_sides.h"
+
+namespace machine::ssh {
+namespace {
+
+using detail::TransferSide;
+using Type = RemoteFileInfo::Type;
+
+constexpr std::size_t kChunk = 1 << 20;  // big buffers let libssh2 pipeline SFTP writes
+
+std::string base_name(std::string path) {
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+std::string join(const std::string& dir, const std::string& name) {
+  if (dir.empty() || dir == ".") return name;
+  return dir.back() == '/' ? dir + name : dir + "/" + name;
+}
+
+class Copier {
+ public:
+  Copier(TransferSide& from, TransferSide& to, const TransferOptions& options)
+      : from_(from), to_(to), options_(options) {}
+
+  // scp's rules: into an existing directory by name, else to the given path.
+  void copy(const std::string& src, const std::string& dst, bool many_sources) {
+    auto info = from_.stat(src);
+    if (!info) fail(Code::NotFound, fmt::format("{}: no such file or directory", from_.describe(src)));
+    auto dst_info = to_.stat(dst);
+    std::string target = dst;
+    if (dst_info && dst_info->type == Type::Directory) {
+      std::string name = base_name(src);
+      if (!name.empty() && name != "." && name != "/") target = join(dst, name);
+    } else if (many_sources) {
+      fail(Code::InvalidArgument, fmt::format("{}: not a directory", to_.describe(dst)));
+    }
+    if (info->type == Type::Directory) {
+      if (!options_.recursive)
+        fail(Code::InvalidArgument, fmt::format("{}: is a directory (use -r)", from_.describe(src)));
+      copy_tree(src, target, *info);
+    } else if (info->type == Type::File) {
+      copy_file(src, target, *info);
+    } else {
+      fail(Code::InvalidArgument, fmt::format("{}: not a regular file", from_.describe(src)));
+    }
+  }
+
+ private:
+  void copy_tree(const std::string& src, const std::string& target, const RemoteFileInfo& info) {
+    auto existing = to_.stat(target);
+    if (existing && existing->type != Type::Directory)
+      fail(Code::AlreadyExists, fmt::format("{}: exists and is not a directory", to_.describe(target)));
+    // Owner-writable while filling it; the source's mode is applied afterwards.
+    to_.make_dir(target, 0700);
+    for (const auto& name : from_.list(src)) {
+      std::string child = join(src, name);
+      auto child_info = from_.stat(child);  // follows symlinks, as scp -r does
+      if (!child_info) continue;             // a dangling symlink
+      if (child_info->type == Type::Directory)
+        copy_tree(child, join(target, name), *child_info);
+      else if (child_info->type == Type::File)
+        copy_file(child, join(target, name), *child_info);
+    }
+    to_.set_attributes(target, info.mode, std::nullopt);
+  }
+
+  void copy_file(const std::string& src, const std::string& target, const RemoteFileInfo& info) {
+    if (options_.delta) {
+      auto existing = to_.stat(target);
+      if (existing && existing->type == Type::File && existing->size == info.size && existing->mtime == info.mtime) {
+        if (options_.on_file) options_.on_file(from_.describe(src), to_.describe(target), info.size, true);
+        return;
+      }
+    }
+    auto reader = from_.open_read(src);
+    auto writer = to_.open_write(target, 0600);
+    std::string buffer(kChunk, '\0');
+    std::uint64_t total = 0;
+    // Fill whole chunks: SFTP reads return at most one packet, writes pipeline best when big.
+    for (;;) {
+      std::size_t filled = 0;
+      while (filled < buffer.size()) {
+        std::size_t n = reader->read(buffer.data() + filled, buffer.size() - filled);
+        if (n == 0) break;
+        filled += n;
+      }
+      if (filled == 0) break;
+      writer->write(std::string_view(buffer.data(), filled));
+      total += filled;
+      if (filled < buffer.size()) break;
+    }
+    writer->close();
+    to_.set_attributes(target, info.mode, options_.delta ? std::optional<std::int64_t>(info.mtime) : std::nullopt);
+    if (options_.on_file) options_.on_file(from_.describe(src), to_.describe(target), total, false);
+  }
+
+  TransferSide& from_;
+  TransferSide& to_;
+  const TransferOptions& options_;
+};
+
+}  // namespace
+
+std::string normalize_remote_path(const std::string& path) {
+  if (path.empty() || path == "~" || path == "~/") return ".";
+  if (path.starts_with("~/")) return path.substr(2);
+  return path;
+}
+
+void upload(SshSession& session, const std::filesystem::path& local, const std::string& remote,
+            const TransferOptions& options) {
+  auto from = detail::make_local_side();
+  auto to = detail::make_remote_side(session, "remote");
+  Copier(*from, *to, options).copy(local.string(), normalize_remote_path(remote), false);
+}
+
+void download(SshSession& session, const std::string& remote, const std::filesystem::path& local,
+              const TransferOptions& options) {
+  auto from = detail::make_remote_side(session, "remote");
+  auto to = detail::make_local_side();
+  Copier(*from, *to, options).copy(normalize_remote_path(remote), local.string(), false);
+}
+
+void run_scp(const ScpRequest& request, const MachineResolver& resolve, SshClient& client, const ScpOptions& options) {
+  std::map<std::string, std::unique_ptr<SshSession>> sessions;
+  std::map<std::string, std::unique_ptr<TransferSide>> sides;
+  auto side_for = [&](const ScpLocation& loc) -> TransferSide& {
+    std::string key = loc.is_remote() ? loc.user + "@" + loc.machine : "";
+    auto it = sides.find(key);
+    if (it != sides.end()) return *it->second;
+    if (!loc.is_remote()) return *(sides[key] = detail::make_local_side());
+    SshEndpoint endpoint = resolve(loc.machine);
+    if (!loc.user.empty()) endpoint.user = loc.user;
+    SshOptions ssh = options.ssh;
+    ssh.machine_name = loc.machine;
+    auto& session = sessions[key] = client.connect(endpoint, ssh);
+    std::string label = loc.user.empty() ? loc.machine : loc.user + "@" + loc.machine;
+    return *(sides[key] = detail::make_remote_side(*session, label));
+  };
+  auto path_of = [](const ScpLocation& loc) { return loc.is_remote() ? normalize_remote_path(loc.path) : loc.path; };
+
+  TransferOptions transfer{request.recursive, request.delta, nullptr};
+  if (!request.quiet && options.on_progress) {
+    transfer.on_file = [&](const std::string& from, const std::string& to, std::uint64_t bytes, bool skipped) {
+      options.on_progress(skipped ? fmt::format("{} -> {} (unchanged, skipped)", from, to)
+                                  : fmt::format("{} -> {} ({} bytes)", from, to, bytes));
+    };
+  }
+  with_context("scp", [&] {
+    TransferSide& to = side_for(request.destination);
+    for (const auto& src : request.sources) {
+      TransferSide& from = side_for(src);
+      Copier(from, to, transfer).copy(path_of(src), path_of(request.destination), request.sources.size() > 1);
+    }
+  });
+}
+
+}  // namespace machine::ssh

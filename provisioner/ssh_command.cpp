@@ -1,0 +1,150 @@
+#include "provisioner/ssh_command.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fmt/format.h>
+
+#include "machine/error.h"
+
+namespace machine::ssh {
+
+SshBackend choose_ssh_backend(bool native_flag, ProcessRunner& runner) {
+  if (native_flag) return SshBackend::Native;
+  return runner.find_program("ssh") ? SshBackend::External : SshBackend::Native;
+}
+
+std::string join_remote_command(const std::vector<std::string>& command) {
+  std::string out;
+  for (const auto& word : command) {
+    if (!out.empty()) out += ' ';
+    out += word;
+  }
+  return out;
+}
+
+std::vector<std::string> external_ssh_argv(const std::filesystem::path& ssh_program, const SshEndpoint& endpoint,
+                                           const std::vector<std::string>& command, bool force_tty) {
+  std::vector<std::string> argv{
+      ssh_program.string(),
+      "-F", "/dev/null",  // the user's ~/.ssh/config must not change which key or host key is used
+      "-o", "BatchMode=yes",
+      "-o", "ConnectionAttempts=3",
+      "-o", "ConnectTimeout=10",
+      "-o", "ControlMaster=no",
+      "-o", "ControlPath=none",
+      "-o", "LogLevel=quiet",
+      "-o", "PasswordAuthentication=no",
+      "-o", "ServerAliveInterval=60",
+      "-o", "StrictHostKeyChecking=yes",
+      "-o", "CheckHostIP=no",
+      "-o", "UserKnownHostsFile=" + endpoint.known_hosts.string(),
+      "-o", "GlobalKnownHostsFile=/dev/null",
+      "-o", "IdentitiesOnly=yes",
+      "-i", endpoint.private_key.string(),
+      "-p", std::to_string(endpoint.port),
+      "-l", endpoint.user,
+  };
+  if (force_tty) argv.push_back("-t");
+  argv.push_back("--");  // the host and command can never be read as options
+  argv.push_back(endpoint.host);
+  argv.insert(argv.end(), command.begin(), command.end());
+  return argv;
+}
+
+int run_attached(const std::vector<std::string>& argv, int in_fd, int out_fd, int err_fd) {
+  if (argv.empty()) fail(Code::InvalidArgument, "no program to run");
+  struct sigaction ignore {}, old_int {}, old_quit {};
+  ignore.sa_handler = SIG_IGN;
+  sigemptyset(&ignore.sa_mask);
+  ::sigaction(SIGINT, &ignore, &old_int);
+  ::sigaction(SIGQUIT, &ignore, &old_quit);
+  auto restore = [&] {
+    ::sigaction(SIGINT, &old_int, nullptr);
+    ::sigaction(SIGQUIT, &old_quit, nullptr);
+  };
+  int errpipe[2];
+  if (::pipe2(errpipe, O_CLOEXEC) != 0) {
+    restore();
+    fail(Code::Internal, fmt::format("pipe failed: {}", std::strerror(errno)));
+  }
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::sigaction(SIGINT, &old_int, nullptr);
+    ::sigaction(SIGQUIT, &old_quit, nullptr);
+    if (in_fd != 0) ::dup2(in_fd, 0);
+    if (out_fd != 1) ::dup2(out_fd, 1);
+    if (err_fd != 2) ::dup2(err_fd, 2);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execvp(args[0], args.data());
+    int err = errno;
+    (void)!::write(errpipe[1], &err, sizeof err);
+    ::_exit(127);
+  }
+  ::close(errpipe[1]);
+  if (pid < 0) {
+    ::close(errpipe[0]);
+    restore();
+    fail(Code::Internal, fmt::format("fork failed: {}", std::strerror(errno)));
+  }
+  int exec_errno = 0;
+  ssize_t got;
+  do got = ::read(errpipe[0], &exec_errno, sizeof exec_errno);
+  while (got < 0 && errno == EINTR);
+  ::close(errpipe[0]);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  restore();
+  if (got == static_cast<ssize_t>(sizeof exec_errno))
+    fail(Code::NotFound, fmt::format("cannot run {}: {}", argv[0], std::strerror(exec_errno)));
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return WEXITSTATUS(status);
+}
+
+int run_native_ssh(SshClient& client, const SshEndpoint& endpoint, const std::vector<std::string>& command,
+                   const SshCommandOptions& options) {
+  auto session = client.connect(endpoint, options.ssh);
+  if (command.empty()) {
+    ShellOptions shell;
+    shell.in_fd = options.in_fd;
+    shell.out_fd = options.out_fd;
+    shell.err_fd = options.err_fd;
+    shell.pty = ::isatty(options.in_fd) == 1;  // like ssh: a PTY only for a terminal
+    shell.term = options.term;
+    return session->shell(shell);
+  }
+  auto write_to = [](int fd) {
+    return [fd](std::string_view d) {
+      while (!d.empty()) {
+        ssize_t n = ::write(fd, d.data(), d.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return;
+        d.remove_prefix(static_cast<size_t>(n));
+      }
+    };
+  };
+  ExecIo io;
+  io.on_stdout = write_to(options.out_fd);
+  io.on_stderr = write_to(options.err_fd);
+  io.stdin_fd = options.in_fd;
+  return session->exec(join_remote_command(command), io);
+}
+
+int run_ssh_command(const SshEndpoint& endpoint, const std::vector<std::string>& command, ProcessRunner& runner,
+                    const SshCommandOptions& options) {
+  if (options.backend == SshBackend::Native) {
+    auto client = make_libssh2_client();
+    return run_native_ssh(*client, endpoint, command, options);
+  }
+  auto ssh = require_program(runner, "ssh", "openssh-client");
+  return run_attached(external_ssh_argv(ssh, endpoint, command), options.in_fd, options.out_fd, options.err_fd);
+}
+
+}  // namespace machine::ssh
