@@ -1,0 +1,137 @@
+// The product's promise end to end, on one machine booted once for the whole suite:
+// create -> eval $(machine env) -> the host's docker CLI over mutual TLS -> containers,
+// ssh, scp, refusal of plaintext and foreign clients, docker context, stop/start, rm.
+#include <gtest/gtest.h>
+
+#include "tests/e2e/e2e_env.h"
+
+namespace machine::e2e {
+namespace {
+
+class CreateFlow : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    store_ = new Store();
+    create_ = new Result(store_->machine("create --qemu-restrict-network --qemu-memory 1024 vm1"));
+  }
+  static void TearDownTestSuite() {
+    delete create_;
+    delete store_;
+  }
+  void SetUp() override { ASSERT_EQ(create_->status, 0) << create_->out; }
+
+  static Store* store_;
+  static Result* create_;
+  machine::testing::TempDir tmp_;
+};
+Store* CreateFlow::store_ = nullptr;
+Result* CreateFlow::create_ = nullptr;
+
+TEST_F(CreateFlow, CreatePrintsDockerMachineProgressAndEnvHint) {
+  EXPECT_NE(create_->out.find("Running pre-create checks..."), std::string::npos) << create_->out;
+  EXPECT_NE(create_->out.find("Creating machine..."), std::string::npos);
+  EXPECT_NE(create_->out.find("Docker is up and running!"), std::string::npos);
+  EXPECT_NE(create_->out.find("machine env vm1"), std::string::npos);
+  auto ls = store_->machine("ls --format '{{.Name}} {{.State}} {{.URL}}'");
+  EXPECT_EQ(ls.status, 0) << ls.out;
+  EXPECT_NE(ls.out.find("vm1 Running tcp://127.0.0.1:"), std::string::npos) << ls.out;
+}
+
+TEST_F(CreateFlow, HostDockerCliTalksToTheEngineOverTls) {
+  auto r = store_->with_env("vm1", "test \"$DOCKER_TLS_VERIFY\" = 1 && docker version --format '{{.Server.Version}}'");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_FALSE(r.out.empty());
+  auto v = store_->machine("version vm1");
+  EXPECT_EQ(v.status, 0) << v.out;
+  EXPECT_EQ(v.out, r.out);
+}
+
+TEST_F(CreateFlow, RunsAContainerFromAnImportedImage) {
+  auto tar = busybox_tar(tmp_.path());
+  auto r = store_->with_env("vm1", "docker import " + tar.string() +
+                                       " e2e/busybox >/dev/null && docker run --rm e2e/busybox echo hello-from-vm");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("hello-from-vm"), std::string::npos) << r.out;
+}
+
+TEST_F(CreateFlow, DockerContextIsRegistered) {
+  auto r = sh("docker --context vm1 info --format '{{.Name}}'", {"DOCKER_CONFIG=" + store_->docker_config()});
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("vm1"), std::string::npos) << r.out;
+}
+
+TEST_F(CreateFlow, SshRunsCommandsAndReturnsTheirStatus) {
+  auto r = store_->machine("ssh vm1 -- docker ps --format '{{.ID}}'");
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(store_->machine("ssh vm1 -- hostname").out, "vm1\n");
+  EXPECT_EQ(store_->machine("ssh vm1 -- 'exit 7'").status, 7);
+  EXPECT_EQ(store_->machine("--native-ssh ssh vm1 -- 'exit 5'").status, 5);
+}
+
+TEST_F(CreateFlow, ScpCopiesFilesAndDirectoriesBothWays) {
+  auto src = tmp_.path() / "dir with space";
+  ASSERT_EQ(sh("mkdir -p '" + src.string() + "/sub' && head -c 10485760 /dev/urandom > '" + src.string() +
+               "/big.bin' && echo hi > '" + src.string() + "/sub/small.txt'")
+                .status,
+            0);
+  auto up = store_->machine("scp -r '" + src.string() + "' vm1:/tmp/copied");
+  ASSERT_EQ(up.status, 0) << up.out;
+  auto remote_sum = store_->machine("ssh vm1 -- sha256sum /tmp/copied/big.bin");
+  EXPECT_EQ(remote_sum.out.substr(0, 64), sha256_file(src / "big.bin").substr(0, 64));
+  auto back = tmp_.path() / "back";
+  auto down = store_->machine("scp -r vm1:/tmp/copied '" + back.string() + "'");
+  ASSERT_EQ(down.status, 0) << down.out;
+  EXPECT_EQ(sha256_file(back / "big.bin"), sha256_file(src / "big.bin"));
+  EXPECT_EQ(sha256_file(back / "sub/small.txt"), sha256_file(src / "sub/small.txt"));
+}
+
+TEST_F(CreateFlow, EngineRefusesPlaintextAndForeignClients) {
+  auto url = store_->machine("url vm1").out;
+  ASSERT_FALSE(url.empty());
+  url.pop_back();
+  auto plain = sh("DOCKER_HOST=" + url + " docker version", {"DOCKER_CONFIG=" + store_->docker_config()});
+  EXPECT_NE(plain.status, 0) << plain.out;
+  // A CA and client cert the engine has never seen.
+  auto d = tmp_.path().string();
+  ASSERT_EQ(sh("cd " + d +
+               " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca-key.pem "
+               "-out foreign-ca.pem -subj /O=foreign -days 2 2>/dev/null"
+               " && openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout key.pem -out c.csr "
+               "-subj /O=foreign 2>/dev/null"
+               " && openssl x509 -req -in c.csr -CA foreign-ca.pem -CAkey ca-key.pem -CAcreateserial -out cert.pem "
+               "-days 2 2>/dev/null")
+                .status,
+            0);
+  // Trusts the real engine (its CA) but presents a client cert from the foreign CA.
+  auto ca = (store_->path() / "machines/vm1/ca.pem").string();
+  auto foreign = sh("cp " + ca + " " + d + "/ca.pem && DOCKER_HOST=" + url + " DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=" +
+                        d + " docker version --format '{{.Server.Version}}'",
+                    {"DOCKER_CONFIG=" + store_->docker_config()});
+  EXPECT_NE(foreign.status, 0) << foreign.out;
+  EXPECT_NE(foreign.out.find("certificate"), std::string::npos) << foreign.out;
+}
+
+TEST_F(CreateFlow, StopAndStartKeepTheEngineReachable) {
+  ASSERT_EQ(store_->machine("stop vm1").status, 0);
+  EXPECT_EQ(store_->machine("status vm1").out, "Stopped\n");
+  EXPECT_FALSE(qemu_running_with(store_->path().string()));
+  auto start = store_->machine("start vm1");
+  ASSERT_EQ(start.status, 0) << start.out;
+  EXPECT_EQ(store_->machine("status vm1").out, "Running\n");
+  auto r = store_->with_env("vm1", "docker version --format '{{.Server.Version}}'");
+  EXPECT_EQ(r.status, 0) << r.out;
+}
+
+// Runs last (gtest keeps declaration order within a suite).
+TEST_F(CreateFlow, RmLeavesNothingBehind) {
+  auto r = store_->machine("rm -y vm1");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_FALSE(std::filesystem::exists(store_->path() / "machines/vm1"));
+  EXPECT_FALSE(qemu_running_with(store_->path().string()));
+  auto ctx = sh("docker context inspect vm1", {"DOCKER_CONFIG=" + store_->docker_config()});
+  EXPECT_NE(ctx.status, 0) << "docker context removed with the machine";
+  EXPECT_EQ(store_->machine("status vm1").status, 1);
+}
+
+}  // namespace
+}  // namespace machine::e2e

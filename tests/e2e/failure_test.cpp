@@ -1,0 +1,72 @@
+// Nothing is lost and nothing half-made is left: bad flags, failed pre-create checks, a
+// failing boot and Ctrl-C during create all leave no machine directory and no VM.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "tests/e2e/e2e_env.h"
+
+namespace machine::e2e {
+namespace {
+using namespace std::chrono_literals;
+
+void expect_no_trace(const Store& s, const std::string& name) {
+  EXPECT_FALSE(std::filesystem::exists(s.path() / "machines" / name)) << name << " directory left behind";
+  EXPECT_FALSE(qemu_running_with((s.path() / "machines" / name).string())) << "VM of " << name << " still running";
+  EXPECT_EQ(s.machine("ls -q").out, "");
+}
+
+TEST(CreateFailure, InvalidMemoryIsRejectedBeforeAnythingIsMade) {
+  Store s;
+  auto r = s.machine("create --qemu-memory 0 bad1");
+  EXPECT_EQ(r.status, 1) << r.out;
+  EXPECT_NE(r.out.find("qemu-memory"), std::string::npos) << r.out;
+  expect_no_trace(s, "bad1");
+}
+
+TEST(CreateFailure, FailedPreCreateCheckExitsThree) {
+  Store s;
+  auto r = s.machine("create --qemu-binary /nonexistent/qemu-system-x86_64 bad2");
+  EXPECT_EQ(r.status, 3) << r.out;
+  expect_no_trace(s, "bad2");
+}
+
+TEST(CreateFailure, UnbootableImageRollsBack) {
+  Store s;
+  machine::testing::TempDir tmp;
+  auto junk = tmp / "junk.img";
+  ASSERT_EQ(sh("head -c 1048576 /dev/zero > " + junk.string() + " && qemu-img convert -O qcow2 " + junk.string() +
+               " " + junk.string() + ".qcow2")
+                .status,
+            0);
+  auto r = s.machine("create --qemu-restrict-network --qemu-image " + junk.string() + ".qcow2 bad3");
+  EXPECT_NE(r.status, 0) << r.out;
+  expect_no_trace(s, "bad3");
+}
+
+TEST(CreateFailure, InterruptDuringBootRollsBack) {
+  Store s;
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setenv("DOCKER_CONFIG", s.docker_config().c_str(), 1);
+    ::freopen("/dev/null", "w", stdout);
+    ::execl(s.binary().c_str(), s.binary().c_str(), "-s", s.path().c_str(), "create", "--qemu-restrict-network",
+            "intr", nullptr);
+    ::_exit(127);
+  }
+  // Wait until the VM is booting (its serial log exists), then press Ctrl-C.
+  auto serial = s.path() / "machines/intr/serial.log";
+  for (int i = 0; i < 600 && !std::filesystem::exists(serial); ++i) std::this_thread::sleep_for(100ms);
+  ASSERT_TRUE(std::filesystem::exists(serial)) << "create never started the VM";
+  ::kill(pid, SIGINT);
+  int st = 0;
+  ::waitpid(pid, &st, 0);
+  EXPECT_FALSE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << "interrupted create must fail";
+  expect_no_trace(s, "intr");
+}
+
+}  // namespace
+}  // namespace machine::e2e
