@@ -7,6 +7,8 @@
 #   machine-boot-done                  sshd and dockerd are ready
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
+# Never on a host: this mounts over /run and /proc and configures the network.
+grep -q '^ID=machineos' /etc/os-release 2>/dev/null || { echo "boot.sh: not machine OS, refusing" >&2; exit 1; }
 umask 022
 
 mount -t proc -o nosuid,nodev,noexec proc /proc

@@ -6,6 +6,8 @@
 # Writes /run/machine/seed.env (PRIVATE_ADDR, PRIVATE_MAC) for the boot script.
 set -u
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
+# Never on a host.
+grep -q '^ID=machineos' /etc/os-release 2>/dev/null || { echo "seed.sh: not machine OS, refusing" >&2; exit 1; }
 state=/var/lib/machine
 mnt=/run/machine/seed
 work=/run/machine/seed.d

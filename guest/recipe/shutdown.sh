@@ -3,6 +3,8 @@
 # order and leave the root filesystem clean.
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
+# Never on a host: this kills every process and remounts / read-only.
+grep -q '^ID=machineos' /etc/os-release 2>/dev/null || { echo "shutdown.sh: not machine OS, refusing" >&2; exit 1; }
 echo "machine: shutting down" > /dev/console
 /usr/sbin/machine-docker stop > /dev/null 2>&1
 for pidfile in /run/containerd/containerd.pid /run/dropbear.pid /run/acpid.pid; do
