@@ -223,8 +223,9 @@ std::vector<std::string> server_sans(const std::vector<std::string>& hosts) {
 
 void issue_server_cert(const AuthPaths& auth, const ServerCertSpec& spec, const Options& opts) {
   with_context(fmt::format("cannot issue server certificate for '{}'", spec.machine_name), [&] {
+    // SANs are IA5 strings: printable ASCII only (Go rejects anything else).
     for (const auto& h : spec.hosts)
-      if (h.find_first_of(" \t\n,") != std::string::npos)
+      if (std::any_of(h.begin(), h.end(), [](unsigned char c) { return c <= ' ' || c >= 0x7f || c == ','; }))
         fail(Code::InvalidArgument, fmt::format("invalid host name '{}'", h));
     Ca ca = load_ca(auth, "sign the server certificate");
     CertSpec cert_spec = spec_for(Role::Server, organisation_base(opts) + "." + spec.machine_name, opts);
@@ -233,6 +234,31 @@ void issue_server_cert(const AuthPaths& auth, const ServerCertSpec& spec, const 
     CertPtr cert = make_cert(cert_spec, key.get(), ca.cert.get(), ca.key.get());
     write_pair(spec.cert_path, spec.key_path, cert.get(), key.get());
   });
+}
+
+std::string ensure_server_cert(const AuthPaths& auth, const ServerCertSpec& spec, const Options& opts) {
+  const auto now = now_of(opts);
+  std::string reason;
+  if (!stdfs::exists(spec.cert_path)) {
+    reason = "server certificate " + spec.cert_path.string() + " does not exist";
+  } else {
+    CertCheck check = check_server_cert(spec.cert_path, auth.ca_cert, "", now, spec.key_path);
+    for (size_t i = 0; check.ok() && i < spec.hosts.size(); ++i)
+      check = check_server_cert(spec.cert_path, auth.ca_cert, spec.hosts[i], now);
+    reason = check.reason;
+    // Renewing a month early keeps a machine that is rarely started from meeting an
+    // expired cert. Only the server cert's own date counts: a CA near its end is
+    // bootstrap's business, and re-issuing under it would change nothing.
+    if (check.ok()) {
+      std::time_t expiry = not_after_of(load_cert(spec.cert_path, "server certificate").get());
+      if (expiry < to_time_t(now + std::chrono::days(30)))
+        reason = fmt::format("server certificate {} expires on {}", spec.cert_path.string(), format_time(expiry));
+    }
+  }
+  if (reason.empty()) return reason;
+  if (opts.notify) opts.notify(reason + ", issuing a new one");
+  issue_server_cert(auth, spec, opts);
+  return reason;
 }
 
 void copy_client_files(const AuthPaths& auth, const std::filesystem::path& machine_dir) {

@@ -85,6 +85,13 @@ std::vector<std::string> server_sans(const std::vector<std::string>& hosts);
 // Error(NotFound) when the CA cert or key is missing.
 void issue_server_cert(const AuthPaths& auth, const ServerCertSpec& spec, const Options& opts = {});
 
+// What the provisioner calls on create, start and address change: keeps the server cert
+// when it is trusted by the CA, matches its key, covers every entry of spec.hosts and stays
+// valid for at least 30 more days; otherwise issues a new one (then the guest needs it
+// uploaded). Returns why it was (re-)issued ("server certificate ... does not cover
+// 10.0.2.16"), empty when kept. The reason is also passed to Options::notify.
+std::string ensure_server_cert(const AuthPaths& auth, const ServerCertSpec& spec, const Options& opts = {});
+
 // Copies the CA cert, client cert and client key into `machine_dir` as ca.pem, cert.pem,
 // key.pem (key 0600), so the directory works as DOCKER_CERT_PATH. Idempotent.
 void copy_client_files(const AuthPaths& auth, const std::filesystem::path& machine_dir);

@@ -126,13 +126,16 @@ TEST_F(ServerCertTest, ExpiredCaMakesServerCertExpired) {
 }
 
 TEST_F(ServerCertTest, RejectsHostsThatCannotBeSans) {
-  try {
-    issue_server_cert(paths, spec({"bad host"}), at(kT0));
-    FAIL() << "no error";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), Code::InvalidArgument);
-    EXPECT_THAT(e.what(), HasSubstr("cannot issue server certificate for 'vm1'"));
+  for (const char* bad : {"bad host", "a,b", "h\u00f6st"}) {
+    try {
+      issue_server_cert(paths, spec({bad}), at(kT0));
+      FAIL() << "no error for " << bad;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), Code::InvalidArgument);
+      EXPECT_THAT(e.what(), HasSubstr("cannot issue server certificate for 'vm1': invalid host name"));
+    }
   }
+  EXPECT_FALSE(std::filesystem::exists(machine_dir / "server.pem"));
 }
 
 TEST_F(ServerCertTest, MissingCaKeyIsNotFound) {
@@ -145,6 +148,55 @@ TEST_F(ServerCertTest, MissingCaKeyIsNotFound) {
     EXPECT_THAT(e.what(), HasSubstr(paths.ca_key.string()));
   }
   EXPECT_FALSE(std::filesystem::exists(machine_dir / "server.pem"));
+}
+
+TEST_F(ServerCertTest, EnsureIssuesWhenMissingThenKeepsAValidCert) {
+  std::vector<std::string> seen;
+  Options o = at(kT0);
+  o.notify = [&](const std::string& line) { seen.push_back(line); };
+  EXPECT_THAT(ensure_server_cert(paths, spec({"10.0.2.15", "vm1"}), o), HasSubstr("does not exist"));
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_THAT(seen[0], HasSubstr("issuing a new one"));
+  std::string cert = read_file(machine_dir / "server.pem");
+  EXPECT_EQ(ensure_server_cert(paths, spec({"10.0.2.15", "vm1"}), at(kT0 + days(100))), "");
+  EXPECT_EQ(read_file(machine_dir / "server.pem"), cert);
+}
+
+TEST_F(ServerCertTest, EnsureReissuesWhenTheAddressChanges) {
+  ensure_server_cert(paths, spec({"10.0.2.15"}), at(kT0));
+  EXPECT_THAT(ensure_server_cert(paths, spec({"10.0.2.16"}), at(kT0)), HasSubstr("does not cover 10.0.2.16"));
+  EXPECT_TRUE(server_cert_covers(machine_dir / "server.pem", paths.ca_cert, "10.0.2.16", kT0));
+  EXPECT_FALSE(server_cert_covers(machine_dir / "server.pem", paths.ca_cert, "10.0.2.15", kT0));
+}
+
+TEST_F(ServerCertTest, EnsureReissuesUnderANewCa) {
+  ensure_server_cert(paths, spec({"10.0.2.15"}), at(kT0));
+  regenerate_ca_and_client(paths, at(kT0 + days(10)));
+  EXPECT_THAT(ensure_server_cert(paths, spec({"10.0.2.15"}), at(kT0 + days(10))), HasSubstr("not signed by CA"));
+  EXPECT_TRUE(server_cert_covers(machine_dir / "server.pem", paths.ca_cert, "10.0.2.15", kT0 + days(10)));
+}
+
+TEST_F(ServerCertTest, EnsureDoesNotChurnWhenOnlyTheCaIsNearItsEnd) {
+  ensure_server_cert(paths, spec({"10.0.2.15"}), at(kT0 + days(500)));  // outlives the CA
+  EXPECT_EQ(ensure_server_cert(paths, spec({"10.0.2.15"}), at(kT0 + days(1060))), "");
+}
+
+TEST_F(ServerCertTest, EnsureRenewsCertCloseToItsOwnExpiry) {
+  Options long_ca = at(kT0);
+  long_ca.validity = hours(24 * 2000);
+  regenerate_ca_and_client(paths, long_ca);
+  ensure_server_cert(paths, spec({"10.0.2.15"}), at(kT0));  // 1080 days
+  auto reason = ensure_server_cert(paths, spec({"10.0.2.15"}), at(kT0 + days(1060)));
+  EXPECT_THAT(reason, HasSubstr("expires on 2028-12-30"));
+  EXPECT_TRUE(server_cert_covers(machine_dir / "server.pem", paths.ca_cert, "10.0.2.15", kT0 + days(1100)));
+}
+
+TEST_F(ServerCertTest, EnsureReplacesAServerKeyThatDoesNotMatch) {
+  ensure_server_cert(paths, spec({"10.0.2.15"}), at(kT0));
+  std::filesystem::copy_file(paths.client_key, machine_dir / "server-key.pem",
+                             std::filesystem::copy_options::overwrite_existing);
+  EXPECT_THAT(ensure_server_cert(paths, spec({"10.0.2.15"}), at(kT0)), HasSubstr("does not match key"));
+  EXPECT_TRUE(key_matches(machine_dir / "server.pem", machine_dir / "server-key.pem"));
 }
 
 TEST_F(ServerCertTest, CopyClientFilesMakesMachineDirACertPath) {
