@@ -1,0 +1,75 @@
+#include "guest/recipe.h"
+
+namespace machine::guest {
+
+std::string kernel_cmdline() {
+  return std::string("console=ttyS0 root=LABEL=") + kDiskLabel + " rw quiet";
+}
+
+const std::vector<std::string>& packages() {
+  static const std::vector<std::string> list = {
+      // usr-is-merged and tiny-initramfs stand in for usrmerge (pulls perl) and
+      // initramfs-tools (pulls udev): the tree is merged already and we build our own initrd.
+      "usr-is-merged", "tiny-initramfs",
+      "linux-image-cloud-amd64",
+      "docker.io", "containerd", "runc", "iptables",
+      // dropbear is small and starts at once; sftp-server gives it SFTP (machine scp)
+      "dropbear-bin", "openssh-sftp-server",
+      "ca-certificates", "sudo",
+      // init, acpid, findfs, ip come from busybox; mount, kmod, e2fsprogs for the rest
+      "busybox-static", "mount", "kmod", "e2fsprogs",
+  };
+  return list;
+}
+
+Command mmdebstrap_command(const BuildPaths& p, const RecipeOptions& o) {
+  Command c;
+  c.program = "mmdebstrap";
+  std::string include;
+  for (const auto& pkg : packages()) include += (include.empty() ? "" : ",") + pkg;
+  const std::string recipe = p.recipe_dir().string();
+  const std::string cache = p.deb_cache.string();
+  c.args = {
+      "--variant=essential",
+      "--mode=root",
+      "--format=directory",
+      "--aptopt=APT::Install-Recommends \"false\"",
+      "--include=" + include,
+      "--dpkgopt=path-exclude=/usr/share/man/*",
+      "--dpkgopt=path-exclude=/usr/share/locale/*",
+      "--dpkgopt=path-exclude=/usr/share/info/*",
+      "--dpkgopt=path-exclude=/usr/share/doc/*",
+      "--dpkgopt=path-include=/usr/share/doc/*/copyright",
+      "--setup-hook=mkdir -p \"$1\"/var/cache/apt/archives",
+      "--setup-hook=sync-in " + cache + " /var/cache/apt/archives",
+      "--customize-hook=sync-out /var/cache/apt/archives " + cache,
+      "--customize-hook=sh " + recipe + "/customize.sh \"$1\" " + recipe + " " + o.version + " " +
+          p.out_dir().string(),
+      kSuite,
+      p.rootfs().string(),
+  };
+  if (!o.mirror.empty()) c.args.push_back(o.mirror);
+  c.timeout = std::chrono::minutes(30);
+  return c;
+}
+
+Command mkfs_command(const BuildPaths& p, const RecipeOptions& o) {
+  return Command{"mkfs.ext4",
+                 {"-q", "-F", "-L", kDiskLabel, "-d", p.rootfs().string(), "-E", "root_owner=0:0",
+                  p.raw_disk().string(), o.disk_size},
+                 {}, std::nullopt, std::chrono::minutes(5), {}};
+}
+
+Command convert_command(const std::filesystem::path& raw, const std::filesystem::path& qcow2) {
+  return Command{"qemu-img",
+                 {"convert", "-c", "-f", "raw", "-O", "qcow2", "-o", "compression_type=zstd",
+                  raw.string(), qcow2.string()},
+                 {}, std::nullopt, std::chrono::minutes(10), {}};
+}
+
+std::string extlinux_conf() {
+  return "DEFAULT machineos\nTIMEOUT 0\nPROMPT 0\n\nLABEL machineos\n  LINUX /boot/vmlinuz\n"
+         "  INITRD /boot/initrd.img\n  APPEND " + kernel_cmdline() + "\n";
+}
+
+}  // namespace machine::guest

@@ -1,0 +1,153 @@
+// e2e: build (or reuse) the machine OS image, boot it under QEMU TCG with a NoCloud seed,
+// and check the contract over real SSH with the host key pinned from the serial console.
+#include <unistd.h>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "guest/image_cache.h"
+#include "guest/seed.h"
+#include "machine/error.h"
+#include "tests/guest/guest_vm.h"
+#include "tests/support/temp_dir.h"
+
+namespace machine::guest {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using namespace std::chrono_literals;
+
+class GuestBoot : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    runner_ = make_system_process_runner().release();
+    for (const char* p : {"qemu-system-x86_64", "qemu-img", "ssh", "ssh-keygen", "xorriso", "e2fsck"})
+      if (!runner_->find_program(p)) skip_reason_ = std::string(p) + " not installed";
+    if (!skip_reason_.empty()) return;
+    ImageCache cache(guest::testing::test_image_cache_dir(), *runner_);
+    if (auto img = cache.find_default()) {
+      image_ = new Image(*img);
+      return;
+    }
+    if (::geteuid() != 0) {
+      skip_reason_ = "no cached image and building one needs root";
+      return;
+    }
+    image_ = new Image(cache.build(false));
+  }
+  static void TearDownTestSuite() {
+    delete image_;
+    image_ = nullptr;
+    delete runner_;
+    runner_ = nullptr;
+  }
+  void SetUp() override {
+    if (!skip_reason_.empty()) GTEST_SKIP() << skip_reason_;
+  }
+
+  // Runs `cmd` in the guest as docker@ with the host key pinned.
+  ProcessResult ssh(const guest::testing::GuestVm& vm, const fs::path& key, const fs::path& known_hosts, const std::string& cmd) {
+    return runner_->run(Command{"ssh",
+                                {"-i", key.string(), "-o", "UserKnownHostsFile=" + known_hosts.string(), "-o",
+                                 "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o",
+                                 "ConnectTimeout=30", "-p", std::to_string(vm.ssh_port()), "docker@127.0.0.1", cmd},
+                                {}, std::nullopt, std::chrono::seconds(120), {}});
+  }
+
+  static ProcessRunner* runner_;
+  static Image* image_;
+  static std::string skip_reason_;
+};
+ProcessRunner* GuestBoot::runner_ = nullptr;
+Image* GuestBoot::image_ = nullptr;
+std::string GuestBoot::skip_reason_;
+
+TEST_F(GuestBoot, SeededBootServesSshAndDockerThenPowersOffClean) {
+  machine::testing::TempDir dir;
+  run_checked(*runner_,
+              Command{"ssh-keygen", {"-q", "-t", "ed25519", "-N", "", "-C", "guest-test", "-f", (dir / "id").string()},
+                      {}, std::nullopt, 30s, {}},
+              "ssh-keygen");
+  const std::string pub = machine::testing::read_file(dir / "id.pub");
+  SeedConfig seed;
+  seed.instance_id = "iid-guest-test-1";
+  seed.hostname = "guest-e2e";
+  seed.ssh_authorized_keys = {pub.substr(0, pub.find('\n'))};
+  // dockerd must start with the seeded daemon.json on the first boot
+  seed.write_files.push_back({"/etc/docker/daemon.json", "{\"labels\": [\"seeded=yes\"]}\n", "0644"});
+  WriteFile text{"/etc/machine-test.txt", "line one\nline two\n", "0600"};
+  text.b64 = false;
+  seed.write_files.push_back(text);
+  write_seed_iso(*runner_, seed, dir / "seed.iso");
+
+  guest::testing::GuestVm vm(*runner_, *image_, dir.path(), {true, dir / "seed.iso", ""});
+  vm.start();
+  ASSERT_TRUE(vm.wait_for_serial("machine-boot-done", 600s)) << vm.serial();
+  EXPECT_TRUE(vm.wait_for_serial("machine-docker-ready", 1s));
+
+  auto keys = vm.host_keys();
+  ASSERT_FALSE(keys.empty()) << vm.serial();
+  std::string known;
+  for (const auto& k : keys) known += "[127.0.0.1]:" + std::to_string(vm.ssh_port()) + " " + k + "\n";
+  machine::testing::write_file(dir / "known_hosts", known);
+
+  auto r = ssh(vm, dir / "id", dir / "known_hosts", "hostname");
+  ASSERT_TRUE(r.ok()) << r.err;
+  EXPECT_EQ(r.out, "guest-e2e\n");
+  r = ssh(vm, dir / "id", dir / "known_hosts", "cat ~/.ssh/authorized_keys; id -nG");
+  ASSERT_TRUE(r.ok()) << r.err;
+  EXPECT_THAT(r.out, HasSubstr(seed.ssh_authorized_keys[0]));
+  EXPECT_THAT(r.out, HasSubstr("docker"));
+  r = ssh(vm, dir / "id", dir / "known_hosts", ". /etc/os-release; echo $ID $ID_LIKE $VERSION_ID");
+  ASSERT_TRUE(r.ok()) << r.err;
+  EXPECT_EQ(r.out, "machineos debian " + image_->version + "\n");
+  r = ssh(vm, dir / "id", dir / "known_hosts", "docker info --format '{{.ServerVersion}} {{json .Labels}}'");
+  ASSERT_TRUE(r.ok()) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("seeded=yes"));
+  r = ssh(vm, dir / "id", dir / "known_hosts", "sudo cat /etc/machine-test.txt; sudo stat -c %a /etc/machine-test.txt");
+  ASSERT_TRUE(r.ok()) << r.err;
+  EXPECT_EQ(r.out, "line one\nline two\n600\n");
+  r = ssh(vm, dir / "id", dir / "known_hosts", "sudo /usr/sbin/machine-docker status");
+  EXPECT_TRUE(r.ok()) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("running"));
+
+  // SFTP (machine scp) through the same pinned key
+  auto sftp = runner_->run(Command{"sftp",
+                                   {"-b", "-", "-i", (dir / "id").string(), "-o",
+                                    "UserKnownHostsFile=" + (dir / "known_hosts").string(), "-o",
+                                    "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-P",
+                                    std::to_string(vm.ssh_port()), "docker@127.0.0.1"},
+                                   {}, "get /etc/hostname " + (dir / "hostname.txt").string() + "\n", 60s, {}});
+  ASSERT_TRUE(sftp.ok()) << sftp.err;
+  EXPECT_EQ(machine::testing::read_file(dir / "hostname.txt"), "guest-e2e\n");
+
+  // A wrong pinned key is refused.
+  machine::testing::write_file(dir / "wrong_hosts",
+                               "[127.0.0.1]:" + std::to_string(vm.ssh_port()) + " " + pub.substr(0, pub.find('\n')) + "\n");
+  EXPECT_FALSE(ssh(vm, dir / "id", dir / "wrong_hosts", "true").ok());
+
+  ASSERT_TRUE(vm.power_down(180s)) << vm.serial();
+  run_checked(*runner_,
+              Command{"qemu-img", {"convert", "-O", "raw", vm.overlay().string(), (dir / "root.raw").string()}, {},
+                      std::nullopt, 300s, {}},
+              "qemu-img convert");
+  auto fsck = runner_->run(Command{"e2fsck", {"-n", "-f", (dir / "root.raw").string()}, {}, std::nullopt, 300s, {}});
+  EXPECT_EQ(fsck.exit_code, 0) << fsck.out << fsck.err;
+  EXPECT_THAT(fsck.out, HasSubstr("machineos"));
+}
+
+// VirtualBox has no direct kernel boot: the disk must boot on its own (extlinux).
+TEST_F(GuestBoot, DiskBootsWithoutKernelOrSeed) {
+  machine::testing::TempDir dir;
+  guest::testing::GuestVm vm(*runner_, *image_, dir.path(), {false, std::nullopt, ""});
+  vm.start();
+  ASSERT_TRUE(vm.wait_for_serial("machine-boot-done", 600s)) << vm.serial();
+  EXPECT_FALSE(vm.host_keys().empty());
+  EXPECT_TRUE(vm.power_down(180s)) << vm.serial();
+}
+
+}  // namespace
+}  // namespace machine::guest
