@@ -1,0 +1,142 @@
+#include "cli/app.h"
+
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <iostream>
+#include <mutex>
+
+#include "cli/command.h"
+#include "cli/host_list.h"
+#include "machine/error.h"
+
+namespace machine::cli {
+namespace {
+
+// Steps from ops go to the command's stdout, serialised across machine threads.
+class StreamProgress final : public Progress {
+ public:
+  explicit StreamProgress(std::ostream& out) : out_(out) {}
+  void step(std::string_view line) override {
+    std::lock_guard lock(mu_);
+    out_ << line << '\n' << std::flush;
+  }
+  void status(std::string_view) override {}
+
+ private:
+  std::ostream& out_;
+  std::mutex mu_;
+};
+
+std::string default_storage_path(const Io& io) {
+  auto home = io.getenv("HOME");
+  return home && !home->empty() ? *home + "/.docker/machine" : "";
+}
+
+std::string basename_of(const std::string& p) {
+  auto slash = p.find_last_of('/');
+  return slash == std::string::npos ? p : p.substr(slash + 1);
+}
+
+}  // namespace
+
+std::optional<std::string> system_getenv(const std::string& name) {
+  const char* v = std::getenv(name.c_str());
+  if (!v) return std::nullopt;
+  return std::string(v);
+}
+
+std::string version_line(const std::string& program) {
+  return fmt::format("{} version {}\n", basename_of(program), MACHINE_VERSION);
+}
+
+int run(const std::vector<std::string>& argv, Io& io) {
+  const std::string program = argv.empty() ? "machine" : argv[0];
+  const std::string app_name = basename_of(program);
+  const std::string storage_default = default_storage_path(io);
+  try {
+    std::vector<std::string> rest(argv.begin() + (argv.empty() ? 0 : 1), argv.end());
+    auto globals = parse_flags(global_flags(storage_default), rest, io.getenv, {.stop_at_positional = true});
+    if (globals.flags.boolean("version")) {
+      io.out << version_line(program);
+      return kExitOk;
+    }
+    if (globals.args.empty() || globals.flags.boolean("help")) {
+      io.out << app_help(program, storage_default);
+      return kExitOk;
+    }
+    std::string name = globals.args.front();
+    std::vector<std::string> cmd_args(globals.args.begin() + 1, globals.args.end());
+    if (name == "help" || name == "h") {
+      if (cmd_args.empty()) {
+        io.out << app_help(program, storage_default);
+        return kExitOk;
+      }
+      name = cmd_args.front();
+      cmd_args = {"--help"};
+    }
+    const CommandSpec* cmd = find_command(name);
+    if (!cmd) {
+      io.err << fmt::format("{}: '{}' is not a {} command. See '{} --help'.\n", app_name, name, app_name, program);
+      return kExitError;
+    }
+
+    Invocation inv{io, argv, program, globals.flags, {}, nullptr, nullptr, nullptr, nullptr};
+    if (cmd->skip_flag_parsing) {
+      inv.cmd.args = cmd_args;
+    } else {
+      auto flags = cmd->flags;
+      flags.push_back({{"help", "h"}, FlagKind::Bool, "show help", "", ""});
+      try {
+        inv.cmd = parse_flags(flags, cmd_args, io.getenv);
+      } catch (const Error& e) {
+        io.err << "Incorrect Usage.\n\n" << command_help(*cmd, cmd->flags) << "\n" << e.what() << "\n";
+        return kExitError;
+      }
+      if (inv.cmd.flags.boolean("help")) {
+        io.out << command_help(*cmd, cmd->flags);
+        return kExitOk;
+      }
+    }
+
+    std::optional<std::string> storage = globals.flags.string("storage-path");
+    inv.store = std::make_unique<Store>(Store::resolve_root(storage));
+    inv.runner = make_system_process_runner();
+    inv.progress = io.make_progress ? io.make_progress() : std::make_unique<StreamProgress>(io.out);
+    ops::TlsPaths tls{globals.flags.string("tls-ca-cert"), globals.flags.string("tls-ca-key"),
+                      globals.flags.string("tls-client-cert"), globals.flags.string("tls-client-key")};
+    inv.env = std::make_unique<ops::Env>(
+        ops::Env{*inv.store, *inv.runner, *inv.progress, tls, globals.flags.boolean("native-ssh")});
+    return cmd->run(inv);
+  } catch (const Error& e) {
+    io.err << e.what() << "\n";
+    return kExitError;
+  } catch (const std::exception& e) {
+    io.err << "Error: " << e.what() << "\n";
+    return kExitError;
+  }
+}
+
+bool background_work_pending() { return pending_queries() > 0; }
+
+std::string target_host(Invocation& inv) {
+  const auto& args = inv.cmd.args;
+  if (!args.empty()) return args.front();
+  if (inv.store->exists("default")) return "default";
+  fail(Code::InvalidArgument, "Error: No machine name(s) specified and no \"default\" machine exists");
+}
+
+std::vector<std::string> target_hosts(Invocation& inv) {
+  if (!inv.cmd.args.empty()) return inv.cmd.args;
+  return {target_host(inv)};
+}
+
+bool confirm(Invocation& inv, const std::string& question) {
+  inv.out() << question << " (y/n): " << std::flush;
+  std::string answer;
+  if (!std::getline(inv.io.in, answer)) return false;
+  auto first = answer.find_first_not_of(" \t");
+  return first != std::string::npos && (answer[first] == 'y' || answer[first] == 'Y');
+}
+
+}  // namespace machine::cli

@@ -1,0 +1,89 @@
+#pragma once
+// Internal to cli/: what a command implementation receives, and the command table.
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "cli/app.h"
+#include "cli/flags.h"
+#include "machine/process_runner.h"
+#include "machine/store.h"
+#include "provisioner/ops.h"
+
+namespace machine::cli {
+
+// Exit statuses, as docker-machine's.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitError = 1;
+inline constexpr int kExitPreCreate = 3;
+
+struct Invocation {
+  Io& io;
+  std::vector<std::string> argv;  // the whole command line (env's usage hint repeats it)
+  std::string program;            // argv[0] as typed, for hints ("machine env vm1")
+  ParsedFlags global;
+  ParsedArgs cmd;
+  std::unique_ptr<Store> store;
+  std::unique_ptr<ProcessRunner> runner;
+  std::unique_ptr<Progress> progress;
+  std::unique_ptr<ops::Env> env;
+
+  std::ostream& out() { return io.out; }
+  std::ostream& err() { return io.err; }
+  std::optional<std::string> getenv(const std::string& name) const { return io.getenv(name); }
+};
+
+struct CommandSpec {
+  std::string name;
+  std::string usage;        // one line for the command list
+  std::string description;  // "Argument is a machine name."
+  std::vector<FlagSpec> flags;
+  int (*run)(Invocation&);
+  bool skip_flag_parsing = false;  // create (driver-dependent flags) and ssh
+  bool needs_store = true;
+};
+
+const std::vector<CommandSpec>& command_table();
+const CommandSpec* find_command(const std::string& name);
+
+// Help texts, formatted like docker-machine's (codegangsta/cli templates, tab-aligned).
+std::string app_help(const std::string& program, const std::string& storage_default);
+std::string command_help(const CommandSpec& cmd, const std::vector<FlagSpec>& flags);
+std::string version_line(const std::string& program);
+
+// "default" when no name is given and that machine exists, else docker-machine's error.
+std::string target_host(Invocation& inv);
+// The names a multi-machine command acts on ("default" when none given).
+std::vector<std::string> target_hosts(Invocation& inv);
+
+// Asks "<question> (y/n): " on out and reads a line from in; true for an answer starting y/Y.
+bool confirm(Invocation& inv, const std::string& question);
+
+// Commands, one function each (cmd_*.cpp).
+int cmd_active(Invocation&);
+int cmd_config(Invocation&);
+int cmd_create(Invocation&);
+int cmd_env(Invocation&);
+int cmd_inspect(Invocation&);
+int cmd_ip(Invocation&);
+int cmd_kill(Invocation&);
+int cmd_ls(Invocation&);
+int cmd_provision(Invocation&);
+int cmd_regenerate_certs(Invocation&);
+int cmd_restart(Invocation&);
+int cmd_rm(Invocation&);
+int cmd_start(Invocation&);
+int cmd_status(Invocation&);
+int cmd_stop(Invocation&);
+int cmd_upgrade(Invocation&);
+int cmd_url(Invocation&);
+int cmd_version(Invocation&);
+
+// -s, --tls-*, --native-ssh, -D, -h, -v.
+std::vector<FlagSpec> global_flags(const std::string& storage_default);
+
+// Shared create flags (docker-machine's SharedCreateFlags plus ours).
+std::vector<FlagSpec> shared_create_flags();
+
+}  // namespace machine::cli

@@ -1,0 +1,22 @@
+// The `machine` executable: everything lives in machine_cli (cli/app.h).
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+
+#include "cli/app.h"
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv, argv + argc);
+  machine::cli::Io io{std::cout, std::cerr, std::cin, &machine::cli::system_getenv,
+                      [] { return std::make_unique<machine::ConsoleProgress>(stdout, stderr); }};
+  int status = machine::cli::run(args, io);
+  std::cout.flush();
+  std::cerr.flush();
+  if (machine::cli::background_work_pending()) {
+    // A machine query that timed out still runs on a detached thread; leave without
+    // destroying statics it may be using.
+    std::fflush(nullptr);
+    std::_Exit(status);
+  }
+  return status;
+}
