@@ -1,0 +1,25 @@
+#pragma once
+// The guest's serial console contract (guest/recipe/boot.sh), read from serial.log:
+//   machine-hostkey: <type> <base64>   one per SSH host key
+//   machine-boot-done                  sshd and dockerd are ready
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace machine::drivers::qemu {
+
+inline constexpr std::string_view kBootDoneMarker = "machine-boot-done";
+
+// "ssh-ed25519 AAAA..." for every host key line, in order, without duplicates.
+std::vector<std::string> parse_host_keys(const std::string& console);
+
+// True when a line of `console` is exactly the boot-done marker (CR tolerated).
+bool boot_done(const std::string& console);
+
+// The last `n` non-empty lines of `text`, joined with '\n', control characters dropped.
+std::string last_lines(const std::string& text, size_t n);
+
+// Up to the last `max_bytes` of a file; "" when it cannot be read.
+std::string read_file_tail(const std::filesystem::path& path, size_t max_bytes = 64 * 1024);
+
+}  // namespace machine::drivers::qemu

@@ -1,0 +1,103 @@
+#include "drivers/qemu/qemu_config.h"
+
+#include <fmt/format.h>
+
+#include "machine/error.h"
+
+namespace machine::drivers::qemu {
+namespace {
+using K = Flag::Kind;
+
+void require(bool ok, const std::string& flag, const std::string& value, const std::string& why) {
+  if (!ok) fail(Code::InvalidArgument, fmt::format("invalid value \"{}\" for flag --{}: {}", value, flag, why));
+}
+
+}  // namespace
+
+std::vector<Flag> qemu_flags() {
+  return {
+      {"qemu-memory", K::Int, "Size of memory for the VM in MB", "QEMU_MEMORY", "1024"},
+      {"qemu-cpus", K::Int, "Number of virtual CPUs", "QEMU_CPUS", "2"},
+      {"qemu-disk-size", K::Int, "Size of the disk for the VM in MB", "QEMU_DISK_SIZE", "20000"},
+      {"qemu-image", K::String,
+       "Guest image: a machine OS image directory or a stock cloud image (qcow2/raw); default: the machine OS",
+       "QEMU_IMAGE", ""},
+      {"qemu-accel", K::String, "Accelerator: auto, kvm, hvf, whpx or tcg", "QEMU_ACCEL", "auto"},
+      {"qemu-binary", K::String, "QEMU system emulator to run", "QEMU_BINARY", "qemu-system-x86_64"},
+      {"qemu-restrict-network", K::Bool, "Isolate the guest: no outbound traffic, only the port forwards",
+       "QEMU_RESTRICT_NETWORK", "false"},
+  };
+}
+
+void apply_flags(QemuConfig& c, const FlagValues& f, long host_memory_mb) {
+  if (f.has("qemu-memory")) {
+    c.memory_mb = f.integer("qemu-memory");
+    auto v = f.string("qemu-memory");
+    require(c.memory_mb >= kMinMemoryMb, "qemu-memory", v, fmt::format("at least {} MB are needed", kMinMemoryMb));
+    require(host_memory_mb <= 0 || c.memory_mb <= host_memory_mb, "qemu-memory", v,
+            fmt::format("more than this host's {} MB", host_memory_mb));
+  }
+  if (f.has("qemu-cpus")) {
+    c.cpus = f.integer("qemu-cpus");
+    require(c.cpus >= 1 && c.cpus <= kMaxCpus, "qemu-cpus", f.string("qemu-cpus"),
+            fmt::format("must be between 1 and {}", kMaxCpus));
+  }
+  if (f.has("qemu-disk-size")) {
+    c.disk_size_mb = f.integer("qemu-disk-size");
+    require(c.disk_size_mb >= kMinDiskMb, "qemu-disk-size", f.string("qemu-disk-size"),
+            fmt::format("at least {} MB are needed", kMinDiskMb));
+  }
+  if (f.has("qemu-image")) c.image = f.string("qemu-image");
+  if (f.has("qemu-accel") && !f.string("qemu-accel").empty()) {
+    try {
+      c.accel_requested = parse_accel(f.string("qemu-accel"));
+    } catch (const Error& e) {
+      throw e.with_context("--qemu-accel");
+    }
+  }
+  if (f.has("qemu-binary") && !f.string("qemu-binary").empty()) c.binary = f.string("qemu-binary");
+  if (f.has("qemu-restrict-network")) c.restrict_network = f.boolean("qemu-restrict-network");
+}
+
+nlohmann::json to_json(const QemuConfig& c) {
+  nlohmann::json j = nlohmann::json::object();
+  c.base.write(j);
+  j["Memory"] = c.memory_mb;
+  j["CPU"] = c.cpus;
+  j["DiskSize"] = c.disk_size_mb;
+  j["ImagePath"] = c.image;
+  j["AccelRequested"] = std::string(accel_name(c.accel_requested));
+  j["Accel"] = std::string(accel_name(c.accel));
+  j["QemuBinary"] = c.binary;
+  j["RestrictNetwork"] = c.restrict_network;
+  j["EnginePort"] = c.engine_port;
+  j["BaseDisk"] = c.base_disk;
+  j["Kernel"] = c.kernel;
+  j["Initrd"] = c.initrd;
+  j["KernelCmdline"] = c.kernel_cmdline;
+  return j;
+}
+
+QemuConfig qemu_config_from_json(const nlohmann::json& j) {
+  QemuConfig c;
+  c.base.read(j);
+  read_field(j, "Memory", c.memory_mb);
+  read_field(j, "CPU", c.cpus);
+  read_field(j, "DiskSize", c.disk_size_mb);
+  read_field(j, "ImagePath", c.image);
+  std::string accel = "tcg", requested = "auto";
+  read_field(j, "Accel", accel);
+  read_field(j, "AccelRequested", requested);
+  c.accel = parse_accel(accel);
+  c.accel_requested = parse_accel(requested);
+  read_field(j, "QemuBinary", c.binary);
+  read_field(j, "RestrictNetwork", c.restrict_network);
+  read_field(j, "EnginePort", c.engine_port);
+  read_field(j, "BaseDisk", c.base_disk);
+  read_field(j, "Kernel", c.kernel);
+  read_field(j, "Initrd", c.initrd);
+  read_field(j, "KernelCmdline", c.kernel_cmdline);
+  return c;
+}
+
+}  // namespace machine::drivers::qemu

@@ -1,0 +1,289 @@
+#include "drivers/qemu/qemu_driver.h"
+
+#include <fmt/format.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <regex>
+#include <thread>
+
+#include "drivers/ports.h"
+#include "drivers/qemu/console.h"
+#include "drivers/qemu/guest_image.h"
+#include "drivers/qemu/qmp.h"
+#include "drivers/qemu/readiness.h"
+#include "drivers/qemu/vm_state.h"
+#include "machine/error.h"
+#include "machine/store.h"
+
+namespace machine::drivers {
+namespace mf = machine::machine_files;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr int kMinQemuMajor = 6;  // -accel/-qmp option syntax, restrict=on with hostfwd
+constexpr const char* kQemuPackage = "qemu-system-x86";
+constexpr const char* kQemuImgPackage = "qemu-utils";
+
+long host_memory_mb() {
+  long pages = ::sysconf(_SC_PHYS_PAGES), size = ::sysconf(_SC_PAGE_SIZE);
+  return pages > 0 && size > 0 ? pages / (1024 * 1024 / size) : 0;
+}
+
+void remove_quietly(const std::filesystem::path& p) {
+  std::error_code ec;
+  std::filesystem::remove(p, ec);
+}
+
+}  // namespace
+
+QemuDriver::QemuDriver(const Context& ctx, QemuDriverOptions options) : ctx_(ctx), options_(std::move(options)) {
+  config_.base.machine_name = ctx.machine_name;
+  config_.base.store_path = ctx.store_root.string();
+  config_.base.ip_address = "127.0.0.1";
+  config_.base.ssh_user = std::string(qemu::kGuestUser);
+  config_.base.ssh_key_path = file(mf::kSshKey).string();
+}
+
+std::filesystem::path QemuDriver::file(std::string_view name) const { return ctx_.machine_dir / std::string(name); }
+
+Features QemuDriver::features() const {
+  Features f;
+  f.lifecycle = true;
+  f.ssh = true;
+  f.seed = true;
+  // The machine OS starts dockerd from the seed; a stock cloud image needs the provisioner.
+  f.provision = !config_.image.empty() && std::filesystem::is_regular_file(config_.image);
+  return f;
+}
+
+std::vector<Flag> QemuDriver::create_flags() const { return qemu::qemu_flags(); }
+
+void QemuDriver::configure(const FlagValues& flags) { qemu::apply_flags(config_, flags, host_memory_mb()); }
+
+void QemuDriver::pre_create_check() {
+  require_program(ctx_.runner, config_.binary, kQemuPackage);
+  require_program(ctx_.runner, "qemu-img", kQemuImgPackage);
+  Command version{config_.binary, {"--version"}};
+  version.timeout = 20s;
+  auto r = ctx_.runner.run(version);
+  std::smatch m;
+  static const std::regex re(R"(version (\d+)\.(\d+))");
+  if (!r.ok() || !std::regex_search(r.out, m, re))
+    fail(Code::FailedPrecondition, fmt::format("cannot tell the version of {} (`{}` said: {}); install {}",
+                                               config_.binary, version.to_string(), r.err.empty() ? r.out : r.err,
+                                               kQemuPackage));
+  if (std::stoi(m[1]) < kMinQemuMajor)
+    fail(Code::FailedPrecondition, fmt::format("{} is version {}.{}; version {}.0 or newer is needed (Debian package {})",
+                                               config_.binary, m[1].str(), m[2].str(), kMinQemuMajor, kQemuPackage));
+  choose_accel(config_.accel_requested, options_.probe());
+  if (!config_.image.empty() && !std::filesystem::exists(config_.image))
+    fail(Code::FailedPrecondition, fmt::format("--qemu-image {}: no such file or directory", config_.image));
+}
+
+std::vector<std::string> QemuDriver::prepare() {
+  auto choice = choose_accel(config_.accel_requested, options_.probe());
+  config_.accel = choice.accel;
+  if (!choice.notice.empty()) ctx_.progress.step(choice.notice);
+  auto used = ports_used_by_machines(ctx_.store_root, {"SSHPort", "EnginePort"}, ctx_.machine_name);
+  auto ports = pick_free_loopback_ports(2, used);
+  config_.base.ssh_port = ports[0];
+  config_.engine_port = ports[1];
+  return {"127.0.0.1"};
+}
+
+void QemuDriver::create(const CreateSpec& spec) {
+  with_context(fmt::format("cannot create machine '{}'", ctx_.machine_name), [&] {
+    auto image = qemu::resolve_boot_image(ctx_, config_.image);
+    config_.base_disk = image.disk;
+    config_.kernel = image.kernel;
+    config_.initrd = image.initrd;
+    config_.kernel_cmdline = image.kernel_cmdline;
+    create_disk();
+    qemu::write_seed(ctx_, spec, file(mf::kSeed));
+  });
+  start();
+}
+
+void QemuDriver::create_disk() {
+  Command info{"qemu-img", {"info", "--output=json", config_.base_disk}};
+  info.timeout = 60s;
+  auto j = nlohmann::json::parse(run_checked(ctx_.runner, info, "qemu-img").out, nullptr, false);
+  if (j.is_discarded() || !j.contains("format"))
+    fail(Code::Internal, "qemu-img info gave no format for " + config_.base_disk);
+  long long image_mb = (j.value("virtual-size", 0LL) + (1 << 20) - 1) >> 20;
+  if (config_.disk_size_mb < image_mb) {
+    ctx_.progress.step(fmt::format("The image is {} MB, larger than --qemu-disk-size {} MB: using {} MB",
+                                   image_mb, config_.disk_size_mb, image_mb));
+    config_.disk_size_mb = static_cast<int>(image_mb);
+  }
+  remove_quietly(file(mf::kDisk));
+  Command create{"qemu-img",
+                 {"create", "-q", "-f", "qcow2", "-F", j["format"].get<std::string>(), "-b", config_.base_disk,
+                  file(mf::kDisk).string(), std::to_string(config_.disk_size_mb) + "M"}};
+  create.timeout = 60s;
+  run_checked(ctx_.runner, create, "qemu-img");
+}
+
+qemu::VmSpec QemuDriver::vm_spec() const {
+  qemu::VmSpec s;
+  s.name = ctx_.machine_name;
+  s.dir = ctx_.machine_dir;
+  s.accel = config_.accel;
+  s.memory_mb = config_.memory_mb;
+  s.cpus = config_.cpus;
+  s.kernel = config_.kernel;
+  s.initrd = config_.initrd;
+  s.kernel_cmdline = config_.kernel_cmdline;
+  s.ssh_port = config_.base.ssh_port;
+  s.engine_port = config_.engine_port;
+  s.restrict_network = config_.restrict_network;
+  s.private_nic = private_nic;
+  return s;
+}
+
+void QemuDriver::clear_runtime_files() {
+  remove_quietly(file(mf::kPidFile));
+  remove_quietly(file(mf::kQmpSocket));
+}
+
+void QemuDriver::launch() {
+  clear_runtime_files();
+  remove_quietly(file(mf::kVmLog));  // fresh QEMU stderr for this launch's diagnostics
+  Command cmd{config_.binary, qemu::build_qemu_args(vm_spec())};
+  cmd.working_dir = ctx_.machine_dir;
+  int pid = ctx_.runner.spawn_detached(cmd, file(mf::kVmLog));
+  auto deadline = Clock::now() + options_.launch_timeout;
+  for (;;) {
+    if (!qemu::process_alive(pid)) {
+      auto why = qemu::last_lines(qemu::read_file_tail(file(mf::kVmLog)), 10);
+      clear_runtime_files();
+      fail(Code::Internal, fmt::format("qemu exited at start{}{}", why.empty() ? "" : ": ", why));
+    }
+    if (std::filesystem::exists(file(mf::kQmpSocket))) {
+      try {
+        qemu::QmpClient qmp(file(mf::kQmpSocket), 1s);
+        qmp.execute("query-status");
+        return;
+      } catch (const Error&) {
+      }
+    }
+    if (Clock::now() > deadline) {
+      if (qemu::process_has_arg(pid, file(mf::kPidFile).string())) {  // never signal a stranger
+        ::kill(pid, SIGKILL);
+        wait_gone(pid, 5s);
+      }
+      clear_runtime_files();
+      fail(Code::Unavailable, fmt::format("qemu did not answer on QMP within {} s", options_.launch_timeout.count()));
+    }
+    std::this_thread::sleep_for(20ms);
+  }
+}
+
+void QemuDriver::start() {
+  with_context(fmt::format("cannot start machine '{}'", ctx_.machine_name), [&] {
+    auto o = qemu::observe(ctx_.machine_dir);
+    if (o.process_is_ours) {
+      if (o.qmp_status && *o.qmp_status != "running") qemu::QmpClient(file(mf::kQmpSocket)).execute("cont");
+      return;
+    }
+    if (!std::filesystem::exists(file(mf::kDisk)))
+      fail(Code::FailedPrecondition, fmt::format("{} is missing", file(mf::kDisk).string()));
+    launch();
+  });
+}
+
+void QemuDriver::wait_gone(int pid, std::chrono::milliseconds timeout) {
+  auto deadline = Clock::now() + timeout;
+  while (qemu::process_alive(pid) && Clock::now() < deadline) std::this_thread::sleep_for(50ms);
+}
+
+void QemuDriver::stop() {
+  auto o = qemu::observe(ctx_.machine_dir);
+  if (!o.process_is_ours) {
+    clear_runtime_files();
+    return;
+  }
+  try {
+    qemu::QmpClient qmp(file(mf::kQmpSocket));
+    if (o.qmp_status && *o.qmp_status != "running") qmp.execute("cont");
+    qmp.execute("system_powerdown");
+  } catch (const Error& e) {
+    ctx_.progress.step(fmt::format("Cannot ask the guest to power off ({}); stopping qemu", e.what()));
+  }
+  wait_gone(o.pid, options_.stop_timeout);
+  if (qemu::process_alive(o.pid)) {
+    ctx_.progress.step(fmt::format("The guest did not power off within {} s; killing qemu",
+                                   options_.stop_timeout.count()));
+    ::kill(o.pid, SIGKILL);
+    wait_gone(o.pid, 10s);
+  }
+  clear_runtime_files();
+}
+
+void QemuDriver::kill() {
+  auto o = qemu::observe(ctx_.machine_dir);
+  if (o.process_is_ours) {
+    ::kill(o.pid, SIGKILL);
+    wait_gone(o.pid, 10s);
+    if (qemu::process_alive(o.pid))
+      fail(Code::Internal, fmt::format("cannot kill qemu (pid {}) of machine '{}'", o.pid, ctx_.machine_name));
+  }
+  clear_runtime_files();
+}
+
+void QemuDriver::restart() {
+  stop();
+  start();
+}
+
+void QemuDriver::remove() {
+  kill();
+  for (auto name : {mf::kDisk, mf::kSeed, mf::kSerialLog, mf::kPidFile, mf::kQmpSocket, mf::kVmLog})
+    remove_quietly(file(name));
+}
+
+StateInfo QemuDriver::state() { return qemu::map_state(qemu::observe(ctx_.machine_dir)); }
+
+void QemuDriver::wait_ready(std::chrono::seconds timeout) {
+  auto deadline = Clock::now() + timeout;
+  auto pidfile = file(mf::kPidFile);
+  bool machine_os = !config_.kernel.empty();
+  std::string console;
+  while (Clock::now() < deadline) {
+    auto pid = qemu::read_pidfile(pidfile);
+    if (!qemu::process_has_arg(pid, pidfile.string())) {
+      auto s = state();
+      fail(Code::Unavailable, fmt::format("machine '{}' stopped while booting: {}", ctx_.machine_name,
+                                          s.reason.empty() ? std::string(state_name(s.state)) : s.reason));
+    }
+    console = qemu::read_file_tail(file(mf::kSerialLog), 1 << 20);
+    if ((!machine_os || qemu::boot_done(console)) && qemu::ssh_banner_ready(config_.base.ssh_port, 1s)) return;
+    ctx_.progress.status(machine_os && !qemu::boot_done(console) ? "waiting for the guest to boot"
+                                                                : "waiting for SSH");
+    std::this_thread::sleep_for(100ms);
+  }
+  fail(Code::Unavailable, fmt::format("machine '{}' was not ready within {} s; last console lines:\n{}",
+                                      ctx_.machine_name, timeout.count(), qemu::last_lines(console, 15)));
+}
+
+std::string QemuDriver::engine_url() { return tcp_url("127.0.0.1", config_.engine_port); }
+
+SshAddress QemuDriver::ssh_address() { return {"127.0.0.1", config_.base.ssh_port, config_.base.ssh_user}; }
+
+std::vector<std::string> QemuDriver::host_keys() {
+  return qemu::parse_host_keys(qemu::read_file_tail(file(mf::kSerialLog), 1 << 20));
+}
+
+nlohmann::json QemuDriver::to_json() const { return qemu::to_json(config_); }
+
+void QemuDriver::from_json(const nlohmann::json& j) {
+  auto name = config_.base.machine_name;
+  config_ = qemu::qemu_config_from_json(j);
+  if (config_.base.machine_name.empty()) config_.base.machine_name = name;
+}
+
+}  // namespace machine::drivers

@@ -1,0 +1,64 @@
+#include "drivers/qemu/readiness.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <fstream>
+
+namespace machine::drivers::qemu {
+namespace {
+using Clock = std::chrono::steady_clock;
+
+int ms_left(Clock::time_point deadline) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+  return left < 0 ? 0 : static_cast<int>(left);
+}
+}  // namespace
+
+bool ssh_banner_ready(int port, std::chrono::milliseconds timeout) {
+  auto deadline = Clock::now() + timeout;
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0) return false;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  bool ok = false;
+  int r = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  if (r == 0 || errno == EINPROGRESS) {
+    std::string got;
+    while (got.size() < 4) {
+      pollfd p{fd, POLLIN, 0};
+      int n = ::poll(&p, 1, ms_left(deadline));
+      if (n <= 0) break;
+      char buf[256];
+      ssize_t k = ::recv(fd, buf, sizeof buf, 0);
+      if (k < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+      if (k <= 0) break;
+      got.append(buf, static_cast<size_t>(k));
+    }
+    ok = got.rfind("SSH-", 0) == 0;
+  }
+  ::close(fd);
+  return ok;
+}
+
+bool process_alive(int pid) {
+  if (pid <= 0) return false;
+  int status = 0;
+  if (::waitpid(pid, &status, WNOHANG) == pid) return false;
+  if (::kill(pid, 0) != 0 && errno == ESRCH) return false;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return false;
+  auto close = line.rfind(')');
+  return !(close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'Z');
+}
+
+}  // namespace machine::drivers::qemu

@@ -1,0 +1,47 @@
+// The serial console contract: host keys, the boot-done marker, readable tails.
+#include <gtest/gtest.h>
+
+#include "drivers/qemu/console.h"
+#include "tests/support/temp_dir.h"
+
+namespace machine::drivers::qemu {
+namespace {
+
+const std::string kConsole =
+    "[    0.000000] Linux version 6.1.0-27-cloud-amd64\r\n"
+    "machine-hostkey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyOne\r\n"
+    "machine-fingerprint: SHA256:abc ed25519\r\n"
+    "machine-hostkey: ecdsa-sha2-nistp256 AAAAE2VjZHNhFakeKeyTwo\r\n"
+    "machine-hostkey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyOne\r\n"
+    "machine-docker-ready\r\n"
+    "machine-boot-done\r\n";
+
+TEST(Console, ParsesHostKeysOnceEach) {
+  EXPECT_EQ(parse_host_keys(kConsole),
+            (std::vector<std::string>{"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFakeKeyOne",
+                                      "ecdsa-sha2-nistp256 AAAAE2VjZHNhFakeKeyTwo"}));
+  EXPECT_TRUE(parse_host_keys("machine-hostkey: truncated").empty());
+}
+
+TEST(Console, BootDoneNeedsTheWholeMarkerLine) {
+  EXPECT_TRUE(boot_done(kConsole));
+  EXPECT_FALSE(boot_done("machine-docker-ready\nmachine-boot-do"));
+  EXPECT_FALSE(boot_done("echo machine-boot-done > /dev/console\n"));
+}
+
+TEST(Console, LastLinesDropsBlankLinesAndControlCharacters) {
+  EXPECT_EQ(last_lines("a\n\n\x1b[0mb\r\n  \nc\n", 2), "[0mb\nc");
+  EXPECT_EQ(last_lines("", 3), "");
+}
+
+TEST(Console, ReadsOnlyTheTailOfBigFiles) {
+  testing::TempDir dir;
+  testing::write_file(dir / "serial.log", std::string(100000, 'x') + "\nlast line\n");
+  auto tail = read_file_tail(dir / "serial.log", 64);
+  EXPECT_EQ(tail.size(), 64u);
+  EXPECT_EQ(last_lines(tail, 1), "last line");
+  EXPECT_EQ(read_file_tail(dir / "missing"), "");
+}
+
+}  // namespace
+}  // namespace machine::drivers::qemu
