@@ -2,6 +2,7 @@
 // through the state table in machine/state.h.
 #include <fmt/format.h>
 
+#include "drivers/registry.h"
 #include "machine/error.h"
 #include "provisioner/ops_common.h"
 
