@@ -4,7 +4,11 @@
 
 #include "drivers/generic/generic_driver.h"
 #include "drivers/none/none_driver.h"
+#ifdef MACHINE_WITH_LIBVIRT
+#include "drivers/libvirt/libvirt_driver.h"
+#endif
 #include "drivers/qemu/qemu_driver.h"
+#include "drivers/virtualbox/virtualbox_driver.h"
 #include "machine/error.h"
 
 namespace machine::drivers {
@@ -18,6 +22,10 @@ std::unique_ptr<Driver> make(const Context& ctx) {
 const std::vector<DriverInfo>& registry() {
   static const std::vector<DriverInfo> table{
       {"qemu", "QEMU virtual machine on this host (the default)", &make<QemuDriver>},
+#ifdef MACHINE_WITH_LIBVIRT
+      {"libvirt", "libvirt domain, local or on a remote host (qemu:///system, qemu+ssh://)", &make<LibvirtDriver>},
+#endif
+      {"virtualbox", "VirtualBox VM driven through VBoxManage (docker-machine compatible)", &make<VirtualBoxDriver>},
       {"generic", "An existing Linux host reached over SSH", &make<GenericDriver>},
       {"none", "No VM: an existing Docker engine reached by URL", &make<NoneDriver>},
   };

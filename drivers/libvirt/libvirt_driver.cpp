@@ -1,0 +1,291 @@
+#include "drivers/libvirt/libvirt_driver.h"
+
+#include <fmt/format.h>
+
+#include <thread>
+
+#include "drivers/accel.h"
+#include "drivers/libvirt/domain_state.h"
+#include "drivers/libvirt/domain_xml.h"
+#include "drivers/libvirt/volumes.h"
+#include "drivers/ports.h"
+#include "drivers/qemu/console.h"
+#include "drivers/qemu/readiness.h"
+#include "machine/cancel.h"
+#include "machine/store.h"
+
+namespace machine::drivers {
+namespace mf = machine_files;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+constexpr uint64_t kMiB = 1024 * 1024;
+constexpr uint64_t kConsoleMax = 1 << 20;  // the console tail we read back
+}  // namespace
+
+LibvirtDriver::LibvirtDriver(const Context& ctx) : LibvirtDriver(ctx, Deps{}) {}
+
+LibvirtDriver::LibvirtDriver(const Context& ctx, Deps deps) : ctx_(ctx), deps_(std::move(deps)) {
+  config_.base.machine_name = ctx.machine_name;
+  config_.base.store_path = ctx.store_root.string();
+  config_.base.ssh_user = std::string(qemu::kGuestUser);
+}
+
+LibvirtDriver::~LibvirtDriver() = default;
+
+Features LibvirtDriver::features() const {
+  Features f;
+  f.lifecycle = f.ssh = f.provision = f.seed = true;
+  return f;
+}
+
+libvirt::Connection& LibvirtDriver::conn() {
+  if (!deps_.connection) deps_.connection = std::make_shared<libvirt::Connection>(config_.uri);
+  return *deps_.connection;
+}
+
+bool LibvirtDriver::remote() const { return libvirt::uri_is_remote(config_.uri); }
+
+void LibvirtDriver::configure(const FlagValues& flags) {
+  libvirt::apply_flags(config_, flags);
+  config_.base.ssh_key_path = (ctx_.machine_dir / std::string(mf::kSshKey)).string();
+}
+
+void LibvirtDriver::pre_create_check() {
+  try {
+    auto& c = conn();
+    if (c.domain_exists(domain()))
+      fail(Code::FailedPrecondition,
+           fmt::format("a libvirt domain named '{}' already exists on {}", domain(), config_.uri));
+    if (!config_.network.empty()) {
+      auto active = c.network_active(config_.network);
+      if (!active) fail(Code::FailedPrecondition, fmt::format("libvirt network '{}' does not exist", config_.network));
+      // Starting a network creates host bridges and addresses: that is the user's call.
+      if (!*active)
+        fail(Code::FailedPrecondition,
+             fmt::format("libvirt network '{}' is not active: start it with `virsh -c {} net-start {}`",
+                         config_.network, config_.uri, config_.network));
+    }
+    if (!c.pool_exists(config_.pool) &&
+        (config_.pool != "default" || config_.uri.find("/system") == std::string::npos))
+      fail(Code::FailedPrecondition,
+           fmt::format("storage pool '{}' does not exist on {}: create it with `virsh -c {} pool-define-as {} dir "
+                       "--target <directory> && virsh -c {} pool-start {}`",
+                       config_.pool, config_.uri, config_.uri, config_.pool, config_.uri, config_.pool));
+  } catch (const Error& e) {
+    if (e.code() == Code::FailedPrecondition) throw;
+    fail(Code::FailedPrecondition, e.what());
+  }
+  if (config_.domain_type_requested == "kvm" && !remote()) {
+    auto host = probe_host_virt();
+    if (!host.kvm_usable || host.kvm_paravirtual)
+      fail(Code::FailedPrecondition,
+           fmt::format("--libvirt-domain-type kvm: KVM is not usable here: {}",
+                       host.kvm_problem.empty() ? "no /dev/kvm" : host.kvm_problem));
+  }
+}
+
+std::vector<std::string> LibvirtDriver::prepare() {
+  if (config_.domain_type_requested != "auto") {
+    config_.domain_type = config_.domain_type_requested;
+  } else if (!remote()) {
+    auto choice = choose_accel(Accel::Auto, probe_host_virt());
+    config_.domain_type = choice.accel == Accel::Kvm ? "kvm" : "qemu";
+    if (!choice.notice.empty()) ctx_.progress.step(choice.notice);
+  } else {
+    // The remote host's /dev/kvm cannot be probed from here: trust what libvirt offers.
+    bool kvm = conn().capabilities().find("<domain type='kvm'") != std::string::npos;
+    config_.domain_type = kvm ? "kvm" : "qemu";
+  }
+  if (!config_.network.empty()) {
+    config_.base.ssh_port = 22;
+    config_.engine_port = libvirt::kGuestEnginePort;
+    return {};  // the address comes from the network's DHCP lease after boot
+  }
+  // User networking forwards ports on the hypervisor host: loopback when that is this
+  // host (or reached through it), all addresses on a real remote host so we can dial it.
+  auto host = libvirt::uri_host(config_.uri);
+  bool reachable_on_loopback = host.empty() || libvirt::is_loopback_host(host);
+  config_.forward_bind = reachable_on_loopback ? "127.0.0.1" : "0.0.0.0";
+  config_.base.ip_address = reachable_on_loopback ? "127.0.0.1" : host;
+  auto used = ports_used_by_machines(ctx_.store_root, {"SSHPort", "EnginePort"}, ctx_.machine_name);
+  auto ports = pick_free_loopback_ports(2, used);
+  config_.base.ssh_port = ports[0];
+  config_.engine_port = ports[1];
+  return {config_.base.ip_address};
+}
+
+void LibvirtDriver::create(const CreateSpec& spec) {
+  with_context(fmt::format("cannot create machine '{}' on {}", domain(), config_.uri), [&] {
+    auto& c = conn();
+    libvirt::ensure_pool(c, config_.pool);
+    auto image = deps_.resolve_image(ctx_, config_.image);
+
+    ctx_.progress.status("uploading the guest image to the storage pool (once per image)");
+    config_.base_volume = libvirt::base_volume_name(image.disk, "disk.qcow2");
+    auto base = libvirt::ensure_uploaded(c, config_.pool, config_.base_volume, image.disk);
+    libvirt::DomainSpec d;
+    // The machine OS disk is a bare filesystem without a bootloader, and <kernel> must name
+    // a file on the hypervisor host: so kernel and initrd are volumes in the pool too.
+    if (!image.kernel.empty()) {
+      config_.kernel_volume = libvirt::base_volume_name(image.kernel, "vmlinuz");
+      d.kernel_path = libvirt::ensure_uploaded(c, config_.pool, config_.kernel_volume, image.kernel).path;
+      if (!image.initrd.empty()) {
+        config_.initrd_volume = libvirt::base_volume_name(image.initrd, "initrd.img");
+        d.initrd_path = libvirt::ensure_uploaded(c, config_.pool, config_.initrd_volume, image.initrd).path;
+      }
+      d.kernel_cmdline = image.kernel_cmdline;
+    }
+
+    config_.disk_volume = domain() + ".qcow2";
+    libvirt::create_overlay(c, config_.pool, config_.disk_volume, base.path,
+                            static_cast<uint64_t>(config_.disk_size_mb) * kMiB);
+
+    auto iso = ctx_.machine_dir / std::string(mf::kSeed);
+    deps_.write_seed(ctx_, spec, iso);
+    config_.seed_volume = domain() + "-seed.iso";
+    c.create_volume(config_.pool, config_.seed_volume,
+                    libvirt::volume_xml({config_.seed_volume, std::filesystem::file_size(iso), "raw", ""}));
+    c.upload_volume(config_.pool, config_.seed_volume, iso);
+
+    // The serial console goes to a file in the pool: QEMU may write there (libvirt labels
+    // it), and the storage API reads it back from any host.
+    config_.console_volume = domain() + "-console.log";
+    auto console = c.create_volume(config_.pool, config_.console_volume,
+                                   libvirt::volume_xml({config_.console_volume, 0, "raw", ""}));
+
+    d.name = domain();
+    d.type = config_.domain_type;
+    d.memory_mb = config_.memory_mb;
+    d.cpus = config_.cpus;
+    d.pool = config_.pool;
+    d.disk_volume = config_.disk_volume;
+    d.seed_volume = config_.seed_volume;
+    d.serial_log = console.path;
+    d.network = config_.network;
+    d.user_net = {config_.forward_bind, config_.base.ssh_port, config_.engine_port, config_.restrict_network};
+    c.define_domain(domain(), libvirt::domain_xml(d));
+    c.start_domain(domain());
+  });
+}
+
+std::string LibvirtDriver::console_text() {
+  if (config_.console_volume.empty()) return "";
+  try {
+    return conn().download_volume(config_.pool, config_.console_volume, kConsoleMax);
+  } catch (const Error&) {
+    return "";  // not there yet, or a hypervisor that cannot stream volumes
+  }
+}
+
+std::string LibvirtDriver::lease_address() {
+  auto addrs = conn().domain_lease_addresses(domain());
+  return addrs.empty() ? "" : addrs.front();
+}
+
+void LibvirtDriver::wait_ready(std::chrono::seconds timeout) {
+  auto deadline = Clock::now() + timeout;
+  bool machine_os = !config_.kernel_volume.empty();
+  bool probe_ssh = config_.network.empty() && libvirt::is_loopback_host(config_.base.ip_address);
+  std::string console;
+  while (Clock::now() < deadline) {
+    throw_if_cancelled();
+    auto s = state();
+    if (s.state != State::Running && s.state != State::Starting)
+      fail(Code::Unavailable,
+           fmt::format("machine '{}' stopped while booting: {}; last console lines:\n{}", domain(),
+                       s.reason.empty() ? std::string(state_name(s.state)) : s.reason, qemu::last_lines(console, 15)));
+    console = console_text();
+    if (auto keys = qemu::parse_host_keys(console); !keys.empty()) config_.host_keys = keys;
+    bool booted = !machine_os || qemu::boot_done(console);
+    if (booted && !config_.network.empty() && config_.base.ip_address.empty())
+      config_.base.ip_address = lease_address();
+    bool reachable = !config_.base.ip_address.empty() && (!probe_ssh || qemu::ssh_banner_ready(config_.base.ssh_port, 1s));
+    if (booted && reachable) return;
+    ctx_.progress.status(booted ? "waiting for SSH" : "waiting for the guest to boot");
+    std::this_thread::sleep_for(250ms);
+  }
+  fail(Code::Unavailable, fmt::format("machine '{}' was not ready within {} s; last console lines:\n{}", domain(),
+                                      timeout.count(), qemu::last_lines(console, 15)));
+}
+
+void LibvirtDriver::start() {
+  auto s = conn().domain_state(domain());
+  if (!s) fail(Code::NotFound, fmt::format("libvirt domain '{}' does not exist on {}", domain(), config_.uri));
+  if (s->state == VIR_DOMAIN_PAUSED) return conn().resume_domain(domain());
+  if (s->state != VIR_DOMAIN_SHUTOFF && s->state != VIR_DOMAIN_CRASHED) return;  // running already
+  conn().start_domain(domain());
+}
+
+void LibvirtDriver::stop() {
+  auto& c = conn();
+  auto s = c.domain_state(domain());
+  if (!s || s->state == VIR_DOMAIN_SHUTOFF) return;
+  if (s->state == VIR_DOMAIN_PAUSED) c.resume_domain(domain());  // a paused guest cannot see ACPI
+  c.shutdown_domain(domain());
+  auto deadline = Clock::now() + deps_.stop_timeout;
+  while (Clock::now() < deadline) {
+    s = c.domain_state(domain());
+    if (!s || s->state == VIR_DOMAIN_SHUTOFF) return;
+    std::this_thread::sleep_for(200ms);
+  }
+  ctx_.progress.step(fmt::format("Machine '{}' did not shut down within {} s: powering it off",
+                                 domain(), deps_.stop_timeout.count()));
+  c.destroy_domain(domain());
+}
+
+void LibvirtDriver::kill() { conn().destroy_domain(domain()); }
+
+// Stop then start rather than virDomainReboot: the guest's ACPI button means power off,
+// a guest that ignores it still comes back, and the fresh console log holds only the
+// new boot's markers for wait_ready.
+void LibvirtDriver::restart() {
+  stop();
+  conn().start_domain(domain());
+}
+
+void LibvirtDriver::remove() {
+  with_context(fmt::format("cannot remove machine '{}' from {}", domain(), config_.uri), [&] {
+    auto& c = conn();
+    c.destroy_domain(domain());
+    c.undefine_domain(domain());
+    // Base volumes (image, kernel, initrd) are shared by every machine of the pool.
+    for (const auto& v : {config_.disk_volume, config_.seed_volume, config_.console_volume})
+      if (!v.empty()) c.delete_volume(config_.pool, v);
+  });
+  std::error_code ec;
+  std::filesystem::remove(ctx_.machine_dir / std::string(mf::kSeed), ec);
+}
+
+StateInfo LibvirtDriver::state() {
+  try {
+    return libvirt::map_domain_state(conn().domain_state(domain()));
+  } catch (const Error& e) {
+    return {State::Error, e.what()};
+  }
+}
+
+std::string LibvirtDriver::ip() {
+  if (!config_.network.empty() && config_.base.ip_address.empty()) config_.base.ip_address = lease_address();
+  return config_.base.ip_address;
+}
+
+std::string LibvirtDriver::engine_url() { return tcp_url(ip(), config_.engine_port); }
+
+SshAddress LibvirtDriver::ssh_address() { return {ip(), config_.base.ssh_port, config_.base.ssh_user}; }
+
+std::vector<std::string> LibvirtDriver::host_keys() {
+  if (config_.host_keys.empty()) config_.host_keys = qemu::parse_host_keys(console_text());
+  return config_.host_keys;
+}
+
+nlohmann::json LibvirtDriver::to_json() const { return libvirt::to_json(config_); }
+
+void LibvirtDriver::from_json(const nlohmann::json& j) {
+  auto name = config_.base.machine_name;
+  config_ = libvirt::libvirt_config_from_json(j);
+  if (config_.base.machine_name.empty()) config_.base.machine_name = name;
+}
+
+}  // namespace machine::drivers

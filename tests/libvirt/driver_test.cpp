@@ -1,0 +1,203 @@
+// LibvirtDriver against test:///default: the driver's own logic (lifecycle, idempotency,
+// state mapping, cleanup, error context) on libvirt's real API without a VM.
+#include <gtest/gtest.h>
+
+#include "drivers/libvirt/domain_xml.h"
+#include "drivers/libvirt/libvirt_driver.h"
+#include "drivers/registry.h"
+#include "machine/error.h"
+#include "tests/support/temp_dir.h"
+
+namespace machine::drivers {
+namespace {
+
+constexpr const char* kPool = "default-pool";
+
+class LibvirtDriverTest : public ::testing::Test {
+ protected:
+  LibvirtDriverTest()
+      : runner_(make_system_process_runner()),
+        ctx_{"vm1", tmp_ / "machines/vm1", tmp_.path(), *runner_, progress_},
+        conn_(std::make_shared<libvirt::Connection>("test:///default")) {
+    std::filesystem::create_directories(ctx_.machine_dir);
+  }
+
+  std::unique_ptr<LibvirtDriver> driver() {
+    LibvirtDriver::Deps deps;
+    deps.connection = conn_;
+    deps.stop_timeout = std::chrono::seconds(2);
+    deps.resolve_image = [this](const Context&, const std::string&) {
+      machine::testing::write_file(tmp_ / "disk.qcow2", "qcow2");
+      return qemu::BootImage{(tmp_ / "disk.qcow2").string(), "", "", ""};
+    };
+    deps.write_seed = [](const Context&, const CreateSpec&, const std::filesystem::path& iso) {
+      machine::testing::write_file(iso, "seed");
+    };
+    auto d = std::make_unique<LibvirtDriver>(ctx_, deps);
+    FlagValues f;
+    f.set("libvirt-uri", {"test:///default"});
+    f.set("libvirt-pool", {kPool});
+    d->configure(f);
+    return d;
+  }
+
+  // What a successful create leaves behind: a defined domain and its volumes.
+  std::unique_ptr<LibvirtDriver> created() {
+    auto d = driver();
+    nlohmann::json j = d->to_json();
+    j["DiskVolume"] = "vm1.qcow2";
+    j["SeedVolume"] = "vm1-seed.iso";
+    j["ConsoleVolume"] = "vm1-console.log";
+    d->from_json(j);
+    for (const char* v : {"vm1.qcow2", "vm1-seed.iso", "vm1-console.log"})
+      conn_->create_volume(kPool, v, libvirt::volume_xml({v, 1, "raw", ""}));
+    libvirt::DomainSpec s;
+    s.name = "vm1";
+    s.pool = kPool;
+    s.disk_volume = "vm1.qcow2";
+    s.seed_volume = "vm1-seed.iso";
+    s.serial_log = "/default-pool/vm1-console.log";
+    conn_->define_domain("vm1", libvirt::domain_xml(s));
+    return d;
+  }
+
+  machine::testing::TempDir tmp_;
+  std::unique_ptr<ProcessRunner> runner_;
+  NullProgress progress_;
+  Context ctx_;
+  std::shared_ptr<libvirt::Connection> conn_;
+};
+
+TEST_F(LibvirtDriverTest, IsRegisteredAfterQemu) {
+  auto names = driver_names();
+  EXPECT_NE(names.find("qemu, libvirt"), std::string::npos) << names;
+  auto d = make_driver("libvirt", ctx_);
+  EXPECT_EQ(d->name(), "libvirt");
+  auto f = d->features();
+  EXPECT_TRUE(f.lifecycle && f.ssh && f.provision && f.seed);
+}
+
+TEST_F(LibvirtDriverTest, PrepareForwardsFreeLoopbackPorts) {
+  auto d = driver();
+  FlagValues f;
+  f.set("libvirt-domain-type", {"qemu"});
+  d->configure(f);
+  d->pre_create_check();
+  auto addrs = d->prepare();
+  ASSERT_EQ(addrs, std::vector<std::string>{"127.0.0.1"});
+  auto ssh = d->ssh_address();
+  EXPECT_EQ(ssh.host, "127.0.0.1");
+  EXPECT_EQ(ssh.user, "docker");
+  EXPECT_GT(ssh.port, 1024);
+  EXPECT_NE(d->engine_url(), "tcp://127.0.0.1:" + std::to_string(ssh.port));
+  EXPECT_EQ(d->config().domain_type, "qemu");
+  EXPECT_EQ(d->config().forward_bind, "127.0.0.1");
+}
+
+TEST_F(LibvirtDriverTest, PreCreateCheckRefusesAnExistingDomainAndMissingPool) {
+  auto d = created();
+  try {
+    d->pre_create_check();
+    FAIL() << "accepted an existing domain";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Code::FailedPrecondition);
+    EXPECT_NE(std::string(e.what()).find("already exists"), std::string::npos) << e.what();
+  }
+  conn_->undefine_domain("vm1");
+  FlagValues f;
+  f.set("libvirt-pool", {"fast"});
+  d->configure(f);
+  EXPECT_THROW(d->pre_create_check(), Error);
+}
+
+TEST_F(LibvirtDriverTest, PreCreateCheckNeverStartsAnInactiveNetwork) {
+  auto d = driver();
+  FlagValues f;
+  f.set("libvirt-network", {"missing"});
+  d->configure(f);
+  try {
+    d->pre_create_check();
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Code::FailedPrecondition);
+    EXPECT_NE(std::string(e.what()).find("network 'missing' does not exist"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(LibvirtDriverTest, LifecycleIsIdempotent) {
+  auto d = created();
+  EXPECT_EQ(d->state().state, State::Stopped);
+  d->stop();  // stopped already
+  d->kill();
+  d->start();
+  EXPECT_EQ(d->state().state, State::Running);
+  d->start();  // running already
+  EXPECT_EQ(d->state().state, State::Running);
+  d->restart();
+  EXPECT_EQ(d->state().state, State::Running);
+  d->stop();
+  EXPECT_EQ(d->state().state, State::Stopped);
+  d->start();
+  d->kill();
+  EXPECT_EQ(d->state().state, State::Stopped);
+  d->kill();
+}
+
+TEST_F(LibvirtDriverTest, PausedDomainIsPausedAndStartResumes) {
+  auto d = created();
+  conn_->start_domain("vm1");
+  conn_->suspend_domain("vm1");
+  EXPECT_EQ(d->state().state, State::Paused);
+  d->start();
+  EXPECT_EQ(d->state().state, State::Running);
+}
+
+TEST_F(LibvirtDriverTest, RemoveDeletesDomainAndVolumesButKeepsSharedImages) {
+  auto d = created();
+  conn_->create_volume(kPool, "machineos-x-disk.qcow2", libvirt::volume_xml({"machineos-x-disk.qcow2", 1, "raw", ""}));
+  d->start();
+  d->remove();
+  EXPECT_FALSE(conn_->domain_exists("vm1"));
+  for (const char* v : {"vm1.qcow2", "vm1-seed.iso", "vm1-console.log"}) EXPECT_FALSE(conn_->volume_info(kPool, v)) << v;
+  EXPECT_TRUE(conn_->volume_info(kPool, "machineos-x-disk.qcow2"));
+  d->remove();  // idempotent
+  EXPECT_EQ(d->state().state, State::Error);
+}
+
+TEST_F(LibvirtDriverTest, StartOfAMissingDomainIsNotFound) {
+  auto d = driver();
+  try {
+    d->start();
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Code::NotFound);
+    EXPECT_NE(std::string(e.what()).find("domain 'vm1' does not exist on test:///default"), std::string::npos);
+  }
+}
+
+TEST_F(LibvirtDriverTest, CreateFailureIsWrappedAndRemoveCleansUp) {
+  auto d = driver();
+  d->prepare();
+  try {
+    d->create(CreateSpec{"vm1", "ssh-ed25519 AAAA test", {}});
+    FAIL() << "the test hypervisor cannot upload";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot create machine 'vm1' on test:///default: cannot upload"),
+              std::string::npos)
+        << e.what();
+  }
+  d->remove();
+  EXPECT_FALSE(conn_->domain_exists("vm1"));
+}
+
+TEST_F(LibvirtDriverTest, JsonRoundTripKeepsHostKeys) {
+  auto d = driver();
+  auto j = d->to_json();
+  j["HostKeys"] = {"ssh-ed25519 AAAAkey"};
+  d->from_json(j);
+  EXPECT_EQ(d->host_keys(), std::vector<std::string>{"ssh-ed25519 AAAAkey"});
+  EXPECT_EQ(d->to_json()["MachineName"], "vm1");
+}
+
+}  // namespace
+}  // namespace machine::drivers
