@@ -56,13 +56,26 @@ void install_bootloader(ProcessRunner& runner, const BuildPaths& p) {
   try {
     run_checked(runner, Command{"extlinux", {"--install", mnt + "/boot/extlinux"}, {}, std::nullopt,
                                 std::chrono::seconds(60), {}},
-                "extlinux failed");
+                "extlinux");
   } catch (...) {
     runner.run(Command{"umount", {mnt}, {}, std::nullopt, std::chrono::seconds(60), {}});
     throw;
   }
   run_checked(runner, Command{"umount", {mnt}, {}, std::nullopt, std::chrono::seconds(60), {}},
               "cannot unmount the root filesystem");
+}
+
+// mmdebstrap hands apt a pipe by fd number and dash ("cat >&N") only takes N < 10. File
+// descriptors our process leaks into children push that pipe past 9, so close every
+// inherited descriptor above 2 before exec.
+Command without_inherited_fds(Command c) {
+  std::vector<std::string> args = {
+      "-c", "for fd in /proc/$$/fd/*; do fd=${fd##*/}; [ \"$fd\" -gt 2 ] && eval \"exec $fd>&-\"; done; exec \"$0\" \"$@\"",
+      c.program};
+  args.insert(args.end(), c.args.begin(), c.args.end());
+  c.program = "bash";
+  c.args = std::move(args);
+  return c;
 }
 
 }  // namespace
@@ -90,13 +103,13 @@ void build_image(ProcessRunner& runner, const BuildPaths& p, const RecipeOptions
     write_text(p.recipe_dir() / f.name, f.content, fs::perms(0755));
 
   say(progress, "installing Debian packages (mmdebstrap)");
-  run_checked(runner, mmdebstrap_command(p, opts), "mmdebstrap failed");
+  run_checked(runner, without_inherited_fds(mmdebstrap_command(p, opts)), "mmdebstrap");
   throw_if_cancelled();
   write_text(p.rootfs() / "boot/extlinux/extlinux.conf", extlinux_conf(), fs::perms(0644));
   const std::uintmax_t rootfs_bytes = tree_bytes(p.rootfs());
 
   say(progress, "creating the root filesystem");
-  run_checked(runner, mkfs_command(p, opts), "mkfs.ext4 failed");
+  run_checked(runner, mkfs_command(p, opts), "mkfs.ext4");
   std::error_code ec;
   fs::remove_all(p.rootfs(), ec);
   throw_if_cancelled();
@@ -106,7 +119,7 @@ void build_image(ProcessRunner& runner, const BuildPaths& p, const RecipeOptions
 
   say(progress, "compressing the disk");
   const fs::path disk = p.out_dir() / "disk.qcow2";
-  run_checked(runner, convert_command(p.raw_disk(), disk), "qemu-img convert failed");
+  run_checked(runner, convert_command(p.raw_disk(), disk), "qemu-img convert");
   fs::remove(p.raw_disk(), ec);
   throw_if_cancelled();
 

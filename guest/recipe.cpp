@@ -33,7 +33,10 @@ Command mmdebstrap_command(const BuildPaths& p, const RecipeOptions& o) {
       "--variant=essential",
       "--mode=root",
       "--format=directory",
+      // a merged /usr from the start, so apt never pulls usrmerge (and perl) in
+      "--hook-dir=/usr/share/mmdebstrap/hooks/merged-usr",
       "--aptopt=APT::Install-Recommends \"false\"",
+      "--dpkgopt=force-unsafe-io",
       "--include=" + include,
       "--dpkgopt=path-exclude=/usr/share/man/*",
       "--dpkgopt=path-exclude=/usr/share/locale/*",

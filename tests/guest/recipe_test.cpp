@@ -28,6 +28,7 @@ TEST(Recipe, MmdebstrapInstallsOurPackagesIntoTheWorkDir) {
   EXPECT_EQ(c.program, "mmdebstrap");
   EXPECT_THAT(c.args, Contains("--variant=essential"));
   EXPECT_THAT(c.args, Contains("--mode=root"));
+  EXPECT_THAT(c.args, Contains("--hook-dir=/usr/share/mmdebstrap/hooks/merged-usr"));
   EXPECT_THAT(c.args, Contains("--include=usr-is-merged,tiny-initramfs,linux-image-cloud-amd64,docker.io,containerd,runc,"
                                "iptables,dropbear-bin,openssh-sftp-server,ca-certificates,sudo,busybox-static,mount,"
                                "kmod,e2fsprogs"));
