@@ -131,11 +131,11 @@ void BM_OpenSshScpDownload(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(BM_NativeSshTrue)->Unit(benchmark::kMillisecond)->MinTime(3);
-BENCHMARK(BM_OpenSshTrue)->Unit(benchmark::kMillisecond)->MinTime(3);
-BENCHMARK(BM_NativeExecOnOpenSession)->Unit(benchmark::kMillisecond)->MinTime(3);
-BENCHMARK(BM_SftpUpload)->Unit(benchmark::kMillisecond)->Iterations(5);
-BENCHMARK(BM_OpenSshScpUpload)->Unit(benchmark::kMillisecond)->Iterations(5);
-BENCHMARK(BM_SftpDownload)->Unit(benchmark::kMillisecond)->Iterations(5);
-BENCHMARK(BM_OpenSshScpDownload)->Unit(benchmark::kMillisecond)->Iterations(5);
+BENCHMARK(BM_NativeSshTrue)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(3);
+BENCHMARK(BM_OpenSshTrue)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(3);
+BENCHMARK(BM_NativeExecOnOpenSession)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(3);
+BENCHMARK(BM_SftpUpload)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(5);
+BENCHMARK(BM_OpenSshScpUpload)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(5);
+BENCHMARK(BM_SftpDownload)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(5);
+BENCHMARK(BM_OpenSshScpDownload)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(5);
 BENCHMARK_MAIN();
