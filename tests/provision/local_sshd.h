@@ -44,12 +44,12 @@ class LocalSshd {
     write(dir_ / "authorized_keys", ssh::read_public_key(client_key_path_) + "\n");
     port_ = free_port();
     std::ostringstream cfg;
+    cfg << extra_config;  // first: sshd keeps the first value it reads for an option
     cfg << "Port " << port_ << "\nListenAddress 127.0.0.1\nHostKey " << host_key_path_.string()
         << "\nPidFile " << (dir_ / "sshd.pid").string() << "\nAuthorizedKeysFile " << (dir_ / "authorized_keys").string()
         << "\nPermitRootLogin yes\nStrictModes no\nUsePAM no\nPasswordAuthentication no\n"
         << "KbdInteractiveAuthentication no\nPubkeyAuthentication yes\nSubsystem sftp internal-sftp\n"
-        << "MaxStartups 200\nMaxSessions 50\nLogLevel VERBOSE\n"
-        << extra_config;
+        << "MaxStartups 200\nMaxSessions 50\nLogLevel VERBOSE\n";
     write(dir_ / "sshd_config", cfg.str());
     start();
   }

@@ -1,6 +1,8 @@
 // Pure parts of `machine ssh`: the system ssh command line and the backend choice.
 #include "provisioner/ssh_command.h"
 
+#include "machine/error.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -50,6 +52,17 @@ TEST(SshCommand, DefaultsToTheSystemSshLikeDockerMachine) {
   EXPECT_EQ(choose_ssh_backend(false, with), SshBackend::External);
   EXPECT_EQ(choose_ssh_backend(true, with), SshBackend::Native);
   EXPECT_EQ(choose_ssh_backend(false, without), SshBackend::Native);
+}
+
+TEST(SshCommand, RunAttachedReturnsTheChildStatus) {
+  EXPECT_EQ(run_attached({"sh", "-c", "exit 7"}), 7);
+  EXPECT_EQ(run_attached({"sh", "-c", "kill -TERM $$"}), 128 + 15);
+  try {
+    run_attached({"/nonexistent/ssh"});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Code::NotFound);
+  }
 }
 
 TEST(SshCommand, RemoteCommandIsJoinedLikeSsh) {

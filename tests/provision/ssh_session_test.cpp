@@ -174,6 +174,18 @@ TEST_F(SshSessionTest, SilentPeerTimesOut) {
   ::close(fd);
 }
 
+TEST_F(SshSessionTest, KeepalivesFlowDuringALongQuietCommand) {
+  SshOptions o{"vm1"};
+  o.keepalive_interval = std::chrono::seconds(1);
+  // At DEBUG1 sshd logs each global request our keepalives send.
+  machine::testing::LocalSshd verbose(dir_ / "sshd-debug", "LogLevel DEBUG1\n");
+  auto s = client_->connect(verbose.endpoint(), o);
+  auto r = s->run("sleep 3; echo awake");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_EQ(r.out, "awake\n");
+  EXPECT_THAT(verbose.log(), HasSubstr("keepalive@libssh2.org"));
+}
+
 TEST_F(SshSessionTest, SftpFileOperations) {
   auto s = connect();
   std::string base = (dir_ / "remote").string();
