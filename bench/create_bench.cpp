@@ -1,7 +1,7 @@
 // End-to-end timings of the real binary under QEMU TCG, each next to a bare
 // qemu-system-x86_64 boot of the same guest kernel to init measured in the same run:
 //   create -> TLS docker ready, start of a stopped machine, `machine ssh true` vs OpenSSH.
-// Needs a built guest image in $MACHINE_TEST_IMAGE_CACHE/store (scripts/test builds it).
+// Needs a built guest image in $MACHINE_TEST_IMAGE_CACHE (scripts/test builds it).
 // Figures go to bench/results/create.json via --benchmark_out (see bench/README.md).
 #include <benchmark/benchmark.h>
 #include <sys/wait.h>
@@ -48,7 +48,7 @@ struct BenchStore {
   BenchStore() {
     char tmpl[] = "/tmp/machine-bench-XXXXXX";
     dir = ::mkdtemp(tmpl);
-    std::filesystem::create_directory_symlink(cache() + "/store/cache", dir + "/cache");
+    std::filesystem::create_directory_symlink(cache(), dir + "/cache");
   }
   ~BenchStore() {
     std::system((m("ls -q") + " | xargs -r " + m("rm -f -y") + " >/dev/null 2>&1").c_str());
@@ -59,7 +59,7 @@ struct BenchStore {
 
 // Seconds from starting qemu until the guest kernel runs init, for the default image.
 double bare_kernel_to_init() {
-  auto dir = capture("ls -d " + cache() + "/store/cache/images/*/ 2>/dev/null | tail -1");
+  auto dir = capture("ls -d " + cache() + "/images/*/ 2>/dev/null | tail -1");
   if (dir.empty()) return -1;
   std::string cmd = "timeout 120 qemu-system-x86_64 -nodefaults -display none -machine q35 -accel tcg,thread=multi "
                     "-cpu max -smp 2 -m 1024 -kernel " + dir + "/vmlinuz -initrd " + dir +

@@ -30,7 +30,7 @@ Result sh(const std::string& command_line, const std::vector<std::string>& env) 
 Store::Store() {
   // Share the run's prebuilt image read-only: a symlink to its cache directory.
   const char* shared = std::getenv("MACHINE_TEST_IMAGE_CACHE");
-  std::filesystem::path cache = std::filesystem::path(shared ? shared : "/var/tmp/machine-test-cache") / "store" / "cache";
+  std::filesystem::path cache = shared ? shared : "/var/tmp/machine-test-cache";
   std::filesystem::create_directories(cache);
   std::filesystem::create_directory_symlink(cache, dir_.path() / "cache");
   std::filesystem::create_directories(docker_config());
