@@ -1,0 +1,340 @@
+// Black-box tests: the real `machine` binary against a temporary store
+// (MACHINE_STORAGE_PATH) with the `none` driver pointed at a real TLS engine stand-in
+// (openssl s_server on 127.0.0.1 with a server cert signed by the store's CA).
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <regex>
+#include <thread>
+
+#include "certs/certs.h"
+#include "machine/process_runner.h"
+#include "machine/store.h"
+#include "tests/cli/golden.h"
+#include "tests/support/temp_dir.h"
+
+namespace machine::cli {
+namespace {
+using namespace std::chrono_literals;
+using machine::testing::read_file;
+using machine::testing::TempDir;
+using machine::testing::write_file;
+
+std::string machine_binary() {
+  // Prefer the env var the test harness sets; fall back to the path CMake knows.
+  const char* env = std::getenv("MACHINE_BINARY");
+  if (env && std::filesystem::exists(env)) return env;
+  return MACHINE_BINARY_PATH;
+}
+
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+bool accepts(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  ::close(fd);
+  return ok;
+}
+
+// An engine stand-in: GET /_ping and /version served by openssl s_server over mutual TLS.
+class FakeEngine {
+ public:
+  explicit FakeEngine(const std::filesystem::path& store_root, int port = free_port()) : port_(port) {
+    auto auth = certs::AuthPaths::in_store(store_root);
+    certs::bootstrap(auth);  // the store's CA; `create` keeps it
+    certs::issue_server_cert(auth, {"engine", {"127.0.0.1"}, dir_ / "server.pem", dir_ / "server-key.pem"});
+    std::filesystem::create_directories(dir_ / "www");
+    write_file(dir_ / "www" / "_ping", "OK");
+    write_file(dir_ / "www" / "version", R"({"Version":"20.10.24","ApiVersion":"1.41"})");
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      if (::chdir((dir_ / "www").c_str()) != 0) ::_exit(127);
+      if (!::freopen("/dev/null", "w", stdout) || !::freopen("/dev/null", "w", stderr)) ::_exit(127);
+      std::string accept = "127.0.0.1:" + std::to_string(port_);
+      std::string ca = auth.ca_cert.string(), cert = (dir_ / "server.pem").string(),
+                  key = (dir_ / "server-key.pem").string();
+      ::execlp("openssl", "openssl", "s_server", "-quiet", "-WWW", "-Verify", "1", "-verify_return_error",
+               "-CAfile", ca.c_str(), "-cert", cert.c_str(), "-key", key.c_str(), "-accept", accept.c_str(),
+               nullptr);
+      ::_exit(127);
+    }
+    for (int i = 0; i < 500 && !accepts(port_); ++i) std::this_thread::sleep_for(10ms);
+  }
+  ~FakeEngine() {
+    ::kill(pid_, SIGTERM);
+    ::waitpid(pid_, nullptr, 0);
+  }
+  std::string url() const { return "tcp://127.0.0.1:" + std::to_string(port_); }
+  int port() const { return port_; }
+
+ private:
+  TempDir dir_;
+  int port_;
+  pid_t pid_ = -1;
+};
+
+class MachineCli : public ::testing::Test {
+ protected:
+  ProcessResult machine(std::vector<std::string> args, std::map<std::string, std::string> env = {},
+                        std::optional<std::string> input = std::nullopt) {
+    Command cmd;
+    cmd.program = machine_binary();
+    cmd.args = std::move(args);
+    cmd.env = {{"MACHINE_STORAGE_PATH", store_.path().string()}, {"DOCKER_HOST", ""}, {"SHELL", "/bin/bash"},
+               {"MACHINE_DRIVER", ""}, {"NO_PROXY", ""}, {"no_proxy", ""}};
+    for (auto& [k, v] : env) cmd.env[k] = v;
+    cmd.stdin_data = std::move(input);
+    cmd.timeout = 60s;
+    return runner_->run(cmd);
+  }
+
+  ProcessResult create_none(const std::string& name, const std::string& url) {
+    return machine({"create", "-d", "none", "--url", url, "--no-docker-context", name});
+  }
+
+  std::vector<std::string> machine_dirs() {
+    std::vector<std::string> names;
+    std::error_code ec;
+    for (auto& e : std::filesystem::directory_iterator(store_.path() / "machines", ec))
+      names.push_back(e.path().filename().string());
+    return names;
+  }
+
+  TempDir store_;
+  std::unique_ptr<ProcessRunner> runner_ = make_system_process_runner();
+};
+
+TEST_F(MachineCli, CreateListInspectAndRemoveANoneMachine) {
+  FakeEngine engine(store_.path());
+  auto r = create_none("vm1", engine.url());
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("Running pre-create checks..."), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("run: machine env vm1"), std::string::npos) << r.out;
+
+  r = machine({"ls"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string url = engine.url();
+  EXPECT_EQ(r.out, "NAME   ACTIVE   DRIVER   STATE     URL" + std::string(url.size(), ' ') +
+                       "SWARM   DOCKER      ERRORS\n"
+                       "vm1    -        none     Running   " + url + "           v20.10.24   \n");
+
+  r = machine({"ls", "--format", "{{.Name}} {{.Active}}"}, {{"DOCKER_HOST", engine.url()}});
+  EXPECT_EQ(r.out, "vm1 *\n");
+  r = machine({"ls", "-q"});
+  EXPECT_EQ(r.out, "vm1\n");
+  r = machine({"active"}, {{"DOCKER_HOST", engine.url()}});
+  EXPECT_EQ(r.out, "vm1\n");
+  r = machine({"active"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "No active host found\n");
+
+  r = machine({"inspect", "-f", "{{.DriverName}} {{.Driver.URL}}", "vm1"});
+  EXPECT_EQ(r.out, "none " + engine.url() + "\n");
+  r = machine({"inspect", "vm1"});
+  ASSERT_EQ(r.exit_code, 0);
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["Name"], "vm1");
+  EXPECT_EQ(j["HostOptions"]["AuthOptions"]["StorePath"], (store_.path() / "machines" / "vm1").string());
+
+  EXPECT_EQ(machine({"url", "vm1"}).out, engine.url() + "\n");
+  EXPECT_EQ(machine({"ip", "vm1"}).out, "127.0.0.1\n");
+  EXPECT_EQ(machine({"status", "vm1"}).out, "Running\n");
+  EXPECT_EQ(machine({"version", "vm1"}).out, "20.10.24\n");
+
+  auto dir = store_.path() / "machines" / "vm1";
+  r = machine({"config", "vm1"});
+  EXPECT_EQ(r.out, "--tlsverify\n--tlscacert=\"" + (dir / "ca.pem").string() + "\"\n--tlscert=\"" +
+                       (dir / "cert.pem").string() + "\"\n--tlskey=\"" + (dir / "key.pem").string() + "\"\n-H=" +
+                       engine.url() + "\n");
+
+  r = machine({"rm", "vm1"}, {}, "n\n");
+  EXPECT_EQ(r.out,
+            "About to remove vm1\nWARNING: This action will delete both local reference and remote instance.\n"
+            "Are you sure? (y/n): ");
+  EXPECT_TRUE(std::filesystem::exists(dir));
+  r = machine({"rm", "vm1"}, {}, "y\n");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("Successfully removed vm1\n"), std::string::npos);
+  EXPECT_TRUE(machine_dirs().empty());
+}
+
+TEST_F(MachineCli, EnvForEveryShellSetAndUnset) {
+  FakeEngine engine(store_.path());
+  ASSERT_EQ(create_none("vm1", engine.url()).exit_code, 0);
+  auto dir = (store_.path() / "machines" / "vm1").string();
+  for (std::string shell : {"bash", "zsh", "fish", "powershell", "cmd", "tcsh", "emacs"}) {
+    auto r = machine({"env", "--shell", shell, "vm1"});
+    ASSERT_EQ(r.exit_code, 0) << shell << ": " << r.err;
+    // The golden files hold the same output for a fixed URL, path and argv[0].
+    std::string out = r.out;
+    for (auto [from, to] : std::vector<std::pair<std::string, std::string>>{
+             {engine.url(), "tcp://127.0.0.1:2376"},
+             {dir, "/home/user/.docker/machine/machines/vm1"},
+             {machine_binary(), "machine"}}) {
+      for (size_t p; (p = out.find(from)) != std::string::npos;) out.replace(p, from.size(), to);
+    }
+    testing::expect_golden("env_" + shell + ".txt", out);
+    r = machine({"env", "--shell", shell, "-u"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    out = r.out;
+    for (size_t p; (p = out.find(machine_binary())) != std::string::npos;)
+      out.replace(p, machine_binary().size(), "machine");
+    testing::expect_golden("env_" + shell + "_unset.txt", out);
+  }
+  // $SHELL picks the syntax when --shell is absent.
+  auto r = machine({"env", "vm1"}, {{"SHELL", "/usr/bin/fish"}});
+  EXPECT_EQ(r.out.rfind("set -gx DOCKER_TLS_VERIFY \"1\";\n", 0), 0u) << r.out;
+  r = machine({"env", "--no-proxy", "vm1"}, {{"NO_PROXY", "example.com"}});
+  EXPECT_NE(r.out.find("export NO_PROXY=\"example.com,127.0.0.1\"\n"), std::string::npos) << r.out;
+}
+
+TEST_F(MachineCli, EnvRefusesAnEngineWhoseCertificateIsNotTrusted) {
+  int port;
+  {
+    FakeEngine engine(store_.path());
+    ASSERT_EQ(create_none("vm1", engine.url()).exit_code, 0);
+    port = engine.port();
+  }
+  // Another engine, signed by another CA, now answers at the machine's URL.
+  TempDir other;
+  FakeEngine impostor(other.path(), port);
+  auto r = machine({"env", "vm1"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err.rfind("Error checking TLS connection: ", 0), 0u) << r.err;
+  r = machine({"config", "vm1"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.out, "");
+}
+
+TEST_F(MachineCli, InvalidNameLeavesNothingBehind) {
+  auto r = create_none("bad_name", "tcp://127.0.0.1:1");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err,
+            "Error creating machine: Invalid hostname specified. Allowed hostname chars are: 0-9a-zA-Z . -\n");
+  EXPECT_TRUE(machine_dirs().empty());
+}
+
+TEST_F(MachineCli, UnknownFlagIsAClearErrorAndLeavesNothingBehind) {
+  auto r = machine({"create", "-d", "none", "--url", "tcp://127.0.0.1:1", "--bogus", "x", "vm1"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("flag provided but not defined: -bogus"), std::string::npos) << r.err;
+  EXPECT_TRUE(machine_dirs().empty());
+  r = machine({"ls", "--nope"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("flag provided but not defined: -nope"), std::string::npos) << r.err;
+  r = machine({"frobnicate"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("'frobnicate' is not a machine command"), std::string::npos) << r.err;
+}
+
+TEST_F(MachineCli, UnknownDriverListsTheKnownOnes) {
+  auto r = machine({"create", "-d", "nosuch", "vm1"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("Driver \"nosuch\" not found. Available drivers: "), std::string::npos) << r.err;
+  EXPECT_TRUE(machine_dirs().empty());
+}
+
+TEST_F(MachineCli, UnknownMachineMessageAndExitCode) {
+  std::string msg = machine_not_found_message("nope") + "\n";
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"inspect", "nope"}, {"status", "nope"}, {"url", "nope"}, {"env", "nope"},
+        {"ip", "nope"}, {"stop", "nope"}}) {
+    auto r = machine(args);
+    EXPECT_EQ(r.exit_code, 1) << args[0];
+    EXPECT_EQ(r.err, msg) << args[0];
+  }
+  auto r = machine({"rm", "-y", "nope"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "Error removing host \"nope\": " + msg);
+}
+
+TEST_F(MachineCli, NoNameAndNoDefaultMachine) {
+  auto r = machine({"status"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "Error: No machine name(s) specified and no \"default\" machine exists\n");
+}
+
+TEST_F(MachineCli, CorruptConfigShowsAsErrorAndRmForceRemovesIt) {
+  FakeEngine engine(store_.path());
+  ASSERT_EQ(create_none("good", engine.url()).exit_code, 0);
+  ASSERT_EQ(create_none("bad", engine.url()).exit_code, 0);
+  write_file(store_.path() / "machines" / "bad" / "config.json", "{not json");
+  auto r = machine({"ls"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(std::regex_search(r.out, std::regex("\nbad +not found +Error +cannot read config of 'bad'")))
+      << r.out;
+  EXPECT_TRUE(std::regex_search(r.out, std::regex("\ngood +- +none +Running"))) << r.out;
+  r = machine({"ls", "--format", "{{.Name}}:{{.State}}"});
+  EXPECT_EQ(r.out, "bad:Error\ngood:Running\n");
+  r = machine({"rm", "-f", "-y", "bad"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(machine_dirs(), std::vector<std::string>{"good"});
+}
+
+TEST_F(MachineCli, CreateRefusesAnExistingName) {
+  FakeEngine engine(store_.path());
+  ASSERT_EQ(create_none("vm1", engine.url()).exit_code, 0);
+  auto r = create_none("vm1", engine.url());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "Docker machine \"vm1\" already exists\n");
+  EXPECT_EQ(machine_dirs(), std::vector<std::string>{"vm1"});
+}
+
+TEST_F(MachineCli, FiltersAndTableFormat) {
+  FakeEngine engine(store_.path());
+  for (auto name : {"web10", "web2", "db1"}) ASSERT_EQ(create_none(name, engine.url()).exit_code, 0);
+  EXPECT_EQ(machine({"ls", "-q"}).out, "db1\nweb2\nweb10\n");
+  EXPECT_EQ(machine({"ls", "-q", "--filter", "name=^web"}).out, "web2\nweb10\n");
+  EXPECT_EQ(machine({"ls", "-q", "--filter", "driver=none", "--filter", "name=db"}).out, "db1\n");
+  EXPECT_EQ(machine({"ls", "-q", "--filter", "state=Stopped"}).out, "");
+  EXPECT_EQ(machine({"ls", "--format", "table {{.Name}}\\t{{.State}}"}).out,
+            "NAME    STATE\ndb1     Running\nweb2    Running\nweb10   Running\n");
+  auto r = machine({"ls", "--filter", "colour=red"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "Unsupported filter key 'colour'\n");
+  r = machine({"ls", "--format", "{{.Nope}}"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("can't evaluate field Nope"), std::string::npos) << r.err;
+}
+
+TEST_F(MachineCli, HelpAndVersion) {
+  auto r = machine({"--version"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_TRUE(std::regex_match(r.out, std::regex("machine version [0-9.]+\n"))) << r.out;
+  r = machine({"help"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("Usage: machine [OPTIONS] COMMAND [arg...]"), std::string::npos);
+  r = machine({"create", "-d", "none", "--help"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("--url \t"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("[$NONE_URL]"), std::string::npos) << r.out;
+  for (const auto& c : {"ls", "env", "rm", "inspect", "start", "regenerate-certs"}) {
+    r = machine({c, "--help"});
+    EXPECT_EQ(r.exit_code, 0) << c;
+    EXPECT_EQ(r.out.rfind(std::string("Usage: machine ") + c, 0), 0u) << r.out;
+  }
+}
+
+}  // namespace
+}  // namespace machine::cli
