@@ -82,19 +82,7 @@ class LocalSshd {
     pid_ = -1;
   }
 
-  static std::string current_user() {
-    passwd* pw = ::getpwuid(::getuid());
-    return pw ? pw->pw_name : "root";
-  }
-
- private:
-  static ssh::HostKey public_line_to_key(const std::string& line) {
-    std::istringstream in(line);
-    std::string type, b64;
-    in >> type >> b64;
-    return ssh::parse_host_key(type, b64);
-  }
-
+  // A port on 127.0.0.1 that was free a moment ago.
   static int free_port() {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
@@ -110,15 +98,29 @@ class LocalSshd {
     return ntohs(addr.sin_port);
   }
 
-  bool accepting() const {
+  // True when something accepts TCP connections on 127.0.0.1:port.
+  static bool accepting(int port) {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(port_));
+    addr.sin_port = htons(static_cast<uint16_t>(port));
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
     ::close(fd);
     return ok;
+  }
+
+  static std::string current_user() {
+    passwd* pw = ::getpwuid(::getuid());
+    return pw ? pw->pw_name : "root";
+  }
+
+ private:
+  static ssh::HostKey public_line_to_key(const std::string& line) {
+    std::istringstream in(line);
+    std::string type, b64;
+    in >> type >> b64;
+    return ssh::parse_host_key(type, b64);
   }
 
   void start() {
@@ -136,7 +138,7 @@ class LocalSshd {
       ::_exit(127);
     }
     for (int i = 0; i < 200; ++i) {
-      if (accepting()) return;
+      if (accepting(port_)) return;
       int status = 0;
       if (::waitpid(pid_, &status, WNOHANG) == pid_) {
         pid_ = -1;

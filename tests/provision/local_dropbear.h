@@ -1,0 +1,128 @@
+#pragma once
+// A real dropbear server (the guest's SSH server) on 127.0.0.1 at a free port. Dropbear has no
+// option for the authorized_keys path, so it runs in a private mount namespace where a temp dir
+// is bind-mounted over ~/.ssh: nothing outside the test sees it. Needs root (mount namespace);
+// callers skip otherwise. Stopped (by pid) on destruction.
+#include <sched.h>
+#include <sys/mount.h>
+
+#include "tests/provision/local_sshd.h"
+
+namespace machine::testing {
+
+class LocalDropbear {
+ public:
+  static bool supported() { return ::geteuid() == 0 && std::filesystem::exists("/usr/sbin/dropbear"); }
+
+  explicit LocalDropbear(const std::filesystem::path& dir) : dir_(dir) {
+    namespace fs = std::filesystem;
+    fs::create_directories(dir_ / "dotssh");
+    fs::permissions(dir_ / "dotssh", fs::perms::owner_all, fs::perm_options::replace);
+    host_key_path_ = dir_ / "dropbear_ed25519_host_key";
+    std::string pub = run_capture({"/usr/bin/dropbearkey", "-t", "ed25519", "-f", host_key_path_.string()});
+    auto at = pub.find("ssh-ed25519 ");
+    if (at == std::string::npos) throw std::runtime_error("dropbearkey failed: " + pub);
+    std::istringstream line(pub.substr(at));
+    std::string type, b64;
+    line >> type >> b64;
+    host_key_ = ssh::parse_host_key(type, b64);
+    client_key_path_ = dir_ / "id_ed25519";
+    ssh::create_machine_key(client_key_path_, "test-client");
+    std::ofstream(dir_ / "dotssh" / "authorized_keys") << ssh::read_public_key(client_key_path_) << "\n";
+    fs::permissions(dir_ / "dotssh" / "authorized_keys", fs::perms::owner_read | fs::perms::owner_write,
+                    fs::perm_options::replace);
+    port_ = LocalSshd::free_port();
+    start();
+  }
+  ~LocalDropbear() { stop(); }
+  LocalDropbear(const LocalDropbear&) = delete;
+  LocalDropbear& operator=(const LocalDropbear&) = delete;
+
+  const ssh::HostKey& host_key() const { return host_key_; }
+  std::string log() const {
+    std::ifstream in(dir_ / "dropbear.log");
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+  ssh::SshEndpoint endpoint() const {
+    ssh::SshEndpoint ep{"127.0.0.1", port_, "root", client_key_path_, dir_ / "known_hosts"};
+    if (!std::filesystem::exists(ep.known_hosts)) ssh::write_known_hosts(ep.known_hosts, ep.host, ep.port, {host_key_});
+    return ep;
+  }
+  void stop() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
+
+ private:
+  static std::string run_capture(const std::vector<std::string>& argv) {
+    int out[2];
+    if (::pipe(out) != 0) throw std::runtime_error("pipe failed");
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      ::dup2(out[1], 1);
+      ::dup2(out[1], 2);
+      std::vector<char*> args;
+      for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+      args.push_back(nullptr);
+      ::execv(args[0], args.data());
+      ::_exit(127);
+    }
+    ::close(out[1]);
+    std::string text;
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(out[0], buf, sizeof buf)) > 0) text.append(buf, static_cast<size_t>(n));
+    ::close(out[0]);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return text;
+  }
+
+  void start() {
+    std::string keys = (dir_ / "dotssh").string();
+    std::string host_key = host_key_path_.string();
+    std::string listen = "127.0.0.1:" + std::to_string(port_);
+    std::string pidfile = (dir_ / "dropbear.pid").string();
+    std::string log_path = (dir_ / "dropbear.log").string();
+    pid_ = ::fork();
+    if (pid_ < 0) throw std::runtime_error("fork failed");
+    if (pid_ == 0) {
+      int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+      ::dup2(log, 1);
+      ::dup2(log, 2);
+      if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+          ::mount(keys.c_str(), "/root/.ssh", nullptr, MS_BIND, nullptr) != 0) {
+        ::perror("mount namespace");
+        ::_exit(126);
+      }
+      ::execl("/usr/sbin/dropbear", "/usr/sbin/dropbear", "-F", "-E", "-s", "-m", "-r", host_key.c_str(), "-p",
+              listen.c_str(), "-P", pidfile.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    for (int i = 0; i < 200; ++i) {
+      if (LocalSshd::accepting(port_)) return;
+      int status = 0;
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    stop();
+    throw std::runtime_error("dropbear did not start: " + log());
+  }
+
+  std::filesystem::path dir_;
+  std::filesystem::path host_key_path_;
+  std::filesystem::path client_key_path_;
+  ssh::HostKey host_key_;
+  int port_ = 0;
+  pid_t pid_ = -1;
+};
+
+}  // namespace machine::testing
