@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 #include <mutex>
 
+#include "machine/cancel.h"
 #include "machine/error.h"
 
 namespace machine::ssh::detail {
@@ -25,6 +26,8 @@ void init_libssh2_once() {
     if (libssh2_init(0) != 0) fail(Code::Internal, "cannot initialise libssh2");
   });
 }
+
+constexpr int kCancelSliceMs = 250;
 
 int remaining_ms(Deadline deadline) {
   if (!deadline) return -1;
@@ -205,7 +208,10 @@ void Libssh2Session::wait_socket(Deadline deadline) {
     int timeout = keepalive();
     int left = remaining_ms(deadline);
     if (left >= 0 && (timeout < 0 || left < timeout)) timeout = left;
+    // Short slices so Ctrl-C (machine/cancel.h) interrupts a wait on a silent peer promptly.
+    if (timeout < 0 || timeout > kCancelSliceMs) timeout = kCancelSliceMs;
     int n = ::poll(&p, 1, timeout);
+    throw_if_cancelled();
     if (n > 0) return;
     if (n < 0 && errno != EINTR)
       fail(Code::Unavailable, fmt::format("ssh connection to {} failed: {}", peer_, std::strerror(errno)));

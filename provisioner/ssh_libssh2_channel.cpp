@@ -10,6 +10,7 @@
 #include <cstring>
 #include <fmt/format.h>
 
+#include "machine/cancel.h"
 #include "machine/error.h"
 #include "provisioner/ssh_libssh2.h"
 
@@ -164,8 +165,12 @@ class Channel {
       fds[1].fd = p.stdin_fd;
       count = 2;
     }
-    int n = ::poll(fds, count, s_.keepalive());
+    int timeout = s_.keepalive();
+    if (timeout < 0 || timeout > 250) timeout = 250;  // see cancellation below
+    int n = ::poll(fds, count, timeout);
     if (n < 0 && errno != EINTR) fail(Code::Internal, fmt::format("poll failed: {}", std::strerror(errno)));
+    // Ctrl-C outside a raw terminal (machine/cancel.h) ends the command; inside one it is a byte.
+    throw_if_cancelled();
     if (p.winch_fd >= 0 && g_window_changed.exchange(false)) {
       winsize ws = window_size(p.winch_fd);
       s_.retry([&] { return libssh2_channel_request_pty_size(ch_, ws.ws_col, ws.ws_row); });

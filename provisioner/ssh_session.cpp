@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <thread>
 
+#include "machine/cancel.h"
 #include "machine/error.h"
 #include "provisioner/ssh.h"
 
@@ -69,7 +70,9 @@ std::unique_ptr<SshSession> wait_for_ssh(SshClient& client, const SshEndpoint& e
       last = e.what();
     }
     if (Clock::now() + pause >= deadline) break;
+    throw_if_cancelled();
     std::this_thread::sleep_for(pause);
+    throw_if_cancelled();
     pause = std::min(pause * 2, std::chrono::milliseconds(1000));
   }
   std::string who = options.machine_name.empty() ? known_hosts_name(endpoint.host, endpoint.port)

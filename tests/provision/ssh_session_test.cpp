@@ -7,6 +7,7 @@
 #include <gmock/gmock.h>
 #include <thread>
 
+#include "machine/cancel.h"
 #include "machine/error.h"
 #include "provisioner/keygen.h"
 #include "provisioner/ssh.h"
@@ -184,6 +185,28 @@ TEST_F(SshSessionTest, KeepalivesFlowDuringALongQuietCommand) {
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_EQ(r.out, "awake\n");
   EXPECT_THAT(verbose.log(), HasSubstr("keepalive@libssh2.org"));
+}
+
+TEST_F(SshSessionTest, CtrlCInterruptsALongCommandAndAWait) {
+  auto s = connect();
+  ExecIo io;
+  // Cancel once the command has certainly started (its first output arrived).
+  io.on_stdout = [](std::string_view) { request_cancel(); };
+  try {
+    s->exec("echo started; sleep 60", io);
+    FAIL() << "the command was not interrupted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Code::Cancelled);
+  }
+  auto ep = sshd_->endpoint();
+  sshd_->stop();
+  try {
+    wait_for_ssh(*client_, ep, std::chrono::seconds(60), SshOptions{"vm1"});
+    FAIL() << "the wait was not interrupted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Code::Cancelled);
+  }
+  reset_cancel();
 }
 
 TEST_F(SshSessionTest, SftpFileOperations) {
