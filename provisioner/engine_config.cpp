@@ -169,8 +169,16 @@ std::vector<std::string> split_words(std::string_view s) {
   return out;
 }
 
+// Options daemon.json sets: given on the command line too, dockerd refuses to start.
 bool is_host_option(std::string_view w) {
   return w.rfind("--host=", 0) == 0 || (w.size() > 2 && w[0] == '-' && w[1] == 'H');
+}
+bool takes_separate_value(std::string_view w) {
+  return w == "-H" || w == "--host" || w == "--tlscacert" || w == "--tlscert" || w == "--tlskey";
+}
+bool is_tls_option(std::string_view w) {
+  return w == "--tls" || w == "--tlsverify" || w.rfind("--tls=", 0) == 0 || w.rfind("--tlsverify=", 0) == 0 ||
+         w.rfind("--tlscacert=", 0) == 0 || w.rfind("--tlscert=", 0) == 0 || w.rfind("--tlskey=", 0) == 0;
 }
 
 }  // namespace
@@ -209,11 +217,11 @@ std::vector<std::string> distro_exec_start(std::string_view unit_text) {
   auto words = split_words(exec_start);
   std::vector<std::string> kept;
   for (std::size_t i = 0; i < words.size(); ++i) {
-    if (words[i] == "-H" || words[i] == "--host") {
+    if (takes_separate_value(words[i])) {
       ++i;  // and its value
       continue;
     }
-    if (is_host_option(words[i])) continue;
+    if (is_host_option(words[i]) || is_tls_option(words[i])) continue;
     kept.push_back(words[i]);
   }
   return kept;

@@ -54,8 +54,9 @@ std::string daemon_json(const EngineOptions& opts, const TlsRemotePaths& paths, 
 std::string daemon_json(const EngineConfig& config);
 
 // The distro unit's ExecStart command (from the text of docker.service; the last assignment
-// in [Service], continuation lines joined) split into words, with every -H/--host option
-// removed: the distro's "-H fd://" conflicts with "hosts" in daemon.json. Words keep their
+// in [Service], continuation lines joined) split into words, with every -H/--host and TLS
+// option removed: the distro's "-H fd://" conflicts with "hosts" in daemon.json (and TLS
+// flags left by hand-made units with its "tls*" keys). Words keep their
 // quotes and $VARIABLES, so distro settings ($OPTIONS, $DOCKER_OPTS, --containerd=...) survive.
 // Empty when the unit has no ExecStart.
 std::vector<std::string> distro_exec_start(std::string_view unit_text);

@@ -124,6 +124,10 @@ TEST(DistroExecStart, JoinsContinuationLinesAndDropsEveryHostForm) {
   EXPECT_EQ(words, (std::vector<std::string>{"/usr/bin/dockerd", "--exec-opt", "native.cgroupdriver=systemd",
                                              "\"--label=a b\"", "$OPTIONS"}));
   EXPECT_TRUE(distro_exec_start("[Service]\nType=notify\n").empty());
+  // A hand-made unit with TLS flags (docker-machine era) keeps none of them.
+  EXPECT_EQ(distro_exec_start("[Service]\nExecStart=/usr/bin/dockerd --tlsverify --tlscacert /a --tlscert=/b "
+                              "--tlskey /c --tls=true --debug\n"),
+            (std::vector<std::string>{"/usr/bin/dockerd", "--debug"}));
 }
 
 TEST(SystemdDropin, DebianFull) {
