@@ -1,6 +1,8 @@
-#!/bin/sh
+#!/bin/busybox sh
 # machine OS boot, run by busybox init as sysinit. Brings up sshd and dockerd as early as
 # possible: everything that does not depend on the seed starts in parallel at once.
+# busybox sh runs its applets (mount, modprobe, grep ...) without exec or dynamic linking,
+# which is what costs most under TCG.
 # Serial console contract (parsed by the QEMU driver and the provisioner):
 #   machine-hostkey: <type> <base64>   one per SSH host key
 #   machine-docker-ready               dockerd answers on /var/run/docker.sock
@@ -27,9 +29,9 @@ ln -sf pts/ptmx /dev/ptmx 2>/dev/null
 debug=no
 grep -qw machine.debug /proc/cmdline && debug=yes
 log() {
-  line="machine-boot: $(cut -d' ' -f1 /proc/uptime) $*"
-  echo "$line" >> /run/machine/boot.log
-  [ $debug = no ] || echo "$line" > /dev/console
+  read -r up _ < /proc/uptime
+  echo "machine-boot: $up $*" >> /run/machine/boot.log
+  [ $debug = no ] || echo "machine-boot: $up $*" > /dev/console
 }
 log "init started"
 
@@ -44,7 +46,6 @@ ulimit -u unlimited 2>/dev/null
     nft_chain_nat 2>/dev/null
   log "docker modules loaded"
 ) &
-mods_pid=$!
 mkdir -p /var/log /var/lib/containerd
 setsid containerd > /var/log/containerd.log 2>&1 < /dev/null &
 (
@@ -67,6 +68,23 @@ log "seed applied"
 PRIVATE_ADDR= PRIVATE_MAC=
 [ -f /run/machine/seed.env ] && . /run/machine/seed.env
 hostname -F /etc/hostname
+
+# dockerd needs the seed (daemon.json) but not the network: start it now. Its modules are
+# loading in parallel (dockerd would modprobe them itself otherwise).
+(
+  if /usr/sbin/machine-docker start; then
+    echo "machine-docker-ready" > /dev/console
+    log "dockerd ready"
+    while [ ! -s /run/dropbear.pid ]; do sleep 0.05; done
+    echo "machine-boot-done" > /dev/console
+  else
+    echo "machine: dockerd failed to start, see /var/log/docker.log" > /dev/console
+  fi
+  # Grow the root filesystem to the disk (machine create --disk-size); after dockerd so
+  # the resize's I/O does not slow the boot.
+  rootdev=$(awk '$2 == "/" && $1 ~ "^/dev/" { print $1 }' /proc/mounts | tail -n1)
+  [ -n "$rootdev" ] && resize2fs "$rootdev" > /run/machine/resize.log 2>&1
+) &
 
 # Network: first NIC is QEMU user networking; the NIC with the seed's MAC (else the second
 # NIC) gets the static private address. Interface names are whatever the kernel chose.
@@ -106,20 +124,4 @@ for f in /etc/dropbear/dropbear_*_host_key; do hostkeys="$hostkeys -r $f"; done
 dropbear $hostkeys -p 22 -s -w -P /run/dropbear.pid
 log "sshd started"
 
-wait $mods_pid
-(
-  if /usr/sbin/machine-docker start; then
-    echo "machine-docker-ready" > /dev/console
-    log "dockerd ready"
-    echo "machine-boot-done" > /dev/console
-  else
-    echo "machine: dockerd failed to start, see /var/log/docker.log" > /dev/console
-  fi
-) &
-
-# Grow the root filesystem when the disk was resized (machine create --disk-size).
-(
-  rootdev=$(awk '$2 == "/" && $1 ~ "^/dev/" { print $1 }' /proc/mounts | tail -n1)
-  [ -n "$rootdev" ] && resize2fs "$rootdev" > /run/machine/resize.log 2>&1
-) &
 exit 0

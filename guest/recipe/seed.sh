@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/busybox sh
 # Applies the NoCloud first-boot seed: an ISO 9660 volume labelled "cidata" holding
 # meta-data, user-data and optionally network-config. Only the cloud-config subset that
 # guest/README.md documents is understood. Per-instance parts (write_files, users, SSH keys)
@@ -35,7 +35,10 @@ mount -t iso9660 -o ro "$dev" "$mnt" || { echo "cannot mount seed $dev"; exit 1;
 # "key: value" from a flat YAML file, quotes removed
 get() {
   [ -f "$2" ] || return 0
-  sed -n "s/^$1:[ \t]*//p" "$2" | head -n1 | sed -e "s/^[\"']//" -e "s/[\"'][ \t]*\$//"
+  awk -v k="$1" -v q="'" '
+    index($0, k ":") == 1 { v = substr($0, length(k) + 2); gsub(/^[ \t]+|[ \t\r]+$/, "", v)
+      c = substr(v, 1, 1); if ((c == "\"" || c == q) && substr(v, length(v), 1) == c) v = substr(v, 2, length(v) - 2)
+      print v; exit }' "$2"
 }
 iid=$(get instance-id "$mnt/meta-data")
 host=$(get local-hostname "$mnt/meta-data")
@@ -112,12 +115,14 @@ add_keys() {  # add_keys USER
   [ -n "$home" ] && [ -f "$work/keys" ] || return 0
   install -d -m 0700 -o "$1" -g "$1" "$home/.ssh" 2>/dev/null || install -d -m 0700 "$home/.ssh"
   install -m 0600 "$work/keys" "$home/.ssh/authorized_keys"
-  chown -R "$1:" "$home/.ssh"
+  chown -R "$1:$(id -g "$1")" "$home/.ssh"
 }
 if [ -f "$work/users" ]; then
   while read -r u; do
-    getent passwd "$u" > /dev/null || useradd --create-home --shell /bin/bash --groups docker "$u"
-    usermod -p '*' "$u"
+    if ! getent passwd "$u" > /dev/null; then
+      useradd --create-home --shell /bin/bash --groups docker "$u"
+      usermod -p '*' "$u"  # '*' not '!': dropbear refuses keys for locked accounts
+    fi
     add_keys "$u"
   done < "$work/users"
 fi
@@ -142,5 +147,4 @@ fi
 [ -n "$iid" ] && echo "$iid" > "$state/instance-id"
 umount "$mnt"
 rm -rf "$work"
-sync
 echo "applied instance $iid"

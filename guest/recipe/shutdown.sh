@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/busybox sh
 # Run by busybox init on poweroff (ACPI power button, `poweroff`): stop the services in
 # order and leave the root filesystem clean.
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
