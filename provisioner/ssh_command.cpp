@@ -27,6 +27,22 @@ std::string join_remote_command(const std::vector<std::string>& command) {
   return out;
 }
 
+namespace {
+
+// ssh splits a file option's value on spaces (it takes a list); quote it to keep one path.
+std::string ssh_option_path(const std::filesystem::path& p) {
+  std::string s = p.string();
+  if (s.find_first_of(" \t\"\\'") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') q += '\\';
+    q += c;
+  }
+  return q + "\"";
+}
+
+}  // namespace
+
 std::vector<std::string> external_ssh_argv(const std::filesystem::path& ssh_program, const SshEndpoint& endpoint,
                                            const std::vector<std::string>& command, bool force_tty) {
   std::vector<std::string> argv{
@@ -42,7 +58,7 @@ std::vector<std::string> external_ssh_argv(const std::filesystem::path& ssh_prog
       "-o", "ServerAliveInterval=60",
       "-o", "StrictHostKeyChecking=yes",
       "-o", "CheckHostIP=no",
-      "-o", "UserKnownHostsFile=" + endpoint.known_hosts.string(),
+      "-o", "UserKnownHostsFile=" + ssh_option_path(endpoint.known_hosts),
       "-o", "GlobalKnownHostsFile=/dev/null",
       "-o", "IdentitiesOnly=yes",
       "-i", endpoint.private_key.string(),

@@ -237,6 +237,20 @@ TEST_F(SshCommandRunTest, SystemSshUsesOurKnownHostsAndKey) {
   EXPECT_EQ(out, "hi\n");
 }
 
+TEST_F(SshCommandRunTest, SystemSshHandlesAStoreWithSpacesInItsPath) {
+  auto ep = sshd_->endpoint();
+  auto spaced = dir_ / "My Machines" / "vm \"1\"";
+  fs::create_directories(spaced);
+  fs::copy_file(ep.known_hosts, spaced / "known_hosts");
+  ep.known_hosts = spaced / "known_hosts";
+  auto runner = make_system_process_runner();
+  int null = ::open("/dev/null", O_RDWR);
+  SshCommandOptions o;
+  o.in_fd = o.out_fd = o.err_fd = null;
+  EXPECT_EQ(run_ssh_command(ep, {"exit", "3"}, *runner, o), 3);
+  ::close(null);
+}
+
 TEST_F(SshCommandRunTest, SystemSshRefusesAMismatchedHostKey) {
   auto ep = sshd_->endpoint();
   auto other = generate_key_pair(KeyType::Ed25519, "");
