@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fmt/format.h>
+#include <fstream>
 #include <mutex>
 
 #include "machine/cancel.h"
@@ -38,6 +39,21 @@ int remaining_ms(Deadline deadline) {
 // Host-key algorithms libssh2 1.10 can verify, in our order of preference.
 constexpr const char* kHostKeyAlgorithms[] = {"ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
                                               "ecdsa-sha2-nistp521", "ssh-rsa"};
+
+constexpr const char* kRsaHint =
+    " (libssh2 1.10 signs RSA keys with SHA-1 only, which OpenSSH 8.8 and later refuse by default; "
+    "use an ed25519 or ECDSA key)";
+
+// RSA keys are worth a hint when refused; see kRsaHint.
+bool is_rsa_key(const std::string& key, const std::string& pub) {
+  std::ifstream p(pub);
+  std::string type;
+  if (p >> type) return type == "ssh-rsa";
+  std::ifstream k(key);
+  std::string first;
+  std::getline(k, first);
+  return first.find("RSA PRIVATE KEY") != std::string::npos;
+}
 
 void set_tcp_options(int fd, std::chrono::seconds keepalive) {
   int one = 1;
@@ -185,8 +201,8 @@ void Libssh2Session::authenticate() {
   if (rc == LIBSSH2_ERROR_FILE)
     fail(Code::InvalidArgument, fmt::format("cannot use ssh key {}: {}", key, last_error()));
   if (rc == LIBSSH2_ERROR_AUTHENTICATION_FAILED || rc == LIBSSH2_ERROR_PUBLICKEY_UNVERIFIED)
-    fail(Code::FailedPrecondition,
-         fmt::format("ssh server {} refused key {} for user '{}'", peer_, key, endpoint_.user));
+    fail(Code::FailedPrecondition, fmt::format("ssh server {} refused key {} for user '{}'{}", peer_, key,
+                                               endpoint_.user, is_rsa_key(key, pub) ? kRsaHint : ""));
   fail(Code::Unavailable, fmt::format("ssh authentication with {} failed: {}", peer_, last_error()));
 }
 
