@@ -19,6 +19,11 @@ using machine::testing::TempDir;
 using machine::testing::write_file;
 using ::testing::HasSubstr;
 namespace stdfs = std::filesystem;
+}  // namespace
+
+void PrintTo(KeyType type, std::ostream* os) { *os << (type == KeyType::EcdsaP256 ? "ECDSA P-256" : "RSA 2048"); }
+
+namespace {
 
 // Starts dockerd, polls `docker version` until it answers (or 60 tries), stops dockerd.
 constexpr char kScript[] = R"(set -u
