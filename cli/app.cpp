@@ -83,6 +83,11 @@ int run(const std::vector<std::string>& argv, Io& io) {
 
     Invocation inv{io, argv, program, globals.flags, {}, nullptr, nullptr, nullptr, nullptr};
     if (cmd->skip_flag_parsing) {
+      // ssh/scp pass their arguments through; create parses them once it knows the driver.
+      if (cmd->name != "create" && cmd_args.size() == 1 && (cmd_args[0] == "--help" || cmd_args[0] == "-h")) {
+        io.out << command_help(*cmd, cmd->flags);
+        return kExitOk;
+      }
       inv.cmd.args = cmd_args;
     } else {
       auto flags = cmd->flags;
@@ -110,7 +115,7 @@ int run(const std::vector<std::string>& argv, Io& io) {
     return cmd->run(inv);
   } catch (const Error& e) {
     io.err << e.what() << "\n";
-    return kExitError;
+    return e.code() == Code::Cancelled ? kExitInterrupted : kExitError;
   } catch (const std::exception& e) {
     io.err << "Error: " << e.what() << "\n";
     return kExitError;

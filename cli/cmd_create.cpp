@@ -127,6 +127,7 @@ int cmd_create(Invocation& inv) {
     ops::create(*inv.env, req);
   } catch (const Error& err) {
     inv.err() << err.what() << "\n";
+    if (err.code() == Code::Cancelled) return kExitInterrupted;
     return err.code() == Code::FailedPrecondition ? kExitPreCreate : kExitError;
   }
   // ops::create ends with docker-machine's "To see how to connect..." hint.

@@ -17,6 +17,7 @@ namespace machine::cli {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitError = 1;
 inline constexpr int kExitPreCreate = 3;
+inline constexpr int kExitInterrupted = 130;  // Ctrl-C, as shells report SIGINT
 
 struct Invocation {
   Io& io;
@@ -65,6 +66,7 @@ int cmd_active(Invocation&);
 int cmd_config(Invocation&);
 int cmd_create(Invocation&);
 int cmd_env(Invocation&);
+int cmd_image(Invocation&);
 int cmd_inspect(Invocation&);
 int cmd_ip(Invocation&);
 int cmd_kill(Invocation&);
@@ -73,6 +75,8 @@ int cmd_provision(Invocation&);
 int cmd_regenerate_certs(Invocation&);
 int cmd_restart(Invocation&);
 int cmd_rm(Invocation&);
+int cmd_scp(Invocation&);
+int cmd_ssh(Invocation&);
 int cmd_start(Invocation&);
 int cmd_status(Invocation&);
 int cmd_stop(Invocation&);

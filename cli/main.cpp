@@ -4,8 +4,11 @@
 #include <iostream>
 
 #include "cli/app.h"
+#include "machine/cancel.h"
 
 int main(int argc, char** argv) {
+  // Ctrl-C makes long operations roll back (create removes the half-made machine).
+  machine::install_cancel_handlers();
   std::vector<std::string> args(argv, argv + argc);
   machine::cli::Io io{std::cout, std::cerr, std::cin, &machine::cli::system_getenv,
                       [] { return std::make_unique<machine::ConsoleProgress>(stdout, stderr); }};

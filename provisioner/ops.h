@@ -13,6 +13,7 @@
 #include "machine/process_runner.h"
 #include "machine/progress.h"
 #include "machine/store.h"
+#include "provisioner/ssh.h"
 
 namespace machine::ops {
 
@@ -81,5 +82,10 @@ std::string engine_version(Env& env, const std::string& name, std::chrono::milli
 // Error(FailedPrecondition) with docker-machine's "Error checking TLS connection: ..."
 // text when not.
 std::string validated_cert_path(Env& env, const std::string& name);
+
+// Where `machine ssh` / `machine scp` log in: the driver's SSH address, the machine key and
+// its pinned known_hosts. Error(FailedPrecondition) when the driver has no SSH or the
+// machine is not running.
+ssh::SshEndpoint ssh_endpoint(Env& env, const std::string& name);
 
 }  // namespace machine::ops

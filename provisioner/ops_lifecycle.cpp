@@ -80,4 +80,13 @@ std::string url(Env& env, const std::string& name) {
 
 std::string ip(Env& env, const std::string& name) { return detail::load(env, name).driver->ip(); }
 
+ssh::SshEndpoint ssh_endpoint(Env& env, const std::string& name) {
+  Loaded m = detail::load(env, name);
+  if (!m.driver->features().ssh)
+    fail(Code::FailedPrecondition, fmt::format("machine '{}' (driver {}) has no SSH access", name, m.driver->name()));
+  if (m.driver->state().state != State::Running)
+    fail(Code::FailedPrecondition, fmt::format("Error: Cannot run SSH command: Host \"{}\" is not running", name));
+  return detail::ssh_endpoint(env, m);
+}
+
 }  // namespace machine::ops

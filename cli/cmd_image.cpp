@@ -1,0 +1,64 @@
+// `machine image build [--force] | ls | rm NAME`: the machine OS images in the store's cache
+// (not a docker-machine command: docker-machine downloaded boot2docker.iso instead).
+#include <fmt/format.h>
+
+#include "cli/command.h"
+#include "cli/tabwriter.h"
+#include "guest/image_cache.h"
+#include "machine/error.h"
+
+namespace machine::cli {
+namespace {
+
+std::string megabytes(std::uintmax_t bytes) { return fmt::format("{:.1f} MB", static_cast<double>(bytes) / 1e6); }
+
+std::uintmax_t image_bytes(const guest::Image& img) {
+  std::uintmax_t total = 0;
+  std::error_code ec;
+  for (const auto& p : {img.kernel, img.initrd, img.disk}) {
+    auto s = std::filesystem::file_size(p, ec);
+    if (!ec) total += s;
+  }
+  return total;
+}
+
+std::string usage() { return "Error: Expected a subcommand: build [--force], ls, rm NAME"; }
+
+}  // namespace
+
+int cmd_image(Invocation& inv) {
+  const auto& args = inv.cmd.args;
+  if (args.empty()) fail(Code::InvalidArgument, usage());
+  guest::ImageCache cache(inv.store->cache_dir(), *inv.runner);
+  const std::string& sub = args[0];
+  if (sub == "build") {
+    if (args.size() != 1) fail(Code::InvalidArgument, "Error: Too many arguments given");
+    auto img = cache.build(inv.cmd.flags.boolean("force"),
+                           [&](std::string_view step) { inv.progress->step(step); });
+    inv.out() << fmt::format("Image {} is ready in {} ({})\n", img.id(), img.dir.string(),
+                             megabytes(image_bytes(img)));
+    return kExitOk;
+  }
+  if (sub == "ls") {
+    if (args.size() != 1) fail(Code::InvalidArgument, "Error: Too many arguments given");
+    std::string table = "ID\tKERNEL\tSIZE\tBUILT\n";
+    for (const auto& img : cache.list()) {
+      std::string kernel = img.manifest.value("kernel_version", "");
+      std::string built = img.manifest.value("built_at", "");
+      table += fmt::format("{}\t{}\t{}\t{}\n", img.id(), kernel, megabytes(image_bytes(img)), built);
+    }
+    inv.out() << tabwrite(table, {5, 1, 3, ' '});
+    return kExitOk;
+  }
+  if (sub == "rm") {
+    if (args.size() < 2) fail(Code::InvalidArgument, "Error: Expected one or more image names");
+    for (size_t i = 1; i < args.size(); ++i) {
+      cache.remove(args[i]);
+      inv.out() << "Removed " << args[i] << "\n";
+    }
+    return kExitOk;
+  }
+  fail(Code::InvalidArgument, fmt::format("Error: Unknown image subcommand \"{}\". {}", sub, usage().substr(7)));
+}
+
+}  // namespace machine::cli

@@ -1,0 +1,50 @@
+// `machine ssh` and `machine scp`: the provisioner's SSH layer does the work; the CLI
+// resolves machines to endpoints and passes the terminal through.
+#include <fmt/format.h>
+
+#include "cli/command.h"
+#include "machine/error.h"
+#include "provisioner/scp.h"
+#include "provisioner/scp_args.h"
+#include "provisioner/ssh_command.h"
+
+namespace machine::cli {
+
+int cmd_ssh(Invocation& inv) {
+  // Arguments are [machine-name] [--] [command...], passed through unparsed.
+  std::vector<std::string> args = inv.cmd.args;
+  std::string name;
+  if (args.empty() || args.front() == "--") {
+    if (!args.empty()) args.erase(args.begin());
+    inv.cmd.args.clear();
+    name = target_host(inv);
+  } else {
+    name = args.front();
+    args.erase(args.begin());
+    if (!args.empty() && args.front() == "--") args.erase(args.begin());
+  }
+  inv.store->load(name);
+  auto endpoint = ops::ssh_endpoint(*inv.env, name);
+  ssh::SshCommandOptions options;
+  options.backend = ssh::choose_ssh_backend(inv.env->native_ssh, *inv.runner);
+  options.ssh.machine_name = name;
+  options.term = inv.getenv("TERM").value_or("xterm");
+  inv.out().flush();
+  inv.err().flush();
+  return ssh::run_ssh_command(endpoint, args, *inv.runner, options);
+}
+
+int cmd_scp(Invocation& inv) {
+  ssh::ScpRequest request = ssh::parse_scp_args(inv.cmd.args);
+  auto client = ssh::make_libssh2_client();
+  ssh::ScpOptions options;
+  if (!request.quiet) options.on_progress = [&](std::string_view line) { inv.out() << line << "\n" << std::flush; };
+  auto resolve = [&](const std::string& machine_name) {
+    inv.store->load(machine_name);
+    return ops::ssh_endpoint(*inv.env, machine_name);
+  };
+  ssh::run_scp(request, resolve, *client, options);
+  return kExitOk;
+}
+
+}  // namespace machine::cli
