@@ -11,6 +11,7 @@
 #include <regex>
 
 #include "machine/error.h"
+#include "machine/process_runner.h"
 #include "provisioner/generic_os.h"
 #include "tests/support/temp_dir.h"
 
@@ -280,6 +281,8 @@ struct OsCase {
   std::string restart;     // a line of the restart script
   std::string provisioner; // "Provisioning with <x>..."
 };
+
+void PrintTo(const OsCase& c, std::ostream* os) { *os << c.os_file; }
 
 class ProvisionPerOs : public ::testing::TestWithParam<OsCase> {};
 
@@ -568,6 +571,130 @@ TEST(GenericOs, HostnameIsValidated) {
   EXPECT_THROW(set_hostname_script("-x"), Error);
   EXPECT_THAT(set_hostname_script("vm-1.local"), HasSubstr("echo vm-1.local > /etc/hostname"));
 }
+
+// The same flow through a real shell: LocalShellSession runs each command with sh on this
+// host, rewritten into a temp tree (/etc/ -> <tmp>/etc/, machine-docker and the init tools
+// -> stubs that log restarts), so the probe, the file writes and the restart scripts are
+// exercised by dash or busybox ash for real. Runs as whatever user the tests run as.
+class LocalShellSession : public FakeSshSession {
+ public:
+  LocalShellSession(const std::filesystem::path& root, std::string shell) : root_(root.string()), shell_(std::move(shell)) {
+    std::filesystem::create_directories(root / "bin");
+    std::filesystem::create_directories(root / "etc");
+    std::filesystem::create_directories(root / "lib");
+    stub("bin/dockerd", "exit 0");
+    stub("bin/systemctl", "case $1 in show) echo " + root_ + "/lib/docker.service ;; restart) restarted systemctl ;; esac");
+    stub("bin/rc-update", "exit 0");
+    stub("bin/rc-service", "[ \"$2\" = restart ] && restarted rc-service");
+    stub("machine-docker", "# sources " + root_ + "/etc/default/docker\n[ \"$1\" = restart ] && restarted machine-docker");
+  }
+
+  int exec(const std::string& command, const ssh::ExecIo& io) override {
+    std::string c = command;
+    replace(c, "sudo -n ", "", true);  // the tests may run as root or not; the stubs need no root
+    if (shell_ != "sh") replace(c, "sh -c ", shell_ + " -c ", true);
+    replace(c, "/usr/sbin/machine-docker", root_ + "/machine-docker");
+    replace(c, "/etc/", root_ + "/etc/");
+    replace(c, "PATH=", "PATH=" + root_ + "/bin:");
+    replace(c, "pidof dockerd", "test -e " + root_ + "/running");
+    replace(c, "pgrep -x dockerd", "false");
+    Command cmd{"sh", {"-c", c}};
+    cmd.stdin_data = io.stdin_data;
+    auto r = runner_->run(cmd);
+    calls.push_back(Call{command});
+    replace(r.out, root_ + "/etc/", "/etc/");  // the probe names the files it read
+    if (io.on_stdout) io.on_stdout(r.out);
+    if (io.on_stderr) io.on_stderr(r.err);
+    return r.exit_code;
+  }
+
+  std::string read(const std::string& rel) const { return machine::testing::read_file(root_ + rel); }
+  unsigned mode(const std::string& rel) const {
+    return static_cast<unsigned>(std::filesystem::status(root_ + rel).permissions()) & 07777;
+  }
+  std::string restart_log() const {
+    return std::filesystem::exists(root_ + "/restarts") ? read("/restarts") : std::string();
+  }
+
+ private:
+  void stub(const std::string& rel, const std::string& body) {
+    auto path = root_ + "/" + rel;
+    machine::testing::write_file(path, "#!/bin/sh\nrestarted() { echo \"$1\" >> " + root_ + "/restarts; touch " +
+                                           root_ + "/running; }\n" + body + "\n");
+    std::filesystem::permissions(path, std::filesystem::perms(0755));
+  }
+  static void replace(std::string& s, const std::string& from, const std::string& to, bool first_only = false) {
+    for (auto pos = s.find(from); pos != std::string::npos; pos = s.find(from, pos + to.size())) {
+      s.replace(pos, from.size(), to);
+      if (first_only) break;
+    }
+  }
+  std::string root_;
+  std::string shell_;
+  std::unique_ptr<ProcessRunner> runner_ = make_system_process_runner();
+};
+
+struct ShellCase {
+  std::string os_file;
+  std::string shell;       // runs the scripts: "sh" (dash here) or "busybox sh" (Alpine's ash)
+  std::string init_file;   // relative to the temp root
+  std::string restarted;   // what the restart stub logged
+};
+
+void PrintTo(const ShellCase& c, std::ostream* os) { *os << c.os_file << " with " << c.shell; }
+
+class ProvisionRealShell : public ::testing::TestWithParam<ShellCase> {};
+
+TEST_P(ProvisionRealShell, WritesFilesWithModesAndRestartsOnlyWhenNeeded) {
+  const auto& c = GetParam();
+  if (c.shell != "sh" && !make_system_process_runner()->find_program("busybox")) GTEST_SKIP() << "no busybox";
+  machine::testing::TempDir tmp;
+  LocalShellSession s(tmp.path(), c.shell);
+  machine::testing::write_file(tmp / "etc/os-release", golden("os-release/" + c.os_file));
+  machine::testing::write_file(tmp / "lib/docker.service", golden("units/debian-12-docker.io.service"));
+  NullProgress progress;
+  auto req = request();
+  req.engine.env = {"HTTP_PROXY=http://proxy:3128"};
+  req.engine.arbitrary_flags = {"log-driver=local", "label=x=y"};
+  provision(s, req, "", progress);
+
+  EXPECT_EQ(s.read("/etc/docker/ca.pem"), req.ca_pem);
+  EXPECT_EQ(s.read("/etc/docker/server-key.pem"), req.server_key_pem);
+  EXPECT_EQ(s.mode("/etc/docker/server-key.pem"), 0600u);
+  EXPECT_EQ(s.mode("/etc/docker/daemon.json"), 0644u);
+  auto d = nlohmann::json::parse(s.read("/etc/docker/daemon.json"));
+  EXPECT_EQ(d["tlsverify"], true);
+  EXPECT_EQ(d["labels"], nlohmann::json({"x=y"}));
+  EXPECT_THAT(s.read(c.init_file), HasSubstr("log-driver=local"));
+  if (c.restarted == "systemctl") {  // the unit the real probe read through `systemctl show`
+    EXPECT_THAT(s.read(c.init_file), HasSubstr("ExecStart=/usr/sbin/dockerd --containerd="));
+  }
+  EXPECT_FALSE(std::filesystem::exists(tmp / "etc/docker/server-key.pem.machine-new"));
+  EXPECT_EQ(s.restart_log(), c.restarted + "\n");
+
+  auto before = s.calls.size();
+  provision(s, req, "", progress);  // the real probe reads back exactly what was written
+  EXPECT_EQ(s.calls.size() - before, 3u);
+  EXPECT_EQ(s.restart_log(), c.restarted + "\n");
+  req.server_pem = "-----BEGIN CERTIFICATE-----\nNEW\n-----END CERTIFICATE-----\n";
+  push_server_cert_and_restart(s, req);
+  EXPECT_EQ(s.read("/etc/docker/server.pem"), req.server_pem);
+  EXPECT_EQ(s.restart_log(), c.restarted + "\n" + c.restarted + "\n");
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    InitSystems, ProvisionRealShell,
+    ::testing::Values(ShellCase{"machineos", "sh", "/etc/default/docker", "machine-docker"},
+                      ShellCase{"machineos", "busybox sh", "/etc/default/docker", "machine-docker"},
+                      ShellCase{"alpine-3.19", "busybox sh", "/etc/conf.d/docker", "rc-service"},
+                      ShellCase{"debian-12", "sh", "/etc/systemd/system/docker.service.d/10-machine.conf",
+                                "systemctl"}),
+    [](const auto& p) {
+      std::string n = p.param.os_file + "_" + p.param.shell;
+      for (auto& ch : n)
+        if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
+      return n;
+    });
 
 }  // namespace
 }  // namespace machine::provision
