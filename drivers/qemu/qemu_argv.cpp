@@ -52,8 +52,9 @@ std::vector<std::string> build_qemu_args(const VmSpec& s) {
   user += fmt::format(",hostfwd=tcp:127.0.0.1:{}-:22", s.ssh_port);
   user += fmt::format(",hostfwd=tcp:127.0.0.1:{}-:{}", s.engine_port, kGuestEnginePort);
   a.insert(a.end(), {"-netdev", user, "-device", "virtio-net-pci,netdev=net0"});
+  // With -kernel, QEMU's linuxboot ROM holds boot index 0; the disk only boots itself.
   a.insert(a.end(), {"-drive", "if=none,id=disk0,format=qcow2,discard=unmap,file=" + escape(file_in(s, mf::kDisk)),
-                     "-device", "virtio-blk-pci,drive=disk0,bootindex=0"});
+                     "-device", s.kernel.empty() ? "virtio-blk-pci,drive=disk0,bootindex=0" : "virtio-blk-pci,drive=disk0"});
   if (s.seed)
     a.insert(a.end(), {"-drive", "if=none,id=seed0,format=raw,readonly=on,file=" + escape(file_in(s, mf::kSeed)),
                        "-device", "virtio-blk-pci,drive=seed0"});

@@ -183,13 +183,16 @@ TEST(QemuLifecycle, StartFailsAtOnceWithQemusReasonWhenThePortIsTaken) {
 class QemuGuest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!machine_os_available()) GTEST_SKIP() << "no machine OS image in " << shared_image_cache();
+    auto image = machine_os_image();
+    if (!image) GTEST_SKIP() << "no machine OS image in " << shared_image_cache();
+    flags.set("qemu-image", {image->string()});
   }
+  FlagValues flags;
 };
 
 TEST_F(QemuGuest, CreateBootsToSshAndDockerThenStopStartKillRemove) {
   TestStore store;
-  TestMachine m(store, "vm1");
+  TestMachine m(store, "vm1", flags);
   m.create();
   auto& d = m.driver();
   d.wait_ready(300s);

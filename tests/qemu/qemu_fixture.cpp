@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "drivers/qemu/guest_image.h"
+#include "guest/image_cache.h"
 #include "drivers/qemu/vm_state.h"
 #include "machine/error.h"
 #include "machine/store.h"
@@ -54,16 +55,14 @@ std::filesystem::path blank_image(const std::filesystem::path& dir) {
   return path;
 }
 
-bool machine_os_available() {
+std::optional<std::filesystem::path> machine_os_image() {
+  if (const char* explicit_dir = std::getenv("MACHINE_TEST_IMAGE")) return std::filesystem::path(explicit_dir);
   auto runner = make_system_process_runner();
-  NullProgress progress;
-  TestStore store;
-  Context ctx{"probe", store.path() / "machines" / "probe", store.path(), *runner, progress};
-  try {
-    return qemu::find_boot_image(ctx).has_value();
-  } catch (const Error&) {
-    return false;
-  }
+  guest::ImageCache cache(shared_image_cache(), *runner);
+  if (auto img = cache.find_default()) return img->dir;
+  auto all = cache.list();
+  if (!all.empty()) return all.front().dir;
+  return std::nullopt;
 }
 
 }  // namespace machine::drivers::qemu_test

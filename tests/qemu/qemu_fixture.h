@@ -4,6 +4,7 @@
 // the Driver interface, removed (VM killed, files deleted) when the test ends.
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "drivers/qemu/qemu_driver.h"
@@ -53,8 +54,9 @@ class TestMachine {
 // tests of the VM lifecycle that do not need a guest.
 std::filesystem::path blank_image(const std::filesystem::path& dir);
 
-// Whether the machine OS image is in the shared cache (e2e tests needing a guest skip
-// when it is not).
-bool machine_os_available();
+// The machine OS image dir to boot: $MACHINE_TEST_IMAGE if set, else this build's image
+// in the shared cache, else the newest complete one there. nullopt: tests needing a
+// guest skip.
+std::optional<std::filesystem::path> machine_os_image();
 
 }  // namespace machine::drivers::qemu_test
