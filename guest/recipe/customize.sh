@@ -91,7 +91,8 @@ install -d "$ird/bin" "$ird/dev" "$ird/proc" "$ird/sys" "$ird/newroot" "$ird/lib
 cp "$root/bin/busybox" "$ird/bin/busybox"
 install -m 0755 "$recipe/initrd-init" "$ird/init"
 : > "$ird/modules"
-for mod in virtio_pci virtio_blk virtio_scsi sd_mod; do
+# virtio_net and isofs too: probing the NIC and reading the seed then cost nothing later
+for mod in virtio_pci virtio_blk virtio_net isofs; do
   chroot "$root" modprobe -S "$kver" --show-depends "$mod" | while read -r cmd path _; do
     [ "$cmd" = insmod ] || continue
     name=$(basename "$path")
@@ -100,9 +101,10 @@ for mod in virtio_pci virtio_blk virtio_scsi sd_mod; do
     echo "$name" >> "$ird/modules"
   done
 done
-# IDE, probed only when the root disk is not on virtio (the cloud kernel has no AHCI)
+# SCSI and IDE, probed only when the root disk is not on virtio-blk (VirtualBox: the cloud
+# kernel has no AHCI)
 : > "$ird/modules.late"
-for mod in ata_piix sr_mod; do
+for mod in virtio_scsi sd_mod ata_piix sr_mod; do
   chroot "$root" modprobe -S "$kver" --show-depends "$mod" | while read -r cmd path _; do
     [ "$cmd" = insmod ] || continue
     name=$(basename "$path")

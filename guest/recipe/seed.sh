@@ -23,7 +23,7 @@ find_seed() {
 dev=$(find_seed)
 if [ -z "$dev" ]; then
   # Not on virtio: the seed may be an IDE CD-ROM (VirtualBox); the cloud kernel has no AHCI.
-  modprobe -a ata_piix sr_mod 2>/dev/null
+  modprobe -a virtio_scsi sd_mod ata_piix sr_mod 2>/dev/null
   i=0
   while [ -z "$dev" ] && [ $i -lt 30 ]; do sleep 0.1; dev=$(find_seed); i=$((i + 1)); done
 fi

@@ -114,6 +114,18 @@ TEST_F(GuestBoot, SeededBootServesSshAndDockerThenPowersOffClean) {
   EXPECT_TRUE(r.ok()) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr("running"));
 
+  // Default bridge networking and a published port (iptables DNAT + docker-proxy) work:
+  // an image made from the guest's own static busybox, no registry needed.
+  r = ssh(vm, dir / "id", dir / "known_hosts",
+          "set -e; tar -C /usr/bin -c busybox | docker import - bb >/dev/null; "
+          "docker run --rm bb /busybox ip -4 addr show eth0; "
+          "docker run -d --name web -p 127.0.0.1:8080:80 bb /busybox httpd -f -p 80 -h / >/dev/null; "
+          "for i in $(seq 60); do busybox wget -q -O /dev/null http://127.0.0.1:8080/busybox && echo served && break; "
+          "sleep 0.5; done; docker rm -f web >/dev/null");
+  ASSERT_TRUE(r.ok()) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("inet 172.17."));
+  EXPECT_THAT(r.out, HasSubstr("served"));
+
   // SFTP (machine scp) through the same pinned key
   auto sftp = runner_->run(Command{"sftp",
                                    {"-b", "-", "-i", (dir / "id").string(), "-o",

@@ -122,8 +122,12 @@ TEST(ImageCache, FailedBuildLeavesNothingHalfMade) {
   if (::geteuid() != 0) GTEST_SKIP() << "build needs root";
   testing::TempDir cache;
   testing::FakeProcessRunner runner;
-  for (const char* p : {"mmdebstrap", "mkfs.ext4", "qemu-img", "extlinux", "mount"}) runner.provide(p);
-  runner.on("mmdebstrap", [](const Command&) { return testing::fail_result(1, "E: cannot reach the mirror"); });
+  for (const char* p : {"mmdebstrap", "mkfs.ext4", "qemu-img", "extlinux", "mount", "bash"}) runner.provide(p);
+  // mmdebstrap runs through bash (which closes inherited fds first)
+  runner.on("bash", [](const Command& c) {
+    EXPECT_EQ(c.args.at(2), "mmdebstrap");
+    return testing::fail_result(1, "E: cannot reach the mirror");
+  });
   ImageCache images(cache.path(), runner);
   try {
     images.build(false);
