@@ -20,7 +20,10 @@ class LibvirtDriver final : public Driver {
   // Seams for tests; the defaults are the real ones.
   struct Deps {
     std::function<qemu::BootImage(const Context&, const std::string&)> resolve_image = qemu::resolve_boot_image;
-    std::function<void(const Context&, const CreateSpec&, const std::filesystem::path&)> write_seed = qemu::write_seed;
+    std::function<void(const Context&, const CreateSpec&, const std::filesystem::path&)> write_seed =
+        [](const Context& ctx, const CreateSpec& spec, const std::filesystem::path& iso) {
+          qemu::write_seed(ctx, spec, iso);
+        };
     std::shared_ptr<libvirt::Connection> connection;  // opened from the URI when null
     std::chrono::seconds stop_timeout{60};             // ACPI shutdown, then destroy
   };

@@ -2,6 +2,7 @@
 // state mapping, cleanup, error context) on libvirt's real API without a VM.
 #include <gtest/gtest.h>
 
+#include "drivers/accel.h"
 #include "drivers/libvirt/domain_xml.h"
 #include "drivers/libvirt/libvirt_driver.h"
 #include "drivers/registry.h"
@@ -92,6 +93,25 @@ TEST_F(LibvirtDriverTest, PrepareForwardsFreeLoopbackPorts) {
   EXPECT_NE(d->engine_url(), "tcp://127.0.0.1:" + std::to_string(ssh.port));
   EXPECT_EQ(d->config().domain_type, "qemu");
   EXPECT_EQ(d->config().forward_bind, "127.0.0.1");
+}
+
+TEST_F(LibvirtDriverTest, AutoDomainTypeIsTcgWhereKvmDoesNotReallyWork) {
+  auto d = driver();
+  d->prepare();
+  auto host = probe_host_virt();
+  bool kvm = host.kvm_usable && !host.kvm_paravirtual;  // kvm_pvm hangs stock kernels
+  EXPECT_EQ(d->config().domain_type, kvm ? "kvm" : "qemu") << host.kvm_problem;
+}
+
+TEST_F(LibvirtDriverTest, RemoteHostForwardsOnItsAddressesAndIsDialedByName) {
+  auto d = driver();
+  FlagValues f;
+  f.set("libvirt-uri", {"qemu+ssh://me@host.example/system"});
+  d->configure(f);
+  EXPECT_EQ(d->prepare(), std::vector<std::string>{"host.example"});
+  EXPECT_EQ(d->config().forward_bind, "0.0.0.0");
+  EXPECT_EQ(d->ssh_address().host, "host.example");
+  EXPECT_EQ(d->engine_url().rfind("tcp://host.example:", 0), 0u);
 }
 
 TEST_F(LibvirtDriverTest, PreCreateCheckRefusesAnExistingDomainAndMissingPool) {
