@@ -163,7 +163,6 @@ TEST_F(QemuDriverTest, FeaturesOfTheMachineOs) {
   EXPECT_TRUE(f.lifecycle);
   EXPECT_TRUE(f.ssh);
   EXPECT_TRUE(f.seed);
-  EXPECT_FALSE(f.provision) << "the machine OS starts dockerd from the seed";
 }
 
 TEST_F(QemuDriverTest, StockCloudImageIsProvisionedOverSsh) {
