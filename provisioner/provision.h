@@ -4,7 +4,8 @@
 // for mutual TLS (daemon.json + the init system's file), restart it. Idempotent: files that
 // already hold exactly the wanted bytes and mode are not rewritten, and dockerd is restarted
 // only when something changed or it is not running, so provisioning a machine OS guest that
-// booted with engine_seed_files() costs three quick commands and no restart.
+// booted with engine_seed_files() costs one SSH command (the probe: uid, os-release, facts and
+// every managed file at once) and no restart.
 //
 // Every remote command runs as root: directly when the SSH user is root, else with `sudo -n`
 // (passwordless sudo is required). Files travel over the command's stdin, never SFTP, so a
@@ -43,8 +44,9 @@ std::vector<drivers::SeedFile> engine_files(InitSystem init, const EngineRequest
 // TLS on its first start, so create needs no engine restart.
 std::vector<drivers::SeedFile> engine_seed_files(const EngineRequest& req);
 
-// Reads /etc/os-release (else /usr/lib/os-release) over the session. Throws
-// Error(Unavailable) when neither can be read.
+// Reads /etc/os-release (else /usr/lib/os-release) over the session (`cat`, one command).
+// Throws Error(Unavailable) when neither can be read. The flows below do not need it: their
+// probe reads os-release along with everything else.
 OsInfo detect_os(ssh::SshSession& session);
 
 // The full flow for any supported OS. Prints docker-machine's lines: "Detecting the

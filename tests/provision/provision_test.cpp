@@ -152,6 +152,14 @@ class FakeSshSession : public ssh::SshSession {
   }
 
   int answer(const Call& c, std::string& out, std::string& err) {
+    if (c.text.find("# machine-probe") != std::string::npos) {  // runs sudo itself unless root
+      out = "uid=" + std::to_string(uid) + "\n";
+      if (uid != 0 && sudo_needs_password) {
+        err = "sudo: a password is required\n";
+        return 1;
+      }
+      return probe(std::vector<std::string>(c.args.begin() + 1, c.args.end()), out);
+    }
     if (c.sudo && sudo_needs_password) {
       err = "sudo: a password is required\n";
       return 1;
@@ -161,10 +169,6 @@ class FakeSshSession : public ssh::SshSession {
         err = "E: simulated failure of " + needle + "\n";
         return status;
       }
-    if (c.text == "id -u") {
-      out = std::to_string(uid) + "\n";
-      return 0;
-    }
     if (c.text.rfind("cat /etc/os-release", 0) == 0) {
       out = os_release;
       return os_release.empty() ? 1 : 0;
@@ -177,7 +181,6 @@ class FakeSshSession : public ssh::SshSession {
       err = "fake: permission denied (root needed)\n";
       return 1;
     }
-    if (c.text.find("# machine-probe") != std::string::npos) return probe(c.args, out);
     if (auto path = write_target(c)) {
       static const std::regex mode_re(R"(chmod ([0-7]+) )");
       std::smatch m;
@@ -185,6 +188,8 @@ class FakeSshSession : public ssh::SshSession {
       files[*path] = File{c.stdin_data.value_or(""), static_cast<unsigned>(std::stoul(m[1].str(), nullptr, 8))};
       return 0;
     }
+    if (c.text.find("grep -qs /etc/default/docker /usr/sbin/machine-docker") != std::string::npos)
+      return machine_docker_reads_defaults ? 0 : 1;
     if (c.text.find("/etc/hostname") != std::string::npos) {
       static const std::regex host_re(R"(echo (\S+) > /etc/hostname)");
       std::smatch m;
@@ -208,23 +213,23 @@ class FakeSshSession : public ssh::SshSession {
     return 127;
   }
 
+  // The probe's output format (see provision.cpp): facts, "files=N", N "MODE SIZE PATH", contents.
   int probe(const std::vector<std::string>& paths, std::string& out) {
     out += "hostname=" + hostname + "\n";
     out += "dockerd=" + dockerd + "\n";
     out += std::string("running=") + (running ? "yes" : "no") + "\n";
-    out += std::string("defaults=") + (machine_docker_reads_defaults ? "yes" : "no") + "\n";
     bool unit_known = !dockerd.empty() && !unit_path.empty();
     out += "unit=" + (unit_known ? unit_path : std::string()) + "\n";
+    out += "osrelease=/etc/os-release\n";
+    std::vector<std::pair<std::string, File>> existing;
+    if (!os_release.empty()) existing.emplace_back("/etc/os-release", File{os_release, 0644});
     auto all = paths;
     if (unit_known) all.push_back(unit_path);
-    for (const auto& p : all) {
-      auto it = files.find(p);
-      if (it == files.end()) {
-        out += "missing " + p + "\n";
-        continue;
-      }
-      out += fmt::format("file {:o} {} {}\n", it->second.mode, it->second.content.size(), p) + it->second.content;
-    }
+    for (const auto& p : all)
+      if (auto it = files.find(p); it != files.end()) existing.emplace_back(p, it->second);
+    out += fmt::format("files={}\n", existing.size());
+    for (const auto& [p, f] : existing) out += fmt::format("{:o} {} {}\n", f.mode, f.content.size(), p);
+    for (const auto& [p, f] : existing) out += f.content;
     return 0;
   }
 };
@@ -309,8 +314,8 @@ TEST_P(ProvisionPerOs, InstallsConfiguresTlsAndRestarts) {
                           "Copying certs to the remote machine...",
                           "Setting Docker configuration on the remote daemon..."));
   for (const auto& call : s.calls)
-    if (call.script) {
-      EXPECT_TRUE(call.sudo) << call.text;
+    if (call.script && call.text.find("# machine-probe") == std::string::npos) {
+      EXPECT_TRUE(call.sudo) << call.text;  // the probe runs sudo itself
     }
 }
 
@@ -347,9 +352,8 @@ TEST(Provision, SecondRunChangesNothing) {
   auto first = s.calls.size();
   provision(s, request(), "vm1", progress);
   std::vector<Call> second(s.calls.begin() + static_cast<long>(first), s.calls.end());
-  ASSERT_EQ(second.size(), 3u);  // id -u, os-release, probe
-  EXPECT_EQ(second[0].text, "id -u");
-  EXPECT_THAT(second[2].text, HasSubstr("# machine-probe"));
+  ASSERT_EQ(second.size(), 1u);  // the probe
+  EXPECT_THAT(second[0].text, HasSubstr("# machine-probe"));
   EXPECT_EQ(s.restarts, 1);
   EXPECT_EQ(s.installs, 1);
 }
@@ -372,7 +376,7 @@ TEST(Provision, DropinKeepsTheDistroCommandWithoutItsHostFlag) {
             "--log-driver=journald\n");
 }
 
-TEST(Provision, SeededMachineOsBootCostsThreeCommandsAndNoRestart) {
+TEST(Provision, SeededMachineOsBootCostsOneCommandAndNoRestart) {
   FakeSshSession s;
   s.os_release = golden("os-release/machineos");
   s.hostname = "vm1";
@@ -381,7 +385,7 @@ TEST(Provision, SeededMachineOsBootCostsThreeCommandsAndNoRestart) {
   for (const auto& f : engine_seed_files(request())) s.files[f.path] = {f.content, f.mode};
   RecordingProgress progress;
   provision(s, request(), "vm1", progress);
-  EXPECT_EQ(s.calls.size(), 3u);
+  EXPECT_EQ(s.calls.size(), 1u);
   EXPECT_TRUE(s.written().empty());
   EXPECT_EQ(s.restarts, 0);
   EXPECT_THAT(progress.steps, AllOf(Not(::testing::Contains("Installing Docker...")),
@@ -592,12 +596,12 @@ class LocalShellSession : public FakeSshSession {
   int exec(const std::string& command, const ssh::ExecIo& io) override {
     std::string c = command;
     replace(c, "sudo -n ", "", true);  // the tests may run as root or not; the stubs need no root
-    if (shell_ != "sh") replace(c, "sh -c ", shell_ + " -c ", true);
+    if (shell_ != "sh") replace(c, "sh -c ", shell_ + " -c ");
     replace(c, "/usr/sbin/machine-docker", root_ + "/machine-docker");
     replace(c, "/etc/", root_ + "/etc/");
     replace(c, "PATH=", "PATH=" + root_ + "/bin:");
-    replace(c, "pidof dockerd", "test -e " + root_ + "/running");
-    replace(c, "pgrep -x dockerd", "false");
+    replace(c, "/var/run/docker.pid", root_ + "/docker.pid");
+    replace(c, "/proc/$pid/", root_ + "/proc/$pid/");
     Command cmd{"sh", {"-c", c}};
     cmd.stdin_data = io.stdin_data;
     auto r = runner_->run(cmd);
@@ -619,8 +623,9 @@ class LocalShellSession : public FakeSshSession {
  private:
   void stub(const std::string& rel, const std::string& body) {
     auto path = root_ + "/" + rel;
-    machine::testing::write_file(path, "#!/bin/sh\nrestarted() { echo \"$1\" >> " + root_ + "/restarts; touch " +
-                                           root_ + "/running; }\n" + body + "\n");
+    machine::testing::write_file(path, "#!/bin/sh\nrestarted() { echo \"$1\" >> " + root_ + "/restarts; mkdir -p " +
+                                           root_ + "/proc/1; echo dockerd > " + root_ + "/proc/1/comm; echo 1 > " + root_ + "/docker.pid; }\n" + body +
+                                           "\n");
     std::filesystem::permissions(path, std::filesystem::perms(0755));
   }
   static void replace(std::string& s, const std::string& from, const std::string& to, bool first_only = false) {
@@ -674,7 +679,8 @@ TEST_P(ProvisionRealShell, WritesFilesWithModesAndRestartsOnlyWhenNeeded) {
 
   auto before = s.calls.size();
   provision(s, req, "", progress);  // the real probe reads back exactly what was written
-  EXPECT_EQ(s.calls.size() - before, 3u);
+  // The probe; on machine OS with flags also the check that machine-docker reads them.
+  EXPECT_EQ(s.calls.size() - before, c.restarted == "machine-docker" ? 2u : 1u);
   EXPECT_EQ(s.restart_log(), c.restarted + "\n");
   req.server_pem = "-----BEGIN CERTIFICATE-----\nNEW\n-----END CERTIFICATE-----\n";
   push_server_cert_and_restart(s, req);
