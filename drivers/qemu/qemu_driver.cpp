@@ -207,14 +207,23 @@ void QemuDriver::stop() {
     clear_runtime_files();
     return;
   }
-  try {
-    qemu::QmpClient qmp(file(mf::kQmpSocket));
-    if (o.qmp_status && *o.qmp_status != "running") qmp.execute("cont");
-    qmp.execute("system_powerdown");
-  } catch (const Error& e) {
-    ctx_.progress.step(fmt::format("Cannot ask the guest to power off ({}); stopping qemu", e.what()));
+  // ACPI power button; pressed again every few seconds because a guest early in its boot
+  // (before acpid runs) misses it.
+  auto deadline = Clock::now() + options_.stop_timeout;
+  bool resumed = !o.qmp_status || *o.qmp_status == "running";
+  for (auto next_press = Clock::now(); qemu::process_alive(o.pid) && Clock::now() < deadline;
+       std::this_thread::sleep_for(50ms)) {
+    if (Clock::now() < next_press) continue;
+    next_press = Clock::now() + 5s;
+    try {
+      qemu::QmpClient qmp(file(mf::kQmpSocket), 2s);
+      if (!resumed) qmp.execute("cont");
+      resumed = true;
+      qmp.execute("system_powerdown");
+    } catch (const Error&) {
+      // QEMU may be exiting right now; the liveness check above decides.
+    }
   }
-  wait_gone(o.pid, options_.stop_timeout);
   if (qemu::process_alive(o.pid)) {
     ctx_.progress.step(fmt::format("The guest did not power off within {} s; killing qemu",
                                    options_.stop_timeout.count()));
