@@ -208,9 +208,9 @@ std::optional<RawState> Connection::domain_state(const std::string& name) {
   return s;
 }
 
-std::string Connection::domain_xml_desc(const std::string& name) {
+std::string Connection::domain_xml_desc(const std::string& name, bool inactive) {
   auto d = domain(conn_, name, "describe");
-  std::unique_ptr<char, decltype(&free)> x(virDomainGetXMLDesc(d.get(), 0), &free);
+  std::unique_ptr<char, decltype(&free)> x(virDomainGetXMLDesc(d.get(), inactive ? VIR_DOMAIN_XML_INACTIVE : 0), &free);
   if (!x) fail_libvirt(fmt::format("cannot get the XML of domain '{}'", name));
   return x.get();
 }

@@ -54,7 +54,7 @@ class Connection {
   void destroy_domain(const std::string& name);   // immediate; no-op when not running
   void undefine_domain(const std::string& name);  // no-op when absent
   std::optional<RawState> domain_state(const std::string& name);  // nullopt: not defined
-  std::string domain_xml_desc(const std::string& name);
+  std::string domain_xml_desc(const std::string& name, bool inactive = false);  // inactive: the persistent definition
 
   // Storage. ensure_pool() makes a defined pool active (starting it when inactive).
   bool pool_exists(const std::string& pool);

@@ -215,7 +215,32 @@ void LibvirtDriver::start() {
   if (!s) fail(Code::NotFound, fmt::format("libvirt domain '{}' does not exist on {}", domain(), config_.uri));
   if (s->state == VIR_DOMAIN_PAUSED) return conn().resume_domain(domain());
   if (s->state != VIR_DOMAIN_SHUTOFF && s->state != VIR_DOMAIN_CRASHED) return;  // running already
+  move_taken_forwards();
   conn().start_domain(domain());
+}
+
+// The forwarded ports were free at create; another program may hold one now. Moving the
+// forwards beats failing to start (the caller saves the new ports; `env` shows them).
+void LibvirtDriver::move_taken_forwards() {
+  if (!config_.network.empty() || config_.forward_bind != "127.0.0.1") return;
+  int ssh = config_.base.ssh_port, engine = config_.engine_port;
+  if (loopback_port_free(ssh) && loopback_port_free(engine)) return;
+  auto used = ports_used_by_machines(ctx_.store_root, {"SSHPort", "EnginePort"}, ctx_.machine_name);
+  auto ports = pick_free_loopback_ports(2, used);
+  auto xml = conn().domain_xml_desc(domain(), /*inactive=*/true);
+  auto move = [&](int from, int to, int guest) {
+    auto old_rule = fmt::format("hostfwd=tcp:127.0.0.1:{}-:{}", from, guest);
+    if (auto at = xml.find(old_rule); at != std::string::npos)
+      xml.replace(at, old_rule.size(), fmt::format("hostfwd=tcp:127.0.0.1:{}-:{}", to, guest));
+  };
+  move(ssh, ports[0], 22);
+  move(engine, ports[1], libvirt::kGuestEnginePort);
+  conn().define_domain(domain(), xml);
+  config_.base.ssh_port = ports[0];
+  config_.engine_port = ports[1];
+  ctx_.progress.step(fmt::format("Port {} or {} is in use: machine '{}' now forwards SSH from port {} and the engine "
+                                 "from port {}",
+                                 ssh, engine, domain(), ports[0], ports[1]));
 }
 
 void LibvirtDriver::stop() {
@@ -242,7 +267,7 @@ void LibvirtDriver::kill() { conn().destroy_domain(domain()); }
 // new boot's markers for wait_ready.
 void LibvirtDriver::restart() {
   stop();
-  conn().start_domain(domain());
+  start();
 }
 
 void LibvirtDriver::remove() {

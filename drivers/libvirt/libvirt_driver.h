@@ -61,6 +61,7 @@ class LibvirtDriver final : public Driver {
   bool remote() const;
   std::string console_text();
   std::string lease_address();
+  void move_taken_forwards();
 
   Context ctx_;
   Deps deps_;

@@ -1,10 +1,14 @@
 // LibvirtDriver against test:///default: the driver's own logic (lifecycle, idempotency,
 // state mapping, cleanup, error context) on libvirt's real API without a VM.
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "drivers/accel.h"
 #include "drivers/libvirt/domain_xml.h"
 #include "drivers/libvirt/libvirt_driver.h"
+#include "drivers/ports.h"
 #include "drivers/registry.h"
 #include "machine/error.h"
 #include "tests/support/temp_dir.h"
@@ -49,6 +53,9 @@ class LibvirtDriverTest : public ::testing::Test {
     j["DiskVolume"] = "vm1.qcow2";
     j["SeedVolume"] = "vm1-seed.iso";
     j["ConsoleVolume"] = "vm1-console.log";
+    auto ports = pick_free_loopback_ports(2);
+    j["SSHPort"] = ports[0];
+    j["EnginePort"] = ports[1];
     d->from_json(j);
     for (const char* v : {"vm1.qcow2", "vm1-seed.iso", "vm1-console.log"})
       conn_->create_volume(kPool, v, libvirt::volume_xml({v, 1, "raw", ""}));
@@ -182,6 +189,28 @@ TEST_F(LibvirtDriverTest, RemoveDeletesDomainAndVolumesButKeepsSharedImages) {
   EXPECT_TRUE(conn_->volume_info(kPool, "machineos-x-disk.qcow2"));
   d->remove();  // idempotent
   EXPECT_EQ(d->state().state, State::Error);
+}
+
+TEST_F(LibvirtDriverTest, StartMovesForwardsOffPortsTakenSinceCreate) {
+  auto d = created();
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ::listen(fd, 1);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  int taken = ntohs(a.sin_port);
+  auto j = d->to_json();
+  j["SSHPort"] = taken;
+  j["EnginePort"] = taken + 1 == 65536 ? taken - 1 : taken + 1;
+  d->from_json(j);
+  d->start();
+  ::close(fd);
+  EXPECT_EQ(d->state().state, State::Running);
+  EXPECT_NE(d->ssh_address().port, taken);
+  EXPECT_NE(d->engine_url(), "tcp://127.0.0.1:" + std::to_string(taken));
 }
 
 TEST_F(LibvirtDriverTest, StartOfAMissingDomainIsNotFound) {

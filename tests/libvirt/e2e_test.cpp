@@ -4,6 +4,8 @@
 // them): boot to SSH + boot marker, stop, restart.
 #include <gtest/gtest.h>
 #include <fmt/format.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -128,10 +130,21 @@ TEST_F(LibvirtE2e, BootsUnderTcgToSshAndRemoveLeavesNothing) {
   EXPECT_EQ(m.driver->state().state, State::Stopped);
   m.driver->stop();  // idempotent
 
+  // Someone else takes the SSH port while the machine is off: start moves the forward.
+  int old_port = m.driver->ssh_address().port;
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(old_port));
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ::listen(fd, 1);
   t0 = Clock::now();
   m.driver->start();
   m.driver->wait_ready(300s);
   std::printf("libvirt e2e: start -> SSH + boot marker %.1f s\n", since(t0));
+  ::close(fd);
+  EXPECT_NE(m.driver->ssh_address().port, old_port);
   EXPECT_TRUE(m.ssh("true").ok());
 
   m.driver->kill();
