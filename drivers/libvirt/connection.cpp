@@ -131,15 +131,19 @@ Connection::Connection(const std::string& uri) : uri_(uri) {
   if (conn_) return;
   virErrorPtr e = virGetLastError();
   std::string msg = e && e->message ? e->message : "unknown libvirt error";
-  virResetLastError();
   std::string hint;
-  if (uri.rfind("qemu:///system", 0) == 0)
+  bool auth = e && (e->code == VIR_ERR_AUTH_FAILED || e->code == VIR_ERR_AUTH_UNAVAILABLE ||
+                    e->code == VIR_ERR_AUTH_CANCELLED);
+  if (auth && uri.find("/system") != std::string::npos)
+    hint = " (your user may not manage qemu:///system: join the libvirt group, or use --libvirt-uri qemu:///session)";
+  else if (uri.rfind("qemu:///system", 0) == 0)
     hint = " (is libvirtd running? start it with `sudo systemctl start libvirtd`, or without systemd "
            "run `virtlogd -d && libvirtd -d` as root)";
   else if (uri.rfind("qemu:///session", 0) == 0)
     hint = " (libvirt starts the session daemon itself: is libvirt-daemon-driver-qemu installed?)";
   else if (uri.find("+ssh") != std::string::npos || uri.find("+libssh") != std::string::npos)
     hint = " (check SSH access to the host and that libvirtd runs there)";
+  virResetLastError();
   fail(Code::Unavailable, fmt::format("cannot connect to libvirt at {}: {}{}", uri, msg, hint));
 }
 

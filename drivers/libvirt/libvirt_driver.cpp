@@ -67,12 +67,7 @@ void LibvirtDriver::pre_create_check() {
              fmt::format("libvirt network '{}' is not active: start it with `virsh -c {} net-start {}`",
                          config_.network, config_.uri, config_.network));
     }
-    if (!c.pool_exists(config_.pool) &&
-        (config_.pool != "default" || config_.uri.find("/system") == std::string::npos))
-      fail(Code::FailedPrecondition,
-           fmt::format("storage pool '{}' does not exist on {}: create it with `virsh -c {} pool-define-as {} dir "
-                       "--target <directory> && virsh -c {} pool-start {}`",
-                       config_.pool, config_.uri, config_.uri, config_.pool, config_.uri, config_.pool));
+    libvirt::check_pool(c, config_.pool);
   } catch (const Error& e) {
     if (e.code() == Code::FailedPrecondition) throw;
     fail(Code::FailedPrecondition, e.what());

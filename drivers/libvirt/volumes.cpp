@@ -4,8 +4,10 @@
 #include <openssl/evp.h>
 
 #include <chrono>
+#include <cstdlib>
 
 #include "drivers/libvirt/domain_xml.h"
+#include "drivers/libvirt/libvirt_config.h"
 
 namespace machine::drivers::libvirt {
 
@@ -50,16 +52,37 @@ VolumeInfo create_overlay(Connection& conn, const std::string& pool, const std::
   return conn.create_volume(pool, volume, volume_xml({volume, capacity_bytes, "qcow2", backing_path}));
 }
 
+std::string default_pool_dir(const std::string& uri, const std::string& home, const std::string& xdg_data_home) {
+  if (uri.find("/system") != std::string::npos) return "/var/lib/libvirt/images";
+  if (uri.find("/session") == std::string::npos || uri_is_remote(uri)) return "";
+  if (!xdg_data_home.empty()) return xdg_data_home + "/libvirt/images";
+  return home.empty() ? "" : home + "/.local/share/libvirt/images";
+}
+
+namespace {
+
+// "" when `pool` exists; else the directory to create it in; throws when there is none.
+std::string pool_to_create(Connection& conn, const std::string& pool) {
+  if (conn.pool_exists(pool)) return "";
+  auto env = [](const char* name) {
+    const char* v = std::getenv(name);
+    return std::string(v ? v : "");
+  };
+  auto dir = pool == "default" ? default_pool_dir(conn.uri(), env("HOME"), env("XDG_DATA_HOME")) : "";
+  if (dir.empty())
+    fail(Code::FailedPrecondition,
+         fmt::format("storage pool '{}' does not exist on {}: create one, e.g. `virsh -c {} pool-define-as {} dir "
+                     "--target <directory> && virsh -c {} pool-build {} && virsh -c {} pool-start {}`",
+                     pool, conn.uri(), conn.uri(), pool, conn.uri(), pool, conn.uri(), pool));
+  return dir;
+}
+
+}  // namespace
+
+void check_pool(Connection& conn, const std::string& pool) { pool_to_create(conn, pool); }
+
 void ensure_pool(Connection& conn, const std::string& pool) {
-  if (!conn.pool_exists(pool)) {
-    bool system = conn.uri().find("/system") != std::string::npos;
-    if (pool != "default" || !system)
-      fail(Code::FailedPrecondition,
-           fmt::format("storage pool '{}' does not exist on {}: create one, e.g. `virsh -c {} pool-define-as {} dir "
-                       "--target /var/lib/libvirt/images && virsh -c {} pool-start {}`",
-                       pool, conn.uri(), conn.uri(), pool, conn.uri(), pool));
-    conn.define_dir_pool(pool, dir_pool_xml(pool, "/var/lib/libvirt/images"));
-  }
+  if (auto dir = pool_to_create(conn, pool); !dir.empty()) conn.define_dir_pool(pool, dir_pool_xml(pool, dir));
   conn.ensure_pool(pool);
 }
 

@@ -28,9 +28,17 @@ VolumeInfo ensure_uploaded(Connection& conn, const std::string& pool, const std:
 VolumeInfo create_overlay(Connection& conn, const std::string& pool, const std::string& volume,
                           const std::string& backing_path, uint64_t capacity_bytes);
 
-// Makes sure `pool` exists and is active. The conventional "default" pool is created
-// as a directory pool at /var/lib/libvirt/images on system URIs, as virt-install does;
-// other missing pools are an error saying how to create one.
+// Where a missing "default" pool is created, as virt-install/virt-manager do:
+// /var/lib/libvirt/images for system URIs, $XDG_DATA_HOME (or ~/.local/share)/libvirt/images
+// for local session URIs; "" when there is no conventional place (remote session URIs).
+std::string default_pool_dir(const std::string& uri, const std::string& home, const std::string& xdg_data_home);
+
+// Makes sure `pool` exists and is active, creating "default" where default_pool_dir()
+// says; other missing pools are an error saying how to create one.
 void ensure_pool(Connection& conn, const std::string& pool);
+
+// What ensure_pool would do, without doing it: throws its FailedPrecondition error when
+// the pool is missing and cannot be created.
+void check_pool(Connection& conn, const std::string& pool);
 
 }  // namespace machine::drivers::libvirt

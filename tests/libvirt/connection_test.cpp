@@ -143,6 +143,22 @@ TEST(Volumes, MissingPoolSaysHowToCreateIt) {
   EXPECT_NE(std::string(e.what()).find("pool-define-as fast dir"), std::string::npos) << e.what();
 }
 
+TEST(Volumes, DefaultPoolGoesWhereVirtInstallPutsIt) {
+  EXPECT_EQ(default_pool_dir("qemu:///system", "/root", ""), "/var/lib/libvirt/images");
+  EXPECT_EQ(default_pool_dir("qemu+ssh://me@h/system", "/home/me", ""), "/var/lib/libvirt/images");
+  EXPECT_EQ(default_pool_dir("qemu:///session", "/home/me", ""), "/home/me/.local/share/libvirt/images");
+  EXPECT_EQ(default_pool_dir("qemu:///session", "/home/me", "/data"), "/data/libvirt/images");
+  EXPECT_EQ(default_pool_dir("qemu+ssh://me@h/session", "/home/me", ""), "") << "the remote home is unknown";
+  EXPECT_EQ(default_pool_dir("test:///default", "/home/me", ""), "");
+}
+
+TEST(Volumes, CheckPoolHasNoSideEffects) {
+  Connection c("test:///default");
+  EXPECT_THROW(check_pool(c, "default"), Error);  // test:///default has no conventional place
+  check_pool(c, kPool);
+  EXPECT_FALSE(c.pool_exists("default"));
+}
+
 TEST(Connection, NetworksAreOnlyLookedAt) {
   Connection c("test:///default");
   EXPECT_FALSE(c.network_active("no-such-net").has_value());
