@@ -27,6 +27,24 @@ std::string driver_from_args(const std::vector<std::string>& args, const Invocat
   return std::string(drivers::default_driver_name());
 }
 
+constexpr const char* kHint =
+    "To see how to connect your Docker Client to the Docker Engine running on this virtual machine, run: ";
+
+// Forwards progress and notes whether ops printed the closing env hint itself.
+class HintWatcher final : public Progress {
+ public:
+  explicit HintWatcher(Progress& inner) : inner_(inner) {}
+  void step(std::string_view line) override {
+    if (line.rfind(kHint, 0) == 0) hint_seen = true;
+    inner_.step(line);
+  }
+  void status(std::string_view line) override { inner_.status(line); }
+  bool hint_seen = false;
+
+ private:
+  Progress& inner_;
+};
+
 FlagKind kind_of(drivers::Flag::Kind k) {
   switch (k) {
     case drivers::Flag::Kind::Bool: return FlagKind::Bool;
@@ -123,14 +141,18 @@ int cmd_create(Invocation& inv) {
   req.keep_on_failure = f.boolean("keep-on-failure");
   req.docker_context = !f.boolean("no-docker-context");
 
+  // docker-machine ends create with the env hint; print it unless ops already did.
+  HintWatcher progress(*inv.progress);
+  ops::Env env{inv.env->store, inv.env->runner, progress, inv.env->tls, inv.env->native_ssh};
   try {
-    ops::create(*inv.env, req);
+    ops::create(env, req);
   } catch (const Error& err) {
     inv.err() << err.what() << "\n";
     if (err.code() == Code::Cancelled) return kExitInterrupted;
     return err.code() == Code::FailedPrecondition ? kExitPreCreate : kExitError;
   }
-  // ops::create ends with docker-machine's "To see how to connect..." hint.
+  if (!progress.hint_seen)
+    inv.out() << fmt::format("{}{} env {}\n", kHint, inv.program, name) << std::flush;
   return kExitOk;
 }
 

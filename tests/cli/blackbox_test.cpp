@@ -129,7 +129,9 @@ TEST_F(MachineCli, CreateListInspectAndRemoveANoneMachine) {
   auto r = create_none("vm1", engine.url());
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("Running pre-create checks..."), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("run: machine env vm1"), std::string::npos) << r.out;
+  EXPECT_TRUE(std::regex_search(r.out, std::regex("To see how to connect your Docker Client to the Docker Engine "
+                                                  "running on this virtual machine, run: \\S*machine env vm1\n")))
+      << r.out;
 
   r = machine({"ls"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -166,6 +168,13 @@ TEST_F(MachineCli, CreateListInspectAndRemoveANoneMachine) {
   EXPECT_EQ(r.out, "--tlsverify\n--tlscacert=\"" + (dir / "ca.pem").string() + "\"\n--tlscert=\"" +
                        (dir / "cert.pem").string() + "\"\n--tlskey=\"" + (dir / "key.pem").string() + "\"\n-H=" +
                        engine.url() + "\n");
+
+  r = machine({"ssh", "vm1", "true"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "machine 'vm1' (driver none) has no SSH access\n");
+  r = machine({"scp", "vm1:/etc/hostname", "."});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("has no SSH access"), std::string::npos) << r.err;
 
   r = machine({"rm", "vm1"}, {}, "n\n");
   EXPECT_EQ(r.out,
@@ -248,6 +257,14 @@ TEST_F(MachineCli, UnknownFlagIsAClearErrorAndLeavesNothingBehind) {
   EXPECT_NE(r.err.find("'frobnicate' is not a machine command"), std::string::npos) << r.err;
 }
 
+TEST_F(MachineCli, FailedPreCreateCheckExitsWith3) {
+  if (runner_->find_program("VBoxManage")) GTEST_SKIP() << "VirtualBox is installed: its pre-create check passes";
+  auto r = machine({"create", "-d", "virtualbox", "--no-docker-context", "vm1"});
+  EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
+  EXPECT_NE(r.err, "");
+  EXPECT_TRUE(machine_dirs().empty());
+}
+
 TEST_F(MachineCli, UnknownDriverListsTheKnownOnes) {
   auto r = machine({"create", "-d", "nosuch", "vm1"});
   EXPECT_EQ(r.exit_code, 1);
@@ -316,6 +333,17 @@ TEST_F(MachineCli, FiltersAndTableFormat) {
   r = machine({"ls", "--format", "{{.Nope}}"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("can't evaluate field Nope"), std::string::npos) << r.err;
+}
+
+TEST_F(MachineCli, ImageListOfAnEmptyCache) {
+  auto r = machine({"image", "ls"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "ID   KERNEL   SIZE   BUILT\n");
+  r = machine({"image", "rm", "machineos-0.0.0"});
+  EXPECT_EQ(r.exit_code, 1);
+  r = machine({"image", "frob"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("Unknown image subcommand \"frob\""), std::string::npos) << r.err;
 }
 
 TEST_F(MachineCli, HelpAndVersion) {
