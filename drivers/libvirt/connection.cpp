@@ -136,7 +136,7 @@ Connection::Connection(const std::string& uri) : uri_(uri) {
                     e->code == VIR_ERR_AUTH_CANCELLED);
   if (auth && uri.find("/system") != std::string::npos)
     hint = " (your user may not manage qemu:///system: join the libvirt group, or use --libvirt-uri qemu:///session)";
-  else if (uri.rfind("qemu:///system", 0) == 0)
+  else if (uri.rfind("qemu:///system", 0) == 0 || (uri.rfind("qemu:///session", 0) == 0 && ::geteuid() == 0))
     hint = " (is libvirtd running? start it with `sudo systemctl start libvirtd`, or without systemd "
            "run `virtlogd -d && libvirtd -d` as root)";
   else if (uri.rfind("qemu:///session", 0) == 0)
