@@ -187,8 +187,15 @@ void QemuDriver::start() {
   with_context(fmt::format("cannot start machine '{}'", ctx_.machine_name), [&] {
     auto o = qemu::observe(ctx_.machine_dir);
     if (o.process_is_ours) {
-      if (o.qmp_status && *o.qmp_status != "running") qemu::QmpClient(file(mf::kQmpSocket)).execute("cont");
-      return;
+      auto s = qemu::map_state(o).state;
+      if (s == State::Running || s == State::Starting) return;
+      if (s == State::Paused) {
+        qemu::QmpClient(file(mf::kQmpSocket)).execute("cont");
+        return;
+      }
+      // Panicked, internal error, deaf to QMP: a fresh QEMU is the way back.
+      ::kill(o.pid, SIGKILL);
+      wait_gone(o.pid, 10s);
     }
     if (!std::filesystem::exists(file(mf::kDisk)))
       fail(Code::FailedPrecondition, fmt::format("{} is missing", file(mf::kDisk).string()));

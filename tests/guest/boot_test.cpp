@@ -81,9 +81,11 @@ TEST_F(GuestBoot, SeededBootServesSshAndDockerThenPowersOffClean) {
   WriteFile text{"/etc/machine-test.txt", "line one\nline two\n", "0600"};
   text.b64 = false;
   seed.write_files.push_back(text);
+  // The private NIC only gets an address (TEST-NET-1, no traffic is sent to it).
+  seed.private_network = PrivateNetwork{"192.0.2.10/24", "52:54:00:12:34:99", ""};
   write_seed_iso(*runner_, seed, dir / "seed.iso");
 
-  guest::testing::GuestVm vm(*runner_, *image_, dir.path(), {true, dir / "seed.iso", ""});
+  guest::testing::GuestVm vm(*runner_, *image_, dir.path(), {true, dir / "seed.iso", "", "52:54:00:12:34:99"});
   vm.start();
   ASSERT_TRUE(vm.wait_for_serial("machine-boot-done", 600s)) << vm.serial();
   EXPECT_TRUE(vm.wait_for_serial("machine-docker-ready", 1s));
@@ -110,6 +112,10 @@ TEST_F(GuestBoot, SeededBootServesSshAndDockerThenPowersOffClean) {
   r = ssh(vm, dir / "id", dir / "known_hosts", "sudo cat /etc/machine-test.txt; sudo stat -c %a /etc/machine-test.txt");
   ASSERT_TRUE(r.ok()) << r.err;
   EXPECT_EQ(r.out, "line one\nline two\n600\n");
+  r = ssh(vm, dir / "id", dir / "known_hosts",
+          "for d in /sys/class/net/*; do [ \"$(cat $d/address)\" = 52:54:00:12:34:99 ] && /sbin/ip -4 -o addr show ${d##*/}; done; true");
+  ASSERT_TRUE(r.ok()) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("inet 192.0.2.10/24"));
   r = ssh(vm, dir / "id", dir / "known_hosts", "sudo /usr/sbin/machine-docker status");
   EXPECT_TRUE(r.ok()) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr("running"));
@@ -154,7 +160,7 @@ TEST_F(GuestBoot, SeededBootServesSshAndDockerThenPowersOffClean) {
 // VirtualBox has no direct kernel boot: the disk must boot on its own (extlinux).
 TEST_F(GuestBoot, DiskBootsWithoutKernelOrSeed) {
   machine::testing::TempDir dir;
-  guest::testing::GuestVm vm(*runner_, *image_, dir.path(), {false, std::nullopt, ""});
+  guest::testing::GuestVm vm(*runner_, *image_, dir.path(), {false, std::nullopt, "", ""});
   vm.start();
   ASSERT_TRUE(vm.wait_for_serial("machine-boot-done", 600s)) << vm.serial();
   EXPECT_FALSE(vm.host_keys().empty());

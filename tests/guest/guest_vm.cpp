@@ -76,6 +76,9 @@ void GuestVm::start() {
     if (!opts_.extra_cmdline.empty()) cmdline += " " + opts_.extra_cmdline;
     args.insert(args.end(), {"-kernel", image_.kernel.string(), "-initrd", image_.initrd.string(), "-append", cmdline});
   }
+  if (!opts_.private_mac.empty())
+    args.insert(args.end(), {"-netdev", "user,id=n1,restrict=on", "-device",
+                             "virtio-net-pci,netdev=n1,romfile=,mac=" + opts_.private_mac});
   if (opts_.seed_iso)
     args.insert(args.end(), {"-drive", "if=none,id=seed,format=raw,readonly=on,file=" + opts_.seed_iso->string(),
                              "-device", "virtio-blk-pci,drive=seed"});
