@@ -59,6 +59,20 @@ ssh::SshEndpoint ssh_endpoint(Env& env, const Loaded& m) {
                           dir / std::string(machine_files::kKnownHosts)};
 }
 
+bool pin_host_keys(Env& env, const Loaded& m) {
+  auto ep = ssh_endpoint(env, m);
+  if (!ssh::pinned_host_keys(ep.known_hosts, ep.host, ep.port).empty()) return true;
+  std::vector<ssh::HostKey> keys;
+  for (const auto& line : m.driver->host_keys()) {
+    auto sp = line.find(' ');
+    if (sp == std::string::npos) continue;
+    keys.push_back(ssh::parse_host_key(line.substr(0, sp), line.substr(sp + 1)));
+  }
+  if (keys.empty()) return false;
+  ssh::write_known_hosts(ep.known_hosts, ep.host, ep.port, keys);
+  return true;
+}
+
 std::unique_ptr<ssh::SshSession> connect_ssh(Env& env, const Loaded& m, std::chrono::milliseconds timeout) {
   if (!m.driver->features().ssh)
     fail(Code::FailedPrecondition, fmt::format("machine '{}' (driver {}) has no SSH access", m.host.name,
@@ -66,19 +80,7 @@ std::unique_ptr<ssh::SshSession> connect_ssh(Env& env, const Loaded& m, std::chr
   auto ep = ssh_endpoint(env, m);
   ssh::SshOptions opts;
   opts.machine_name = m.host.name;
-  bool pinned = !ssh::pinned_host_keys(ep.known_hosts, ep.host, ep.port).empty();
-  if (!pinned) {
-    std::vector<ssh::HostKey> keys;
-    for (const auto& line : m.driver->host_keys()) {
-      auto sp = line.find(' ');
-      if (sp == std::string::npos) continue;
-      keys.push_back(ssh::parse_host_key(line.substr(0, sp), line.substr(sp + 1)));
-    }
-    if (!keys.empty()) {
-      ssh::write_known_hosts(ep.known_hosts, ep.host, ep.port, keys);
-      pinned = true;
-    }
-  }
+  bool pinned = pin_host_keys(env, m);
   opts.host_key_policy = pinned ? ssh::HostKeyPolicy::Pinned : ssh::HostKeyPolicy::TrustOnFirstUse;
   return ssh::wait_for_ssh(ep, timeout, opts);
 }
@@ -94,15 +96,24 @@ std::vector<std::string> server_cert_hosts(const Loaded& m, const std::vector<st
   return hosts;
 }
 
+certs::ServerCertSpec server_cert_spec(Env& env, const Loaded& m, const std::vector<std::string>& hosts) {
+  return {m.host.name, hosts, env.store.machine_file(m.host.name, machine_files::kServerCert),
+          env.store.machine_file(m.host.name, machine_files::kServerKey)};
+}
+
 void issue_server_cert(Env& env, const Loaded& m, const std::vector<std::string>& hosts) {
-  certs::ServerCertSpec spec;
-  spec.machine_name = m.host.name;
-  spec.hosts = hosts;
-  spec.cert_path = env.store.machine_file(m.host.name, machine_files::kServerCert);
-  spec.key_path = env.store.machine_file(m.host.name, machine_files::kServerKey);
   auto opts = cert_options(env);
   opts.notify = nullptr;
-  certs::issue_server_cert(auth_paths(env), spec, opts);
+  certs::issue_server_cert(auth_paths(env), server_cert_spec(env, m, hosts), opts);
+}
+
+provision::EngineRequest engine_request(Env& env, const Loaded& m) {
+  provision::EngineRequest r;
+  r.engine = m.host.options.engine;
+  r.ca_pem = fs::read_file(auth_paths(env).ca_cert);
+  r.server_pem = fs::read_file(env.store.machine_file(m.host.name, machine_files::kServerCert));
+  r.server_key_pem = fs::read_file(env.store.machine_file(m.host.name, machine_files::kServerKey));
+  return r;
 }
 
 namespace {

@@ -9,6 +9,7 @@
 #include "drivers/driver.h"
 #include "provisioner/engine_client.h"
 #include "provisioner/ops.h"
+#include "provisioner/provision.h"
 #include "provisioner/ssh.h"
 
 namespace machine::ops::detail {
@@ -33,6 +34,10 @@ void save(Env& env, Loaded& m);
 // The SSH endpoint for a machine (key and known_hosts in its dir, unless the driver stored
 // another key path, as generic does with --generic-ssh-key).
 ssh::SshEndpoint ssh_endpoint(Env& env, const Loaded& m);
+// Writes the driver's out-of-band host keys (e.g. from the guest's serial console) into the
+// machine's known_hosts, unless keys are pinned already. Returns whether any key is pinned.
+bool pin_host_keys(Env& env, const Loaded& m);
+
 // Connects over SSH (host key pinned; trust on first use only when nothing is pinned yet
 // and the driver has no out-of-band keys), retrying up to timeout.
 std::unique_ptr<ssh::SshSession> connect_ssh(Env& env, const Loaded& m, std::chrono::milliseconds timeout);
@@ -44,8 +49,13 @@ engine::TlsFiles client_tls(Env& env, const std::string& name);
 // and every --tls-san.
 std::vector<std::string> server_cert_hosts(const Loaded& m, const std::vector<std::string>& addresses);
 
-// Issues the machine's server cert for `hosts` (server.pem / server-key.pem in its dir).
+// The machine's server cert spec for `hosts` (server.pem / server-key.pem in its dir).
+certs::ServerCertSpec server_cert_spec(Env& env, const Loaded& m, const std::vector<std::string>& hosts);
+// Issues the machine's server cert for `hosts`.
 void issue_server_cert(Env& env, const Loaded& m, const std::vector<std::string>& hosts);
+
+// What the machine's engine must look like: its engine options, the CA and its server cert.
+provision::EngineRequest engine_request(Env& env, const Loaded& m);
 
 // `docker context` registration named after the machine (best effort, reported).
 void create_docker_context(Env& env, const Loaded& m);

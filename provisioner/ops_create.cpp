@@ -48,15 +48,6 @@ Host new_host(Env& env, const CreateRequest& req) {
   return h;
 }
 
-provision::EngineRequest engine_request(Env& env, const Loaded& m) {
-  provision::EngineRequest r;
-  r.engine = m.host.options.engine;
-  r.ca_pem = fs::read_file(detail::auth_paths(env).ca_cert);
-  r.server_pem = fs::read_file(env.store.machine_file(m.host.name, machine_files::kServerCert));
-  r.server_key_pem = fs::read_file(env.store.machine_file(m.host.name, machine_files::kServerKey));
-  return r;
-}
-
 // Everything after the machine directory exists; throws on failure (caller rolls back).
 void build(Env& env, const CreateRequest& req, Loaded& m) {
   auto dir = env.store.machine_dir(req.name);
@@ -69,7 +60,7 @@ void build(Env& env, const CreateRequest& req, Loaded& m) {
   spec.hostname = req.name;
   if (features.ssh && !std::filesystem::exists(dir / std::string(machine_files::kSshKey)))
     spec.ssh_public_key = ssh::create_machine_key(dir / std::string(machine_files::kSshKey), "machine@" + req.name);
-  if (features.seed) spec.seed_files = provision::engine_seed_files(engine_request(env, m));
+  if (features.seed) spec.seed_files = provision::engine_seed_files(detail::engine_request(env, m));
   detail::save(env, m);
 
   env.progress.step("Creating machine...");
@@ -77,15 +68,22 @@ void build(Env& env, const CreateRequest& req, Loaded& m) {
   detail::save(env, m);
   throw_if_cancelled();
 
+  if (!features.lifecycle && !features.provision) {
+    // `none`: the engine is the user's; like docker-machine, nothing to wait for.
+    detail::save(env, m);
+    if (req.docker_context) detail::create_docker_context(env, m);
+    return;
+  }
   env.progress.step("Waiting for machine to be running, this may take a few minutes...");
   m.driver->wait_ready(kBootTimeout);
   detail::save(env, m);
+  if (features.ssh) detail::pin_host_keys(env, m);
 
   if (features.provision) {
     env.progress.step("Detecting operating system of created instance...");
     env.progress.step("Waiting for SSH to be available...");
     auto session = detail::connect_ssh(env, m, kSshTimeout);
-    provision::provision(*session, engine_request(env, m), req.name, env.progress);
+    provision::provision(*session, detail::engine_request(env, m), req.name, env.progress);
   }
   throw_if_cancelled();
   env.progress.step("Checking connection to Docker...");

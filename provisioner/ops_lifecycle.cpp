@@ -86,6 +86,7 @@ ssh::SshEndpoint ssh_endpoint(Env& env, const std::string& name) {
     fail(Code::FailedPrecondition, fmt::format("machine '{}' (driver {}) has no SSH access", name, m.driver->name()));
   if (m.driver->state().state != State::Running)
     fail(Code::FailedPrecondition, fmt::format("Error: Cannot run SSH command: Host \"{}\" is not running", name));
+  detail::pin_host_keys(env, m);
   return detail::ssh_endpoint(env, m);
 }
 

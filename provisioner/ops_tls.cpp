@@ -28,15 +28,6 @@ void require_provisionable(Loaded& m) {
                      m.driver->name()));
 }
 
-provision::EngineRequest engine_request(Env& env, const Loaded& m) {
-  provision::EngineRequest r;
-  r.engine = m.host.options.engine;
-  r.ca_pem = fs::read_file(detail::auth_paths(env).ca_cert);
-  r.server_pem = fs::read_file(env.store.machine_file(m.host.name, machine_files::kServerCert));
-  r.server_key_pem = fs::read_file(env.store.machine_file(m.host.name, machine_files::kServerKey));
-  return r;
-}
-
 // Addresses the engine is reached at now: the driver's IP and the URL's host.
 std::vector<std::string> current_addresses(Loaded& m) {
   std::vector<std::string> a{m.driver->ip(), drivers::url_host(m.driver->engine_url())};
@@ -44,20 +35,15 @@ std::vector<std::string> current_addresses(Loaded& m) {
   return a;
 }
 
-// Re-issues the server cert when it no longer covers every current address (an IP change)
-// or is otherwise invalid; returns whether it did.
+// Re-issues the server cert when it no longer covers every current address (an IP change),
+// is about to expire or does not match its key; returns whether it did.
 bool refresh_server_cert(Env& env, Loaded& m) {
-  auto addresses = current_addresses(m);
-  auto ca = detail::auth_paths(env).ca_cert;
-  auto cert = env.store.machine_file(m.host.name, machine_files::kServerCert);
-  bool ok = true;
-  for (const auto& a : addresses)
-    ok = ok && certs::check_server_cert(cert, ca, a, std::chrono::system_clock::now()).ok();
-  if (ok) return false;
-  env.progress.step(fmt::format("Regenerating TLS certificates for \"{}\" (its address changed or the "
-                                "certificate is no longer valid)",
-                                m.host.name));
-  detail::issue_server_cert(env, m, detail::server_cert_hosts(m, addresses));
+  auto spec = detail::server_cert_spec(env, m, detail::server_cert_hosts(m, current_addresses(m)));
+  auto opts = detail::cert_options(env);
+  opts.notify = nullptr;
+  std::string why = certs::ensure_server_cert(detail::auth_paths(env), spec, opts);
+  if (why.empty()) return false;
+  env.progress.step(fmt::format("Regenerated TLS certificates for \"{}\": {}", m.host.name, why));
   return true;
 }
 
@@ -72,7 +58,7 @@ void provision(Env& env, const std::string& name) {
   refresh_server_cert(env, m);
   certs::copy_client_files(detail::auth_paths(env), env.store.machine_dir(name));
   auto session = detail::connect_ssh(env, m, 60s);
-  provision::provision(*session, engine_request(env, m), name, env.progress);
+  provision::provision(*session, detail::engine_request(env, m), name, env.progress);
   engine::wait_for_engine(m.driver->engine_url(), detail::client_tls(env, name), 120s);
   detail::save(env, m);
 }
@@ -90,7 +76,7 @@ void regenerate_certs(Env& env, const std::string& name, bool client_certs) {
   certs::copy_client_files(detail::auth_paths(env), env.store.machine_dir(name));
   if (!m.driver->features().provision || m.driver->state().state != State::Running) return;
   auto session = detail::connect_ssh(env, m, 60s);
-  provision::push_server_cert_and_restart(*session, engine_request(env, m));
+  provision::push_server_cert_and_restart(*session, detail::engine_request(env, m));
   engine::wait_for_engine(m.driver->engine_url(), detail::client_tls(env, name), 120s);
 }
 

@@ -8,6 +8,8 @@
 #include <regex>
 #include <thread>
 
+#include "drivers/network/network_store.h"
+#include "drivers/network/subnet.h"
 #include "drivers/ports.h"
 #include "drivers/qemu/console.h"
 #include "drivers/qemu/guest_image.h"
@@ -38,6 +40,8 @@ void remove_quietly(const std::filesystem::path& p) {
   std::filesystem::remove(p, ec);
 }
 
+network::NetworkStore networks(const Context& ctx) { return network::NetworkStore(ctx.store_root, ctx.runner); }
+
 }  // namespace
 
 QemuDriver::QemuDriver(const Context& ctx, QemuDriverOptions options) : ctx_(ctx), options_(std::move(options)) {
@@ -55,8 +59,10 @@ Features QemuDriver::features() const {
   f.lifecycle = true;
   f.ssh = true;
   f.seed = true;
-  // The machine OS starts dockerd from the seed; a stock cloud image needs the provisioner.
-  f.provision = !config_.image.empty() && std::filesystem::is_regular_file(config_.image);
+  f.private_network = true;
+  // The machine OS starts dockerd with TLS from the seed, so provisioning it only verifies
+  // (idempotent, no restart); a stock cloud image gets the engine installed and configured.
+  f.provision = true;
   return f;
 }
 
@@ -92,7 +98,13 @@ std::vector<std::string> QemuDriver::prepare() {
   auto ports = pick_free_loopback_ports(2, used);
   config_.base.ssh_port = ports[0];
   config_.engine_port = ports[1];
-  return {"127.0.0.1"};
+  if (config_.network.empty()) return {"127.0.0.1"};
+  auto a = networks(ctx_).attach(config_.network, ctx_.machine_name, config_.network_subnet, config_.private_ip);
+  config_.network_subnet = a.subnet;
+  config_.private_ip = a.ip;
+  config_.private_mac = a.mac;
+  config_.base.ip_address = a.ip;  // `machine ip` and IPAddress show the private address
+  return {"127.0.0.1", a.ip};
 }
 
 void QemuDriver::create(const CreateSpec& spec) {
@@ -103,7 +115,12 @@ void QemuDriver::create(const CreateSpec& spec) {
     config_.initrd = image.initrd;
     config_.kernel_cmdline = image.kernel_cmdline;
     create_disk();
-    qemu::write_seed(ctx_, spec, file(mf::kSeed));
+    std::optional<guest::PrivateNetwork> priv;
+    if (!config_.private_ip.empty())
+      priv = guest::PrivateNetwork{fmt::format("{}/{}", config_.private_ip,
+                                               network::parse_subnet(config_.network_subnet).prefix),
+                                   config_.private_mac, ""};
+    qemu::write_seed(ctx_, spec, file(mf::kSeed), priv);
   });
   start();
 }
@@ -142,6 +159,12 @@ qemu::VmSpec QemuDriver::vm_spec() const {
   s.engine_port = config_.engine_port;
   s.restrict_network = config_.restrict_network;
   s.private_nic = private_nic;
+  if (!s.private_nic && !config_.network.empty()) {
+    // QEMU option values escape ',' as ",,".
+    std::string dir, raw = networks(ctx_).network_dir(config_.network).string() + "/switch";
+    for (char c : raw) dir += c == ',' ? std::string(",,") : std::string(1, c);
+    s.private_nic = qemu::PrivateNic{"vde,sock=" + dir, config_.private_mac};
+  }
   return s;
 }
 
@@ -199,6 +222,8 @@ void QemuDriver::start() {
     }
     if (!std::filesystem::exists(file(mf::kDisk)))
       fail(Code::FailedPrecondition, fmt::format("{} is missing", file(mf::kDisk).string()));
+    if (!config_.network.empty())  // the switch may be gone (host reboot, `network rm -f`)
+      networks(ctx_).connect(config_.network, ctx_.machine_name, config_.network_subnet, config_.private_ip);
     launch();
   });
 }
@@ -260,6 +285,8 @@ void QemuDriver::remove() {
   kill();
   for (auto name : {mf::kDisk, mf::kSeed, mf::kSerialLog, mf::kPidFile, mf::kQmpSocket, mf::kVmLog})
     remove_quietly(file(name));
+  // Releases the address; the last machine out stops the network's switch.
+  if (!config_.network.empty()) networks(ctx_).detach(config_.network, ctx_.machine_name);
 }
 
 StateInfo QemuDriver::state() { return qemu::map_state(qemu::observe(ctx_.machine_dir)); }
