@@ -123,6 +123,24 @@ TEST(QemuLifecycle, QemuKilledBehindOurBackIsNotRunningAndStartRecovers) {
   EXPECT_EQ(m.driver().state().state, State::Running);
 }
 
+TEST(QemuLifecycle, FrozenQemuIsErrorAndStartReplacesIt) {
+  TestStore store;
+  TestMachine m(store, "vm1", blank_flags(blank_image(store.path())), quick_stop());
+  m.create();
+  int pid = m.pid();
+  ASSERT_EQ(::kill(pid, SIGSTOP), 0);
+  // Past the launch grace period without waiting for it.
+  auto pidfile = m.dir() / "qemu.pid";
+  std::filesystem::last_write_time(pidfile, std::filesystem::last_write_time(pidfile) - 60s);
+  auto s = m.driver().state();
+  EXPECT_EQ(s.state, State::Error);
+  EXPECT_NE(s.reason.find("QMP"), std::string::npos) << s.reason;
+  m.driver().start();
+  EXPECT_EQ(m.driver().state().state, State::Running);
+  EXPECT_NE(m.pid(), pid);
+  EXPECT_FALSE(qemu::process_alive(pid));
+}
+
 TEST(QemuLifecycle, WaitReadyFailsAtOnceWhenQemuDies) {
   TestStore store;
   TestMachine m(store, "vm1", blank_flags(blank_image(store.path())), quick_stop());
