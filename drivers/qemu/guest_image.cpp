@@ -46,7 +46,8 @@ std::optional<BootImage> find_boot_image(const Context& ctx) {
   return from_guest(*img);
 }
 
-void write_seed(const Context& ctx, const CreateSpec& spec, const std::filesystem::path& iso) {
+void write_seed(const Context& ctx, const CreateSpec& spec, const std::filesystem::path& iso,
+                const std::optional<guest::PrivateNetwork>& private_network) {
   guest::SeedConfig seed;
   // A fresh instance id per create: the guest applies keys and files once per instance.
   auto now = std::chrono::system_clock::now().time_since_epoch();
@@ -61,6 +62,7 @@ void write_seed(const Context& ctx, const CreateSpec& spec, const std::filesyste
     w.permissions = fmt::format("{:04o}", f.mode);
     seed.write_files.push_back(std::move(w));
   }
+  seed.private_network = private_network;
   with_context("cannot write the first-boot seed", [&] { guest::write_seed_iso(ctx.runner, seed, iso); });
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "drivers/driver.h"
+#include "guest/seed.h"
 
 namespace machine::drivers::qemu {
 
@@ -26,7 +27,9 @@ BootImage resolve_boot_image(const Context& ctx, const std::string& image);
 std::optional<BootImage> find_boot_image(const Context& ctx);
 
 // Writes the NoCloud seed (ISO 9660 labelled cidata) for `spec` to `iso`; user "docker".
-void write_seed(const Context& ctx, const CreateSpec& spec, const std::filesystem::path& iso);
+// `private_network`: the static address of a second NIC (--qemu-network).
+void write_seed(const Context& ctx, const CreateSpec& spec, const std::filesystem::path& iso,
+                const std::optional<guest::PrivateNetwork>& private_network = std::nullopt);
 
 // The guest user the seed creates and SSH logs in as.
 inline constexpr std::string_view kGuestUser = "docker";

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "drivers/network/network_config.h"
+#include "drivers/network/network_store.h"
 #include "machine/error.h"
 
 namespace machine::drivers::qemu {
@@ -26,6 +28,11 @@ std::vector<Flag> qemu_flags() {
       {"qemu-binary", K::String, "QEMU system emulator to run", "QEMU_BINARY", "qemu-system-x86_64"},
       {"qemu-restrict-network", K::Bool, "Isolate the guest: no outbound traffic, only the port forwards",
        "QEMU_RESTRICT_NETWORK", "false"},
+      {"qemu-network", K::String,
+       "Private network shared by the machines given the same name (VM-to-VM over a VDE switch, e.g. for swarm)",
+       "QEMU_NETWORK", ""},
+      {"qemu-network-subnet", K::String,
+       "Subnet of a new --qemu-network (default: 192.168.99.0/24, or the next free /24)", "QEMU_NETWORK_SUBNET", ""},
   };
 }
 
@@ -57,6 +64,16 @@ void apply_flags(QemuConfig& c, const FlagValues& f, long host_memory_mb) {
   }
   if (f.has("qemu-binary") && !f.string("qemu-binary").empty()) c.binary = f.string("qemu-binary");
   if (f.has("qemu-restrict-network")) c.restrict_network = f.boolean("qemu-restrict-network");
+  if (f.has("qemu-network")) {
+    c.network = f.string("qemu-network");
+    if (!c.network.empty()) with_context("--qemu-network", [&] { network::require_valid_network_name(c.network); });
+  }
+  if (f.has("qemu-network-subnet") && !f.string("qemu-network-subnet").empty()) {
+    c.network_subnet = with_context("--qemu-network-subnet", [&] {
+      return network::parse_subnet(f.string("qemu-network-subnet")).to_string();
+    });
+    require(!c.network.empty(), "qemu-network-subnet", c.network_subnet, "needs --qemu-network");
+  }
 }
 
 nlohmann::json to_json(const QemuConfig& c) {
@@ -75,6 +92,10 @@ nlohmann::json to_json(const QemuConfig& c) {
   j["Kernel"] = c.kernel;
   j["Initrd"] = c.initrd;
   j["KernelCmdline"] = c.kernel_cmdline;
+  j["PrivateNetwork"] = c.network;
+  j["PrivateNetworkSubnet"] = c.network_subnet;
+  j["PrivateIPAddress"] = c.private_ip;
+  j["PrivateMACAddress"] = c.private_mac;
   return j;
 }
 
@@ -97,6 +118,10 @@ QemuConfig qemu_config_from_json(const nlohmann::json& j) {
   read_field(j, "Kernel", c.kernel);
   read_field(j, "Initrd", c.initrd);
   read_field(j, "KernelCmdline", c.kernel_cmdline);
+  read_field(j, "PrivateNetwork", c.network);
+  read_field(j, "PrivateNetworkSubnet", c.network_subnet);
+  read_field(j, "PrivateIPAddress", c.private_ip);
+  read_field(j, "PrivateMACAddress", c.private_mac);
   return c;
 }
 

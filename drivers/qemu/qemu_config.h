@@ -26,6 +26,12 @@ struct QemuConfig {
   std::string binary = "qemu-system-x86_64";
   bool restrict_network = false;
   int engine_port = 0;           // 127.0.0.1:engine_port -> guest 2376
+  // --qemu-network: a private VM-to-VM network (drivers/network), "" = none. The address is
+  // allocated by prepare() and kept, so the machine always comes back with it.
+  std::string network;
+  std::string network_subnet;    // --qemu-network-subnet, then the network's actual subnet
+  std::string private_ip;
+  std::string private_mac;
   // Resolved at create so later starts boot the same thing even if the cache changes.
   std::string base_disk;         // backing file of disk.qcow2
   std::string kernel;            // "" = boot from disk (stock cloud image)

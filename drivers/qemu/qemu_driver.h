@@ -38,7 +38,8 @@ class QemuDriver final : public Driver {
   void restart() override;
   void remove() override;
   StateInfo state() override;
-  std::string ip() override { return "127.0.0.1"; }
+  // The private network address when the machine has one (the engine stays on 127.0.0.1).
+  std::string ip() override { return config_.private_ip.empty() ? "127.0.0.1" : config_.private_ip; }
   std::string engine_url() override;
   SshAddress ssh_address() override;
   std::vector<std::string> host_keys() override;

@@ -21,6 +21,7 @@ TEST(QemuFlags, EveryFlagHasAnEnvFallbackAndTheDocumentedDefault) {
       {"qemu-disk-size", {"QEMU_DISK_SIZE", "20000"}}, {"qemu-image", {"QEMU_IMAGE", ""}},
       {"qemu-accel", {"QEMU_ACCEL", "auto"}},        {"qemu-binary", {"QEMU_BINARY", "qemu-system-x86_64"}},
       {"qemu-restrict-network", {"QEMU_RESTRICT_NETWORK", "false"}},
+      {"qemu-network", {"QEMU_NETWORK", ""}},        {"qemu-network-subnet", {"QEMU_NETWORK_SUBNET", ""}},
   };
   EXPECT_EQ(flags.size(), want.size());
   for (const auto& [name, env_default] : want) {
