@@ -316,6 +316,29 @@ std::string VirtualBoxDriver::vbox_log_last_line() {
   return last;
 }
 
+// VirtualBox's NAT cannot bind a forward whose host port another program took since the
+// last start, and only says so in VBox.log: move such a forward to a free port (as
+// docker-machine does for SSH). The caller saves the new port with the machine.
+void VirtualBoxDriver::move_busy_forwards() {
+  struct Forward {
+    const char* rule;
+    int* port;
+    int guest;
+  };
+  for (auto f : {Forward{"ssh", &config_.base.ssh_port, 22}, Forward{"docker", &config_.engine_port, kGuestEnginePort}}) {
+    if (*f.port <= 0 || loopback_port_free(*f.port)) continue;
+    auto used = ports_used_by_machines(ctx_.store_root, {"SSHPort", "EnginePort"}, ctx_.machine_name);
+    used.insert({config_.base.ssh_port, config_.engine_port});
+    int port = pick_free_loopback_ports(1, used)[0];
+    ctx_.progress.step(fmt::format("127.0.0.1:{} is in use: forwarding {} from 127.0.0.1:{} instead", *f.port, f.rule,
+                                   port));
+    vbm().try_run({"modifyvm", ctx_.machine_name, "--natpf1", "delete", f.rule});
+    vbm().run({"modifyvm", ctx_.machine_name, "--natpf1",
+               fmt::format("{},tcp,127.0.0.1,{},,{}", f.rule, port, f.guest)});
+    *f.port = port;
+  }
+}
+
 void VirtualBoxDriver::start_vm() {
   auto r = vbm().try_run(start_vm_command(ctx_.machine_name, config_.ui_type));
   if (!r.ok()) {
@@ -393,6 +416,7 @@ void VirtualBoxDriver::start() {
     if (s == "poweroff" || s == "aborted") {
       ensure_network();
       attach_hostonly_nic();
+      move_busy_forwards();
     }
     start_vm();
   });

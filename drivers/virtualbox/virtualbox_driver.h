@@ -93,6 +93,7 @@ class VirtualBoxDriver final : public Driver {
   virtualbox::HostOnlyResult ensure_network();
   void attach_hostonly_nic();
   void start_vm();
+  void move_busy_forwards();
   void create_disk(const std::filesystem::path& base);
   std::string image_path();
   std::vector<std::pair<std::string, std::string>> shares();

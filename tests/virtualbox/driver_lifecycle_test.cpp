@@ -123,6 +123,29 @@ TEST_F(VBoxLifecycle, StartRecreatesAVanishedAdapter) {
   EXPECT_TRUE(d_->config().hostonly_created);
 }
 
+TEST_F(VBoxLifecycle, StartMovesAForwardWhosePortWasTaken) {
+  d_->kill();
+  int old = d_->config().base.ssh_port;
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(old));
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(fd, 1), 0);
+  clear_calls();
+  d_->start();
+  ::close(fd);
+  int now = d_->config().base.ssh_port;
+  EXPECT_NE(now, old);
+  auto c = calls();
+  EXPECT_NE(std::find(c.begin(), c.end(), "modifyvm vm1 --natpf1 delete ssh"), c.end());
+  EXPECT_NE(std::find(c.begin(), c.end(), "modifyvm vm1 --natpf1 ssh,tcp,127.0.0.1," + std::to_string(now) + ",,22"),
+            c.end());
+  EXPECT_EQ(d_->ssh_address().port, now);
+  EXPECT_EQ(fake_state()["vms"]["vm1"]["natpf"]["1"].size(), 2u);
+}
+
 TEST_F(VBoxLifecycle, StartResumesAPausedVm) {
   vbox({"controlvm", "vm1", "pause"});
   clear_calls();
