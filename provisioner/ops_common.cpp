@@ -137,10 +137,10 @@ void create_docker_context(Env& env, const Loaded& m) {
 void remove_docker_context(Env& env, const std::string& name) {
   if (!env.runner.find_program("docker")) return;
   // Only remove a context this tool registered (its description names the machine).
-  Command inspect{"docker", {"context", "inspect", name, "--format", "{{.Metadata.Description}}"}};
+  Command inspect{"docker", {"context", "inspect", name, "--format", "{{json .Metadata}}"}};
   inspect.timeout = std::chrono::seconds(20);
   auto r = env.runner.run(inspect);
-  if (!r.ok() || r.out.find(context_description(name)) == std::string::npos) return;
+  if (!r.ok() || r.out.find("\"Description\":\"" + context_description(name) + "\"") == std::string::npos) return;
   Command rm{"docker", {"context", "rm", "-f", name}};
   rm.timeout = std::chrono::seconds(20);
   env.runner.run(rm);

@@ -91,10 +91,7 @@ void build(Env& env, const CreateRequest& req, Loaded& m) {
   detail::save(env, m);
   if (req.docker_context) detail::create_docker_context(env, m);
   env.progress.step("Docker is up and running!");
-  env.progress.step(fmt::format(
-      "To see how to connect your Docker Client to the Docker Engine running on this virtual machine, run: "
-      "machine env {}",
-      req.name));
+  // The "To see how to connect..." hint names the binary: cli/ prints it.
 }
 
 void rollback(Env& env, const CreateRequest& req, Loaded& m) {
