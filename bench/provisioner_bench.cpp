@@ -113,6 +113,16 @@ void BM_SftpDownload(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * kFileSize));
 }
 
+// The same with a fresh connection per copy, as `machine scp` and OpenSSH scp do.
+void BM_SftpUploadWithConnect(benchmark::State& state) {
+  auto client = ssh::make_libssh2_client();
+  for (auto _ : state) {
+    auto session = client->connect(rig().endpoint, ssh::SshOptions{"bench"});
+    ssh::upload(*session, rig().dir / "payload.bin", (rig().dir / "up-native.bin").string());
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * kFileSize));
+}
+
 void BM_OpenSshScpUpload(benchmark::State& state) {
   auto argv = rig().scp_argv((rig().dir / "payload.bin").string(), rig().remote((rig().dir / "up-scp.bin").string()));
   for (auto _ : state)
@@ -135,6 +145,7 @@ BENCHMARK(BM_NativeSshTrue)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTi
 BENCHMARK(BM_OpenSshTrue)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(3);
 BENCHMARK(BM_NativeExecOnOpenSession)->Unit(benchmark::kMillisecond)->UseRealTime()->MinTime(3);
 BENCHMARK(BM_SftpUpload)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(5);
+BENCHMARK(BM_SftpUploadWithConnect)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(5);
 BENCHMARK(BM_OpenSshScpUpload)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(5);
 BENCHMARK(BM_SftpDownload)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(5);
 BENCHMARK(BM_OpenSshScpDownload)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(5);
