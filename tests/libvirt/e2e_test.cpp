@@ -137,6 +137,8 @@ TEST_F(LibvirtE2e, BootsUnderTcgToSshAndRemoveLeavesNothing) {
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   a.sin_port = htons(static_cast<uint16_t>(old_port));
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);  // the old forward's TIME_WAITs
   ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
   ::listen(fd, 1);
   t0 = Clock::now();
