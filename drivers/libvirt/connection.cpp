@@ -159,9 +159,20 @@ std::string Connection::hostname() const {
 
 bool Connection::domain_exists(const std::string& name) { return find_domain(conn_, name) != nullptr; }
 
-void Connection::define_domain(const std::string& name, const std::string& xml) {
+std::string Connection::define_domain(const std::string& name, const std::string& xml) {
   DomainH d(virDomainDefineXML(conn_, xml.c_str()));
   if (!d) fail_libvirt(fmt::format("cannot define domain for '{}'", name));
+  char uuid[VIR_UUID_STRING_BUFLEN] = {};
+  if (virDomainGetUUIDString(d.get(), uuid) < 0) fail_libvirt(fmt::format("cannot get the UUID of domain '{}'", name));
+  return uuid;
+}
+
+std::optional<std::string> Connection::domain_uuid(const std::string& name) {
+  auto d = find_domain(conn_, name);
+  if (!d) return virResetLastError(), std::nullopt;
+  char uuid[VIR_UUID_STRING_BUFLEN] = {};
+  if (virDomainGetUUIDString(d.get(), uuid) < 0) fail_libvirt(fmt::format("cannot get the UUID of domain '{}'", name));
+  return std::string(uuid);
 }
 
 void Connection::start_domain(const std::string& name) {

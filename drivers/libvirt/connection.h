@@ -46,7 +46,9 @@ class Connection {
 
   // Domains, by name. Lifecycle calls on an absent domain throw Error(NotFound).
   bool domain_exists(const std::string& name);
-  void define_domain(const std::string& name, const std::string& xml);
+  // Returns the domain's UUID.
+  std::string define_domain(const std::string& name, const std::string& xml);
+  std::optional<std::string> domain_uuid(const std::string& name);  // nullopt: not defined
   void start_domain(const std::string& name);
   void suspend_domain(const std::string& name);
   void resume_domain(const std::string& name);

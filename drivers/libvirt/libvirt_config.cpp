@@ -79,6 +79,7 @@ nlohmann::json to_json(const LibvirtConfig& c) {
   j["RestrictNetwork"] = c.restrict_network;
   j["ForwardBind"] = c.forward_bind;
   j["EnginePort"] = c.engine_port;
+  j["DomainUUID"] = c.domain_uuid;
   j["DiskVolume"] = c.disk_volume;
   j["SeedVolume"] = c.seed_volume;
   j["BaseVolume"] = c.base_volume;
@@ -104,6 +105,7 @@ LibvirtConfig libvirt_config_from_json(const nlohmann::json& j) {
   read_field(j, "RestrictNetwork", c.restrict_network);
   read_field(j, "ForwardBind", c.forward_bind);
   read_field(j, "EnginePort", c.engine_port);
+  read_field(j, "DomainUUID", c.domain_uuid);
   read_field(j, "DiskVolume", c.disk_volume);
   read_field(j, "SeedVolume", c.seed_volume);
   read_field(j, "BaseVolume", c.base_volume);

@@ -29,6 +29,7 @@ struct LibvirtConfig {
   std::string forward_bind = "127.0.0.1";  // host address the port forwards listen on
   int engine_port = 0;                  // host port -> guest 2376 (user networking)
   // Resolved at create, so later starts define nothing new.
+  std::string domain_uuid;              // of the domain create defined; remove touches no other
   std::string disk_volume;              // per-machine qcow2 overlay
   std::string seed_volume;              // per-machine NoCloud ISO
   std::string base_volume;              // shared, uploaded once per image

@@ -68,6 +68,13 @@ void LibvirtDriver::pre_create_check() {
                          config_.network, config_.uri, config_.network));
     }
     libvirt::check_pool(c, config_.pool);
+    if (c.pool_exists(config_.pool))
+      for (const auto& v : {disk_volume_name(), seed_volume_name(), console_volume_name()})
+        if (c.volume_info(config_.pool, v))
+          fail(Code::FailedPrecondition,
+               fmt::format("volume '{}' already exists in storage pool '{}' (left by another machine or VM?): "
+                           "remove it with `virsh -c {} vol-delete {} --pool {}` if it is not needed",
+                           v, config_.pool, config_.uri, v, config_.pool));
   } catch (const Error& e) {
     if (e.code() == Code::FailedPrecondition) throw;
     fail(Code::FailedPrecondition, e.what());
@@ -136,22 +143,24 @@ void LibvirtDriver::create(const CreateSpec& spec) {
       d.kernel_cmdline = image.kernel_cmdline;
     }
 
-    config_.disk_volume = domain() + ".qcow2";
-    libvirt::create_overlay(c, config_.pool, config_.disk_volume, base.path,
+    // Each name is recorded only once its volume exists, so a rollback never deletes a
+    // volume someone else made under that name.
+    libvirt::create_overlay(c, config_.pool, disk_volume_name(), base.path,
                             static_cast<uint64_t>(config_.disk_size_mb) * kMiB);
+    config_.disk_volume = disk_volume_name();
 
     auto iso = ctx_.machine_dir / std::string(mf::kSeed);
     deps_.write_seed(ctx_, spec, iso);
-    config_.seed_volume = domain() + "-seed.iso";
-    c.create_volume(config_.pool, config_.seed_volume,
-                    libvirt::volume_xml({config_.seed_volume, std::filesystem::file_size(iso), "raw", ""}));
+    c.create_volume(config_.pool, seed_volume_name(),
+                    libvirt::volume_xml({seed_volume_name(), std::filesystem::file_size(iso), "raw", ""}));
+    config_.seed_volume = seed_volume_name();
     c.upload_volume(config_.pool, config_.seed_volume, iso);
 
     // The serial console goes to a file in the pool: QEMU may write there (libvirt labels
     // it), and the storage API reads it back from any host.
-    config_.console_volume = domain() + "-console.log";
-    auto console = c.create_volume(config_.pool, config_.console_volume,
-                                   libvirt::volume_xml({config_.console_volume, 0, "raw", ""}));
+    auto console = c.create_volume(config_.pool, console_volume_name(),
+                                   libvirt::volume_xml({console_volume_name(), 0, "raw", ""}));
+    config_.console_volume = console_volume_name();
 
     d.name = domain();
     d.type = config_.domain_type;
@@ -163,7 +172,7 @@ void LibvirtDriver::create(const CreateSpec& spec) {
     d.serial_log = console.path;
     d.network = config_.network;
     d.user_net = {config_.forward_bind, config_.base.ssh_port, config_.engine_port, config_.restrict_network};
-    c.define_domain(domain(), libvirt::domain_xml(d));
+    config_.domain_uuid = c.define_domain(domain(), libvirt::domain_xml(d));
     c.start_domain(domain());
   });
 }
@@ -233,7 +242,7 @@ void LibvirtDriver::move_taken_forwards() {
   };
   move(ssh, ports[0], 22);
   move(engine, ports[1], libvirt::kGuestEnginePort);
-  conn().define_domain(domain(), xml);
+  config_.domain_uuid = conn().define_domain(domain(), xml);
   config_.base.ssh_port = ports[0];
   config_.engine_port = ports[1];
   ctx_.progress.step(fmt::format("Port {} or {} is in use: machine '{}' now forwards SSH from port {} and the engine "
@@ -271,8 +280,11 @@ void LibvirtDriver::restart() {
 void LibvirtDriver::remove() {
   with_context(fmt::format("cannot remove machine '{}' from {}", domain(), config_.uri), [&] {
     auto& c = conn();
-    c.destroy_domain(domain());
-    c.undefine_domain(domain());
+    // Only the domain create defined: a rollback must not take a same-named one made since.
+    if (!config_.domain_uuid.empty() && c.domain_uuid(domain()) == config_.domain_uuid) {
+      c.destroy_domain(domain());
+      c.undefine_domain(domain());
+    }
     // Base volumes (image, kernel, initrd) are shared by every machine of the pool.
     for (const auto& v : {config_.disk_volume, config_.seed_volume, config_.console_volume})
       if (!v.empty()) c.delete_volume(config_.pool, v);

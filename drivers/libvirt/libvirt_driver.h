@@ -58,6 +58,9 @@ class LibvirtDriver final : public Driver {
  private:
   libvirt::Connection& conn();
   const std::string& domain() const { return config_.base.machine_name; }
+  std::string disk_volume_name() const { return domain() + ".qcow2"; }
+  std::string seed_volume_name() const { return domain() + "-seed.iso"; }
+  std::string console_volume_name() const { return domain() + "-console.log"; }
   bool remote() const;
   std::string console_text();
   std::string lease_address();

@@ -65,7 +65,8 @@ class LibvirtDriverTest : public ::testing::Test {
     s.disk_volume = "vm1.qcow2";
     s.seed_volume = "vm1-seed.iso";
     s.serial_log = "/default-pool/vm1-console.log";
-    conn_->define_domain("vm1", libvirt::domain_xml(s));
+    j["DomainUUID"] = conn_->define_domain("vm1", libvirt::domain_xml(s));
+    d->from_json(j);
     return d;
   }
 
@@ -237,6 +238,32 @@ TEST_F(LibvirtDriverTest, CreateFailureIsWrappedAndRemoveCleansUp) {
   }
   d->remove();
   EXPECT_FALSE(conn_->domain_exists("vm1"));
+}
+
+TEST_F(LibvirtDriverTest, NeverTakesOverOrDeletesAVolumeItDidNotMake) {
+  conn_->create_volume(kPool, "vm1-seed.iso", libvirt::volume_xml({"vm1-seed.iso", 1, "raw", ""}));
+  auto d = driver();
+  try {
+    d->pre_create_check();
+    FAIL() << "accepted a pool already holding vm1-seed.iso";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Code::FailedPrecondition);
+    EXPECT_NE(std::string(e.what()).find("volume 'vm1-seed.iso' already exists"), std::string::npos) << e.what();
+  }
+  d->remove();  // a rollback after that failure
+  EXPECT_TRUE(conn_->volume_info(kPool, "vm1-seed.iso"));
+}
+
+TEST_F(LibvirtDriverTest, RemoveLeavesASameNamedDomainItDidNotDefine) {
+  auto d = created();
+  conn_->undefine_domain("vm1");
+  libvirt::DomainSpec s;
+  s.name = "vm1";
+  s.pool = kPool;
+  s.disk_volume = "other.qcow2";
+  conn_->define_domain("vm1", libvirt::domain_xml(s));  // someone else's, defined since
+  d->remove();
+  EXPECT_TRUE(conn_->domain_exists("vm1"));
 }
 
 TEST_F(LibvirtDriverTest, JsonRoundTripKeepsHostKeys) {
