@@ -24,7 +24,8 @@ constexpr const char* kCompose =
     "services:\n"
     "  web:\n"
     "    image: e2e/busybox:latest\n"
-    "    command: [\"sleep\", \"3600\"]\n"
+    // PID 1 ignores SIGTERM unless it traps it: without the trap `stack rm` waits 10 s.
+    "    command: [\"sh\", \"-c\", \"trap 'exit 0' TERM; sleep 3600 & wait\"]\n"
     "    deploy:\n"
     "      replicas: 2\n"
     "      placement:\n"
@@ -98,7 +99,7 @@ TEST_F(Swarm, MachinesGetStaticPrivateAddressesWhileTheEngineStaysOnLoopback) {
   EXPECT_NE(san.out.find("IP Address:192.168.99.100"), std::string::npos) << san.out;
   EXPECT_NE(san.out.find("IP Address:127.0.0.1"), std::string::npos) << san.out;
   // The address lives on the guest's second NIC only; the host has no such interface.
-  auto addr = machine("ssh myvm2 -- ip -4 -o addr show");
+  auto addr = machine("ssh myvm2 -- busybox ip -4 -o addr show");
   EXPECT_NE(addr.out.find("192.168.99.101/24"), std::string::npos) << addr.out;
   EXPECT_NE(sh("ip -4 -o addr show | grep -F 192.168.99.").status, 0) << "host interfaces untouched";
 }
@@ -173,7 +174,9 @@ TEST_F(Swarm, StackRunsReplicasOnBothNodes) {
   });
   std::printf("[ swarm    ] stack deploy to replicas running on both nodes: %.1f s\n",
               std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-  EXPECT_TRUE(spread) << ps.out << docker("myvm1", "docker service ps --no-trunc app_web").out;
+  auto history = docker("myvm1", "docker service ps --no-trunc app_web");
+  std::printf("%s", history.out.c_str());
+  EXPECT_TRUE(spread) << ps.out;
   EXPECT_EQ(nodes, (std::set<std::string>{"myvm1", "myvm2"})) << ps.out;
   // Each node runs its replica from its own local image.
   for (auto node : {"myvm1", "myvm2"}) {
@@ -181,6 +184,7 @@ TEST_F(Swarm, StackRunsReplicasOnBothNodes) {
     EXPECT_NE(r.out.find("e2e/busybox"), std::string::npos) << node << ": " << r.out;
   }
 
+  t0 = std::chrono::steady_clock::now();
   auto rm = docker("myvm1", "docker stack rm app");
   ASSERT_EQ(rm.status, 0) << rm.out;
   Result left;
@@ -188,6 +192,8 @@ TEST_F(Swarm, StackRunsReplicasOnBothNodes) {
     left = docker("myvm2", "docker ps -q --filter label=com.docker.stack.namespace=app");
     return left.status == 0 && trimmed(left.out).empty();
   })) << left.out;
+  std::printf("[ swarm    ] stack rm until no task container is left: %.1f s\n",
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   EXPECT_EQ(trimmed(docker("myvm1", "docker service ls -q").out), "");
 }
 
