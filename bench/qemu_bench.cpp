@@ -57,10 +57,14 @@ fs::path cache_dir() {
 std::optional<fs::path> image_dir() {
   if (const char* d = std::getenv("MACHINE_TEST_IMAGE")) return fs::path(d);
   auto runner = make_system_process_runner();
-  guest::ImageCache cache(cache_dir(), *runner);
-  if (auto img = cache.find_default()) return img->dir;
-  auto all = cache.list();
-  if (!all.empty()) return all.front().dir;
+  std::vector<fs::path> dirs{cache_dir()};
+  if (const char* c = std::getenv("MACHINE_TEST_IMAGE_CACHE")) dirs.emplace_back(c);  // guest tests' layout
+  for (const auto& dir : dirs) {
+    guest::ImageCache cache(dir, *runner);
+    if (auto img = cache.find_default()) return img->dir;
+    auto all = cache.list();
+    if (!all.empty()) return all.front().dir;
+  }
   return std::nullopt;
 }
 

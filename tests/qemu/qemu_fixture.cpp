@@ -58,10 +58,14 @@ std::filesystem::path blank_image(const std::filesystem::path& dir) {
 std::optional<std::filesystem::path> machine_os_image() {
   if (const char* explicit_dir = std::getenv("MACHINE_TEST_IMAGE")) return std::filesystem::path(explicit_dir);
   auto runner = make_system_process_runner();
-  guest::ImageCache cache(shared_image_cache(), *runner);
-  if (auto img = cache.find_default()) return img->dir;
-  auto all = cache.list();
-  if (!all.empty()) return all.front().dir;
+  // The store layout (scripts/test builds there) first, then the cache dir itself (where
+  // guest tests build).
+  for (const auto& dir : {shared_image_cache(), shared_image_cache().parent_path().parent_path()}) {
+    guest::ImageCache cache(dir, *runner);
+    if (auto img = cache.find_default()) return img->dir;
+    auto all = cache.list();
+    if (!all.empty()) return all.front().dir;
+  }
   return std::nullopt;
 }
 
