@@ -72,9 +72,15 @@ bool process_has_arg(int pid, const std::string& marker) {
   auto close = line.rfind(')');
   if (close == std::string::npos || close + 2 >= line.size() || line[close + 2] == 'Z') return false;
   std::ifstream cmd("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
+  auto name = std::filesystem::path(marker).filename();
   std::string arg;
-  while (std::getline(cmd, arg, '\0'))
+  while (std::getline(cmd, arg, '\0')) {
     if (arg == marker) return true;
+    // The same file spelled differently (the store reached through a symlink, "//", "..").
+    std::error_code ec;
+    if (!name.empty() && std::filesystem::path(arg).filename() == name && std::filesystem::equivalent(arg, marker, ec))
+      return true;
+  }
   return false;
 }
 

@@ -35,7 +35,8 @@ inline constexpr std::chrono::seconds kQmpGrace{15};
 int read_pidfile(const std::filesystem::path& pidfile);
 
 // True when `pid` is a live (non-zombie) process whose command line contains `marker`
-// as one argument (the pidfile path makes it ours and no other machine's).
+// as one argument, or a path to the same file (the pidfile path makes it ours and no
+// other machine's, however the store path was spelled when it was launched).
 bool process_has_arg(int pid, const std::string& marker);
 
 // Host boot time (/proc/stat btime), or nullopt when unknown.

@@ -91,6 +91,22 @@ TEST(QemuLifecycle, PausedVmReadsPausedAndStartResumesIt) {
   EXPECT_EQ(m.driver().state().state, State::Running);
 }
 
+TEST(QemuLifecycle, StoreReachedThroughASymlinkSeesTheSameRunningVm) {
+  TestStore store;
+  TestMachine m(store, "vm1", blank_flags(blank_image(store.path())), quick_stop());
+  m.create();
+  auto link = store.path().parent_path() / (store.path().filename().string() + "-link");
+  std::filesystem::create_directory_symlink(store.path(), link);
+  auto runner = make_system_process_runner();
+  NullProgress progress;
+  QemuDriver other(Context{"vm1", link / "machines" / "vm1", link, *runner, progress}, quick_stop());
+  other.from_json(m.driver().to_json());
+  EXPECT_EQ(other.state().state, State::Running);
+  other.start();  // idempotent: no second QEMU on the same disk
+  EXPECT_EQ(other.state().state, State::Running);
+  std::filesystem::remove(link);
+}
+
 TEST(QemuLifecycle, TwoMachinesAtOnceGetDistinctPorts) {
   TestStore store;
   auto image = blank_image(store.path());
