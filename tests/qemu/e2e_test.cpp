@@ -78,6 +78,22 @@ TEST(QemuLifecycle, BlankVmRunsStopsStartsAndIsRemovedCompletely) {
   d.remove();  // idempotent
 }
 
+TEST(QemuLifecycle, DiskIsAnOverlayOnTheImageResizedToTheRequestedSize) {
+  TestStore store;
+  auto image = blank_image(store.path());
+  TestMachine m(store, "vm1", blank_flags(image), quick_stop());
+  m.create();
+  auto runner = make_system_process_runner();
+  auto info = nlohmann::json::parse(
+      run_checked(*runner, Command{"qemu-img", {"info", "-U", "--output=json", (m.dir() / "disk.qcow2").string()}},
+                  "qemu-img")
+          .out);
+  EXPECT_EQ(info["format"], "qcow2");
+  EXPECT_EQ(info["virtual-size"], 1024LL << 20);
+  EXPECT_EQ(info["backing-filename"], image.string());
+  EXPECT_EQ(m.driver().to_json()["BaseDisk"], image.string());
+}
+
 TEST(QemuLifecycle, PausedVmReadsPausedAndStartResumesIt) {
   TestStore store;
   TestMachine m(store, "vm1", blank_flags(blank_image(store.path())), quick_stop());
