@@ -17,9 +17,29 @@ namespace machine::guest {
 namespace fs = std::filesystem;
 namespace {
 
-void say(const StepCallback& progress, std::string_view step) {
-  if (progress) progress(step);
-}
+// Reports each step and records how long the previous one took (manifest step_seconds).
+class Steps {
+ public:
+  explicit Steps(const StepCallback& progress) : progress_(progress) {}
+  void next(std::string_view label, std::string key) {
+    finish();
+    key_ = std::move(key);
+    start_ = std::chrono::steady_clock::now();
+    if (progress_) progress_(label);
+  }
+  void finish() {
+    if (!key_.empty())
+      done_.emplace_back(key_, std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count());
+    key_.clear();
+  }
+  const std::vector<std::pair<std::string, double>>& done() const { return done_; }
+
+ private:
+  const StepCallback& progress_;
+  std::string key_;
+  std::chrono::steady_clock::time_point start_;
+  std::vector<std::pair<std::string, double>> done_;
+};
 
 void write_text(const fs::path& path, std::string_view content, fs::perms mode) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
@@ -102,28 +122,29 @@ void build_image(ProcessRunner& runner, const BuildPaths& p, const RecipeOptions
   for (const auto& f : recipe_files())
     write_text(p.recipe_dir() / f.name, f.content, fs::perms(0755));
 
-  say(progress, "installing Debian packages (mmdebstrap)");
+  Steps steps(progress);
+  steps.next("installing Debian packages (mmdebstrap)", "mmdebstrap");
   run_checked(runner, without_inherited_fds(mmdebstrap_command(p, opts)), "mmdebstrap");
   throw_if_cancelled();
   write_text(p.rootfs() / "boot/extlinux/extlinux.conf", extlinux_conf(), fs::perms(0644));
   const std::uintmax_t rootfs_bytes = tree_bytes(p.rootfs());
 
-  say(progress, "creating the root filesystem");
+  steps.next("creating the root filesystem", "mkfs");
   run_checked(runner, mkfs_command(p, opts), "mkfs.ext4");
   std::error_code ec;
   fs::remove_all(p.rootfs(), ec);
   throw_if_cancelled();
 
-  say(progress, "installing the boot loader");
+  steps.next("installing the boot loader", "extlinux");
   install_bootloader(runner, p);
 
-  say(progress, "compressing the disk");
+  steps.next("compressing the disk", "qcow2");
   const fs::path disk = p.out_dir() / "disk.qcow2";
   run_checked(runner, convert_command(p.raw_disk(), disk), "qemu-img convert");
   fs::remove(p.raw_disk(), ec);
   throw_if_cancelled();
 
-  say(progress, "writing the manifest");
+  steps.next("writing the manifest", "manifest");
   ManifestInput in;
   in.name = kImageName;
   in.version = opts.version;
@@ -142,6 +163,8 @@ void build_image(ProcessRunner& runner, const BuildPaths& p, const RecipeOptions
   }
   fs::remove(p.out_dir() / "packages.tsv", ec);
   fs::remove(p.out_dir() / "kernel-version", ec);
+  steps.finish();
+  in.step_seconds = steps.done();
   in.build_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   write_text(p.out_dir() / "manifest.json", make_manifest(in).dump(2) + "\n", fs::perms(0644));

@@ -22,6 +22,8 @@ nlohmann::json make_manifest(const ManifestInput& in) {
   nlohmann::json pkgs = nlohmann::json::array();
   for (const auto& p : in.packages)
     pkgs.push_back({{"name", p.name}, {"version", p.version}, {"installed_kib", p.installed_kib}});
+  nlohmann::json steps = nlohmann::json::object();
+  for (const auto& [step, secs] : in.step_seconds) steps[step] = secs;
   return {
       {"schema", kManifestSchema},
       {"name", in.name},
@@ -31,6 +33,7 @@ nlohmann::json make_manifest(const ManifestInput& in) {
       {"kernel_cmdline", in.kernel_cmdline},
       {"built_at", iso8601_utc(in.built_at)},
       {"build_seconds", in.build_seconds},
+      {"step_seconds", steps},
       {"rootfs_bytes", in.rootfs_bytes},
       {"files", files},
       {"packages", pkgs},

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -32,6 +33,7 @@ struct ManifestInput {
   std::string kernel_cmdline;
   std::chrono::system_clock::time_point built_at;
   double build_seconds = 0;
+  std::vector<std::pair<std::string, double>> step_seconds;  // where the build time went
   std::uintmax_t rootfs_bytes = 0;
   std::vector<PackageInfo> packages;
   std::vector<ImageFile> files;

@@ -26,6 +26,7 @@ TEST(Manifest, RecordsFilesPackagesAndBuildTime) {
   in.kernel_cmdline = "console=ttyS0";
   in.built_at = std::chrono::system_clock::from_time_t(1795430000);
   in.build_seconds = 41.5;
+  in.step_seconds = {{"mmdebstrap", 38.0}, {"qcow2", 2.5}};
   in.rootfs_bytes = 123;
   in.packages = {{"runc", "1.1.5", 8633}};
   in.files = {{"disk", "disk.qcow2", 42, "ab"}};
@@ -40,6 +41,8 @@ TEST(Manifest, RecordsFilesPackagesAndBuildTime) {
   EXPECT_EQ(m["packages"][0]["name"], "runc");
   EXPECT_EQ(m["packages"][0]["version"], "1.1.5");
   EXPECT_EQ(m["kernel_cmdline"], "console=ttyS0");
+  EXPECT_EQ(m["step_seconds"]["mmdebstrap"], 38.0);
+  EXPECT_EQ(m["step_seconds"]["qcow2"], 2.5);
 }
 
 TEST(Manifest, Sha256MatchesKnownDigest) {
