@@ -26,6 +26,18 @@ std::string usage() { return "Error: Expected a subcommand: build [--force], ls,
 
 }  // namespace
 
+namespace {
+// Machines' disks are overlays on the image: removing or rebuilding it in place breaks them.
+void refuse_if_in_use(Invocation& inv, const guest::Image& img, const std::string& action) {
+  auto users = ops::machines_using(*inv.env, img.dir);
+  if (users.empty()) return;
+  std::string names;
+  for (const auto& u : users) names += (names.empty() ? "" : ", ") + u;
+  fail(Code::FailedPrecondition, fmt::format("image {} is in use by {}: remove those machines before you {}",
+                                             img.id(), names, action));
+}
+}  // namespace
+
 int cmd_image(Invocation& inv) {
   const auto& args = inv.cmd.args;
   if (args.empty()) fail(Code::InvalidArgument, usage());
@@ -33,6 +45,8 @@ int cmd_image(Invocation& inv) {
   const std::string& sub = args[0];
   if (sub == "build") {
     if (args.size() != 1) fail(Code::InvalidArgument, "Error: Too many arguments given");
+    if (inv.cmd.flags.boolean("force"))
+      if (auto current = cache.find_default()) refuse_if_in_use(inv, *current, "rebuild it with --force");
     auto img = cache.build(inv.cmd.flags.boolean("force"),
                            [&](std::string_view step) { inv.progress->step(step); });
     inv.out() << fmt::format("Image {} is ready in {} ({})\n", img.id(), img.dir.string(),
@@ -53,6 +67,8 @@ int cmd_image(Invocation& inv) {
   if (sub == "rm") {
     if (args.size() < 2) fail(Code::InvalidArgument, "Error: Expected one or more image names");
     for (size_t i = 1; i < args.size(); ++i) {
+      for (const auto& img : cache.list())
+        if (img.id() == args[i] || img.version == args[i]) refuse_if_in_use(inv, img, "remove it");
       cache.remove(args[i]);
       inv.out() << "Removed " << args[i] << "\n";
     }

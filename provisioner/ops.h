@@ -3,6 +3,7 @@
 // with locking, rollback and TLS wiring. cli/ parses arguments and prints; everything
 // that changes a machine goes through here.
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -87,5 +88,9 @@ std::string validated_cert_path(Env& env, const std::string& name);
 // its pinned known_hosts. Error(FailedPrecondition) when the driver has no SSH or the
 // machine is not running.
 ssh::SshEndpoint ssh_endpoint(Env& env, const std::string& name);
+
+// Names of the machines whose driver state refers to a file under `dir` (e.g. a cached
+// image their disk overlays are backed by). Machines whose config cannot be read are skipped.
+std::vector<std::string> machines_using(Env& env, const std::filesystem::path& dir);
 
 }  // namespace machine::ops

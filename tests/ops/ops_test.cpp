@@ -1,0 +1,101 @@
+// The operations layer without VMs: validation before anything is made, the none flow,
+// removal of broken machines, and which machines depend on a cached image.
+#include <gtest/gtest.h>
+
+#include "machine/error.h"
+#include "machine/fs.h"
+#include "provisioner/ops.h"
+#include "tests/support/temp_dir.h"
+
+namespace machine::ops {
+namespace {
+
+struct OpsTest : ::testing::Test {
+  testing::TempDir tmp;
+  Store store{tmp.path()};
+  std::unique_ptr<ProcessRunner> runner = make_system_process_runner();
+  NullProgress progress;
+  Env env{store, *runner, progress, {}, false};
+
+  CreateRequest none_request(const std::string& name) {
+    CreateRequest r;
+    r.name = name;
+    r.driver = "none";
+    r.flags.set("url", {"tcp://127.0.0.1:2376"});
+    r.docker_context = false;
+    return r;
+  }
+};
+
+TEST_F(OpsTest, InvalidNameIsRejectedBeforeAnythingIsMade) {
+  auto r = none_request("bad_name");
+  try {
+    create(env, r);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Code::InvalidArgument);
+    EXPECT_NE(std::string(e.what()).find("Invalid hostname"), std::string::npos);
+  }
+  EXPECT_FALSE(std::filesystem::exists(store.certs_dir() / "ca.pem")) << "no side effects on bad input";
+  EXPECT_TRUE(store.list().empty());
+}
+
+TEST_F(OpsTest, NoneCreateSavesConfigCertsAndClientCopies) {
+  create(env, none_request("n1"));
+  Host h = store.load("n1");
+  EXPECT_EQ(h.driver_name, "none");
+  EXPECT_EQ(h.driver["URL"], "tcp://127.0.0.1:2376");
+  for (auto f : {"ca.pem", "cert.pem", "key.pem", "server.pem", "server-key.pem"})
+    EXPECT_TRUE(std::filesystem::exists(store.machine_dir("n1") / f)) << f;
+  EXPECT_TRUE(std::filesystem::exists(store.certs_dir() / "ca-key.pem"));
+  EXPECT_EQ(url(env, "n1"), "tcp://127.0.0.1:2376");
+  EXPECT_EQ(state(env, "n1").state, State::Running);
+}
+
+TEST_F(OpsTest, CreatingTheSameNameTwiceFails) {
+  create(env, none_request("n1"));
+  try {
+    create(env, none_request("n1"));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Code::AlreadyExists);
+  }
+}
+
+TEST_F(OpsTest, NoneLifecycleIsRefusedWithDockerMachineMessages) {
+  create(env, none_request("n1"));
+  try {
+    stop(env, "n1");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "hosts without a driver cannot be stopped");
+  }
+}
+
+TEST_F(OpsTest, RemoveOfBrokenMachineNeedsForce) {
+  store.create_machine_dir("broken");
+  fs::write_file_atomic(store.machine_file("broken", machine_files::kConfig), "{oops", 0600);
+  EXPECT_THROW(remove(env, "broken", false), Error);
+  EXPECT_TRUE(store.exists("broken"));
+  remove(env, "broken", true);
+  EXPECT_FALSE(store.exists("broken"));
+}
+
+TEST_F(OpsTest, MachinesUsingFindsOverlaysBackedByAnImage) {
+  auto image = tmp / "cache/images/machineos-1";
+  std::filesystem::create_directories(image);
+  for (auto [name, disk] : {std::pair{"a", image / "disk.qcow2"}, {"b", tmp / "other/disk.qcow2"}}) {
+    Host h;
+    h.name = name;
+    h.driver_name = "none";
+    h.driver = {{"BaseDisk", disk.string()}, {"Nested", {{"x", 1}}}};
+    store.create_machine_dir(name);
+    store.save(h);
+  }
+  store.create_machine_dir("broken");
+  EXPECT_EQ(machines_using(env, image), (std::vector<std::string>{"a"}));
+  EXPECT_TRUE(machines_using(env, tmp / "cache/images/machineos-2").empty());
+}
+
+}  // namespace
+}  // namespace machine::ops
