@@ -103,13 +103,15 @@ void BM_NativeExecOnOpenSession(benchmark::State& state) {
 
 void BM_SftpUpload(benchmark::State& state) {
   auto session = ssh::make_libssh2_client()->connect(rig().endpoint, ssh::SshOptions{"bench"});
-  for (auto _ : state) ssh::upload(*session, rig().dir / "payload.bin", (rig().dir / "up-native.bin").string());
+  for (auto _ : state)
+    ssh::upload(*session, rig().dir / "payload.bin", (rig().dir / "up-native.bin").string());
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * kFileSize));
 }
 
 void BM_SftpDownload(benchmark::State& state) {
   auto session = ssh::make_libssh2_client()->connect(rig().endpoint, ssh::SshOptions{"bench"});
-  for (auto _ : state) ssh::download(*session, (rig().dir / "payload.bin").string(), rig().dir / "down-native.bin");
+  for (auto _ : state)
+    ssh::download(*session, (rig().dir / "payload.bin").string(), rig().dir / "down-native.bin");
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * kFileSize));
 }
 
@@ -124,17 +126,21 @@ void BM_SftpUploadWithConnect(benchmark::State& state) {
 }
 
 void BM_OpenSshScpUpload(benchmark::State& state) {
-  auto argv = rig().scp_argv((rig().dir / "payload.bin").string(), rig().remote((rig().dir / "up-scp.bin").string()));
+  auto argv =
+      rig().scp_argv((rig().dir / "payload.bin").string(), rig().remote((rig().dir / "up-scp.bin").string()));
   for (auto _ : state)
-    if (ssh::run_attached(argv, rig().null_fd, rig().null_fd, rig().null_fd) != 0) state.SkipWithError("scp failed");
+    if (ssh::run_attached(argv, rig().null_fd, rig().null_fd, rig().null_fd) != 0)
+      state.SkipWithError("scp failed");
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * kFileSize));
   state.SetLabel("includes connection setup");
 }
 
 void BM_OpenSshScpDownload(benchmark::State& state) {
-  auto argv = rig().scp_argv(rig().remote((rig().dir / "payload.bin").string()), (rig().dir / "down-scp.bin").string());
+  auto argv = rig().scp_argv(rig().remote((rig().dir / "payload.bin").string()),
+                             (rig().dir / "down-scp.bin").string());
   for (auto _ : state)
-    if (ssh::run_attached(argv, rig().null_fd, rig().null_fd, rig().null_fd) != 0) state.SkipWithError("scp failed");
+    if (ssh::run_attached(argv, rig().null_fd, rig().null_fd, rig().null_fd) != 0)
+      state.SkipWithError("scp failed");
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * kFileSize));
   state.SetLabel("includes connection setup");
 }

@@ -1,5 +1,6 @@
 #include "provisioner/keygen.h"
 
+#include <fmt/format.h>
 #include <libssh2.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
@@ -7,7 +8,6 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 
-#include <fmt/format.h>
 #include <memory>
 
 #include "machine/error.h"
@@ -99,7 +99,8 @@ KeyPair rsa_pair(const std::string& comment) {
   PkeyPtr key = generate("RSA", 3072);
   std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
   // Traditional PKCS#1 PEM: read by every libssh2 backend and by OpenSSH.
-  if (!bio || PEM_write_bio_PrivateKey_traditional(bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) <= 0)
+  if (!bio ||
+      PEM_write_bio_PrivateKey_traditional(bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) <= 0)
     openssl_fail("PEM_write_bio_PrivateKey_traditional");
   char* data = nullptr;
   long len = BIO_get_mem_data(bio.get(), &data);

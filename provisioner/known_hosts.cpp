@@ -1,10 +1,10 @@
 #include "provisioner/known_hosts.h"
 
+#include <fmt/format.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
 #include <algorithm>
-#include <fmt/format.h>
 #include <set>
 
 #include "machine/error.h"
@@ -137,7 +137,8 @@ HostKey host_key_from_blob(std::string_view blob) {
 HostKey parse_host_key(std::string_view type, std::string_view base64) {
   HostKey key = host_key_from_blob(base64_decode(base64));
   if (key.type != type)
-    fail(Code::InvalidArgument, fmt::format("host key type '{}' does not match its data ('{}')", type, key.type));
+    fail(Code::InvalidArgument,
+         fmt::format("host key type '{}' does not match its data ('{}')", type, key.type));
   return key;
 }
 
@@ -261,15 +262,15 @@ void verify_host_key(const std::filesystem::path& known_hosts, const std::string
       return;
     }
     throw HostKeyError(
-         fmt::format("no pinned host key for machine {} ({}) in {}; refusing to connect to unverified "
-                     "server presenting {} ({})",
-                     who, known_hosts_name(host, port), known_hosts.string(), seen.fingerprint(), seen.type));
+        fmt::format("no pinned host key for machine {} ({}) in {}; refusing to connect to unverified "
+                    "server presenting {} ({})",
+                    who, known_hosts_name(host, port), known_hosts.string(), seen.fingerprint(), seen.type));
   }
   throw HostKeyError(
-       fmt::format("host key mismatch for machine {} ({}): expected {}, but the server presented {} ({}); "
-                   "refusing to connect (pinned keys are in {})",
-                   who, known_hosts_name(host, port), join_fingerprints(pinned), seen.fingerprint(), seen.type,
-                   known_hosts.string()));
+      fmt::format("host key mismatch for machine {} ({}): expected {}, but the server presented {} ({}); "
+                  "refusing to connect (pinned keys are in {})",
+                  who, known_hosts_name(host, port), join_fingerprints(pinned), seen.fingerprint(), seen.type,
+                  known_hosts.string()));
 }
 
 }  // namespace machine::ssh

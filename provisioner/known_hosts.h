@@ -5,10 +5,10 @@
 // connection, or, for the generic driver, from the first connection (trust on first use).
 #include <filesystem>
 #include <string>
-
-#include "machine/error.h"
 #include <string_view>
 #include <vector>
+
+#include "machine/error.h"
 
 namespace machine::ssh {
 
@@ -66,8 +66,8 @@ bool known_hosts_entry_matches(const KnownHostEntry& entry, const std::string& n
 
 // The keys pinned for host:port in the file (revoked and CA lines ignored); empty if the file
 // does not exist.
-std::vector<HostKey> pinned_host_keys(const std::filesystem::path& known_hosts,
-                                      const std::string& host, int port);
+std::vector<HostKey> pinned_host_keys(const std::filesystem::path& known_hosts, const std::string& host,
+                                      int port);
 // Replaces the file with one line per key for host:port (atomic write, mode 0600).
 void write_known_hosts(const std::filesystem::path& known_hosts, const std::string& host, int port,
                        const std::vector<HostKey>& keys);

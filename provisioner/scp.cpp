@@ -1,6 +1,7 @@
 #include "provisioner/scp.h"
 
 #include <fmt/format.h>
+
 #include <map>
 
 #include "machine/error.h"
@@ -63,7 +64,7 @@ class Copier {
     for (const auto& name : from_.list(src)) {
       std::string child = join(src, name);
       auto child_info = from_.stat(child);  // follows symlinks, as scp -r does
-      if (!child_info) continue;             // a dangling symlink
+      if (!child_info) continue;            // a dangling symlink
       if (child_info->type == Type::Directory)
         copy_tree(child, join(target, name), *child_info);
       else if (child_info->type == Type::File)
@@ -75,7 +76,8 @@ class Copier {
   void copy_file(const std::string& src, const std::string& target, const RemoteFileInfo& info) {
     if (options_.delta) {
       auto existing = to_.stat(target);
-      if (existing && existing->type == Type::File && existing->size == info.size && existing->mtime == info.mtime) {
+      if (existing && existing->type == Type::File && existing->size == info.size &&
+          existing->mtime == info.mtime) {
         if (options_.on_file) options_.on_file(from_.describe(src), to_.describe(target), info.size, true);
         return;
       }
@@ -98,7 +100,8 @@ class Copier {
       if (filled < buffer.size()) break;
     }
     writer->close();
-    to_.set_attributes(target, info.mode, options_.delta ? std::optional<std::int64_t>(info.mtime) : std::nullopt);
+    to_.set_attributes(target, info.mode,
+                       options_.delta ? std::optional<std::int64_t>(info.mtime) : std::nullopt);
     if (options_.on_file) options_.on_file(from_.describe(src), to_.describe(target), total, false);
   }
 
@@ -129,7 +132,8 @@ void download(SshSession& session, const std::string& remote, const std::filesys
   Copier(*from, *to, options).copy(normalize_remote_path(remote), local.string(), false);
 }
 
-void run_scp(const ScpRequest& request, const MachineResolver& resolve, SshClient& client, const ScpOptions& options) {
+void run_scp(const ScpRequest& request, const MachineResolver& resolve, SshClient& client,
+             const ScpOptions& options) {
   std::map<std::string, std::unique_ptr<SshSession>> sessions;
   std::map<std::string, std::unique_ptr<TransferSide>> sides;
   auto side_for = [&](const ScpLocation& loc) -> TransferSide& {
@@ -145,11 +149,14 @@ void run_scp(const ScpRequest& request, const MachineResolver& resolve, SshClien
     std::string label = loc.user.empty() ? loc.machine : loc.user + "@" + loc.machine;
     return *(sides[key] = detail::make_remote_side(*session, label));
   };
-  auto path_of = [](const ScpLocation& loc) { return loc.is_remote() ? normalize_remote_path(loc.path) : loc.path; };
+  auto path_of = [](const ScpLocation& loc) {
+    return loc.is_remote() ? normalize_remote_path(loc.path) : loc.path;
+  };
 
   TransferOptions transfer{request.recursive, request.delta, nullptr};
   if (!request.quiet && options.on_progress) {
-    transfer.on_file = [&](const std::string& from, const std::string& to, std::uint64_t bytes, bool skipped) {
+    transfer.on_file = [&](const std::string& from, const std::string& to, std::uint64_t bytes,
+                           bool skipped) {
       options.on_progress(skipped ? fmt::format("{} -> {} (unchanged, skipped)", from, to)
                                   : fmt::format("{} -> {} ({} bytes)", from, to, bytes));
     };

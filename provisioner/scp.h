@@ -22,7 +22,8 @@ struct TransferOptions {
   bool recursive = false;
   bool delta = false;
   // Called after each regular file: where from, where to, its size and whether delta skipped it.
-  std::function<void(const std::string& from, const std::string& to, std::uint64_t bytes, bool skipped)> on_file;
+  std::function<void(const std::string& from, const std::string& to, std::uint64_t bytes, bool skipped)>
+      on_file;
 };
 
 // Copies a local file or directory to remote (relative remote paths start at the home directory).

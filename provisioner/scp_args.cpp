@@ -7,14 +7,22 @@
 namespace machine::ssh {
 namespace {
 
-constexpr const char* kUsage = "usage: machine scp [-r] [-q] [-d] [[user@]machine:]SRC... [[user@]machine:]DST";
+constexpr const char* kUsage =
+    "usage: machine scp [-r] [-q] [-d] [[user@]machine:]SRC... [[user@]machine:]DST";
 
 void set_flag(ScpRequest& r, char flag, const std::string& arg) {
   switch (flag) {
-    case 'r': r.recursive = true; break;
-    case 'q': r.quiet = true; break;
-    case 'd': r.delta = true; break;
-    default: fail(Code::InvalidArgument, fmt::format("unknown option '{}'; {}", arg, kUsage));
+    case 'r':
+      r.recursive = true;
+      break;
+    case 'q':
+      r.quiet = true;
+      break;
+    case 'd':
+      r.delta = true;
+      break;
+    default:
+      fail(Code::InvalidArgument, fmt::format("unknown option '{}'; {}", arg, kUsage));
   }
 }
 
@@ -48,17 +56,22 @@ ScpRequest parse_scp_args(const std::vector<std::string>& args) {
     if (!options_done && paths.empty() && arg == "--") {
       options_done = true;
     } else if (!options_done && paths.empty() && arg.starts_with("--")) {
-      if (arg == "--recursive") r.recursive = true;
-      else if (arg == "--quiet") r.quiet = true;
-      else if (arg == "--delta") r.delta = true;
-      else fail(Code::InvalidArgument, fmt::format("unknown option '{}'; {}", arg, kUsage));
+      if (arg == "--recursive")
+        r.recursive = true;
+      else if (arg == "--quiet")
+        r.quiet = true;
+      else if (arg == "--delta")
+        r.delta = true;
+      else
+        fail(Code::InvalidArgument, fmt::format("unknown option '{}'; {}", arg, kUsage));
     } else if (!options_done && paths.empty() && arg.size() > 1 && arg[0] == '-') {
       for (size_t i = 1; i < arg.size(); ++i) set_flag(r, arg[i], arg);
     } else {
       paths.push_back(arg);
     }
   }
-  if (paths.size() < 2) fail(Code::InvalidArgument, fmt::format("expected a source and a destination; {}", kUsage));
+  if (paths.size() < 2)
+    fail(Code::InvalidArgument, fmt::format("expected a source and a destination; {}", kUsage));
   for (size_t i = 0; i + 1 < paths.size(); ++i) r.sources.push_back(parse_scp_location(paths[i]));
   r.destination = parse_scp_location(paths.back());
   return r;

@@ -2,12 +2,12 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <fmt/format.h>
 
 #include "machine/error.h"
 
@@ -16,7 +16,9 @@ namespace {
 
 [[noreturn]] void fail_local(const std::string& what, const std::string& path) {
   int err = errno;
-  Code code = err == ENOENT ? Code::NotFound : err == EACCES || err == EPERM ? Code::FailedPrecondition : Code::Internal;
+  Code code = err == ENOENT                   ? Code::NotFound
+              : err == EACCES || err == EPERM ? Code::FailedPrecondition
+                                              : Code::Internal;
   fail(code, fmt::format("{} {}: {}", what, path, std::strerror(err)));
 }
 
@@ -105,7 +107,8 @@ class LocalSide final : public TransferSide {
     if (errno == EEXIST && ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return;
     fail_local("cannot create directory", path);
   }
-  void set_attributes(const std::string& path, std::uint32_t mode, std::optional<std::int64_t> mtime) override {
+  void set_attributes(const std::string& path, std::uint32_t mode,
+                      std::optional<std::int64_t> mtime) override {
     if (::chmod(path.c_str(), mode & 07777) != 0) fail_local("cannot change mode of", path);
     if (!mtime) return;
     timespec times[2] = {{static_cast<time_t>(*mtime), 0}, {static_cast<time_t>(*mtime), 0}};
@@ -130,7 +133,8 @@ class RemoteSide final : public TransferSide {
     return names;
   }
   void make_dir(const std::string& path, std::uint32_t mode) override { s_.make_dir(path, mode); }
-  void set_attributes(const std::string& path, std::uint32_t mode, std::optional<std::int64_t> mtime) override {
+  void set_attributes(const std::string& path, std::uint32_t mode,
+                      std::optional<std::int64_t> mtime) override {
     s_.set_attributes(path, mode, mtime);
   }
   std::unique_ptr<RemoteReader> open_read(const std::string& path) override { return s_.open_read(path); }

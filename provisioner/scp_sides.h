@@ -19,9 +19,10 @@ class TransferSide {
   virtual ~TransferSide() = default;
 
   virtual std::optional<RemoteFileInfo> stat(const std::string& path) = 0;  // follows symlinks
-  virtual std::vector<std::string> list(const std::string& path) = 0;      // names, no . and ..
-  virtual void make_dir(const std::string& path, std::uint32_t mode) = 0;  // existing is fine
-  virtual void set_attributes(const std::string& path, std::uint32_t mode, std::optional<std::int64_t> mtime) = 0;
+  virtual std::vector<std::string> list(const std::string& path) = 0;       // names, no . and ..
+  virtual void make_dir(const std::string& path, std::uint32_t mode) = 0;   // existing is fine
+  virtual void set_attributes(const std::string& path, std::uint32_t mode,
+                              std::optional<std::int64_t> mtime) = 0;
   virtual std::unique_ptr<RemoteReader> open_read(const std::string& path) = 0;
   virtual std::unique_ptr<RemoteWriter> open_write(const std::string& path, std::uint32_t mode) = 0;
   // "vm:path" or "path", for messages and progress.

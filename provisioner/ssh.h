@@ -37,8 +37,8 @@ using OutputCallback = std::function<void(std::string_view chunk)>;
 
 // Streams of one remote command. Callbacks run on the calling thread as data arrives.
 struct ExecIo {
-  OutputCallback on_stdout;              // empty = discard
-  OutputCallback on_stderr;              // empty = discard
+  OutputCallback on_stdout;               // empty = discard
+  OutputCallback on_stderr;               // empty = discard
   std::optional<std::string> stdin_data;  // sent, then EOF
   int stdin_fd = -1;                      // else streamed from this fd until EOF; -1 = EOF at once
 };
@@ -55,9 +55,9 @@ struct ShellOptions {
   int in_fd = 0;
   int out_fd = 1;
   int err_fd = 2;
-  bool pty = true;            // request a PTY; in_fd is put in raw mode while the shell runs if a tty
+  bool pty = true;             // request a PTY; in_fd is put in raw mode while the shell runs if a tty
   std::string term = "xterm";  // TERM for the PTY (callers pass $TERM)
-  std::string command;        // empty = login shell; else run this command on the PTY
+  std::string command;         // empty = login shell; else run this command on the PTY
 };
 
 struct RemoteFileInfo {

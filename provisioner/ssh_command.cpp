@@ -1,13 +1,13 @@
 #include "provisioner/ssh_command.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <fmt/format.h>
 
 #include "machine/error.h"
 
@@ -43,11 +43,14 @@ std::string ssh_option_path(const std::filesystem::path& p) {
 
 }  // namespace
 
-std::vector<std::string> external_ssh_argv(const std::filesystem::path& ssh_program, const SshEndpoint& endpoint,
+std::vector<std::string> external_ssh_argv(const std::filesystem::path& ssh_program,
+                                           const SshEndpoint& endpoint,
                                            const std::vector<std::string>& command, bool force_tty) {
+  // One option per line. The user's ~/.ssh/config must not change which key or host key is used.
+  // clang-format off
   std::vector<std::string> argv{
       ssh_program.string(),
-      "-F", "/dev/null",  // the user's ~/.ssh/config must not change which key or host key is used
+      "-F", "/dev/null",
       "-o", "BatchMode=yes",
       "-o", "ConnectionAttempts=3",
       "-o", "ConnectTimeout=10",
@@ -65,6 +68,7 @@ std::vector<std::string> external_ssh_argv(const std::filesystem::path& ssh_prog
       "-p", std::to_string(endpoint.port),
       "-l", endpoint.user,
   };
+  // clang-format on
   if (force_tty) argv.push_back("-t");
   argv.push_back("--");  // the host and command can never be read as options
   argv.push_back(endpoint.host);
@@ -74,7 +78,8 @@ std::vector<std::string> external_ssh_argv(const std::filesystem::path& ssh_prog
 
 int run_attached(const std::vector<std::string>& argv, int in_fd, int out_fd, int err_fd) {
   if (argv.empty()) fail(Code::InvalidArgument, "no program to run");
-  struct sigaction ignore {}, old_int {}, old_quit {};
+  struct sigaction ignore {
+  }, old_int{}, old_quit{};
   ignore.sa_handler = SIG_IGN;
   sigemptyset(&ignore.sa_mask);
   ::sigaction(SIGINT, &ignore, &old_int);
@@ -153,14 +158,15 @@ int run_native_ssh(SshClient& client, const SshEndpoint& endpoint, const std::ve
   return session->exec(join_remote_command(command), io);
 }
 
-int run_ssh_command(const SshEndpoint& endpoint, const std::vector<std::string>& command, ProcessRunner& runner,
-                    const SshCommandOptions& options) {
+int run_ssh_command(const SshEndpoint& endpoint, const std::vector<std::string>& command,
+                    ProcessRunner& runner, const SshCommandOptions& options) {
   if (options.backend == SshBackend::Native) {
     auto client = make_libssh2_client();
     return run_native_ssh(*client, endpoint, command, options);
   }
   auto ssh = require_program(runner, "ssh", "openssh-client");
-  return run_attached(external_ssh_argv(ssh, endpoint, command), options.in_fd, options.out_fd, options.err_fd);
+  return run_attached(external_ssh_argv(ssh, endpoint, command), options.in_fd, options.out_fd,
+                      options.err_fd);
 }
 
 }  // namespace machine::ssh

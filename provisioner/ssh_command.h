@@ -24,13 +24,14 @@ std::string join_remote_command(const std::vector<std::string>& command);
 // The full argv for the system ssh (argv[0] = ssh_program). Pure. Pins the machine's
 // known_hosts (StrictHostKeyChecking=yes), uses only the machine key (IdentitiesOnly=yes) and
 // ignores the user's ~/.ssh/config (-F /dev/null). force_tty adds -t.
-std::vector<std::string> external_ssh_argv(const std::filesystem::path& ssh_program, const SshEndpoint& endpoint,
+std::vector<std::string> external_ssh_argv(const std::filesystem::path& ssh_program,
+                                           const SshEndpoint& endpoint,
                                            const std::vector<std::string>& command, bool force_tty = false);
 
 struct SshCommandOptions {
   SshBackend backend = SshBackend::External;
-  SshOptions ssh;            // native backend: machine name (for errors), timeouts, policy
-  int in_fd = 0;             // the local terminal/streams
+  SshOptions ssh;  // native backend: machine name (for errors), timeouts, policy
+  int in_fd = 0;   // the local terminal/streams
   int out_fd = 1;
   int err_fd = 2;
   std::string term = "xterm";  // $TERM for an interactive PTY
@@ -39,8 +40,8 @@ struct SshCommandOptions {
 // Runs `command` on the machine (no command: a shell, an interactive PTY one when in_fd is a
 // tty) with stdin/stdout/stderr attached and returns the remote exit status. External: ssh's
 // own status (255 for ssh errors). Native: throws Error when the connection fails.
-int run_ssh_command(const SshEndpoint& endpoint, const std::vector<std::string>& command, ProcessRunner& runner,
-                    const SshCommandOptions& options);
+int run_ssh_command(const SshEndpoint& endpoint, const std::vector<std::string>& command,
+                    ProcessRunner& runner, const SshCommandOptions& options);
 
 // The native backend on an explicit client (tests pass a fake or the libssh2 one).
 int run_native_ssh(SshClient& client, const SshEndpoint& endpoint, const std::vector<std::string>& command,

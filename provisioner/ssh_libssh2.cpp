@@ -1,6 +1,7 @@
 #include "provisioner/ssh_libssh2.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -11,7 +12,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fmt/format.h>
 #include <fstream>
 #include <mutex>
 
@@ -76,7 +76,8 @@ Libssh2Session::Libssh2Session(const SshEndpoint& endpoint, const SshOptions& op
   peer_ = options.machine_name.empty() ? where : fmt::format("'{}' ({})", options.machine_name, where);
   if (endpoint.user.empty()) fail(Code::InvalidArgument, fmt::format("no ssh user for {}", peer_));
   if (!std::filesystem::exists(endpoint.private_key))
-    fail(Code::NotFound, fmt::format("ssh key {} for {} does not exist", endpoint.private_key.string(), peer_));
+    fail(Code::NotFound,
+         fmt::format("ssh key {} for {} does not exist", endpoint.private_key.string(), peer_));
   try {
     open_socket();
     handshake();

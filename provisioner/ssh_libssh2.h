@@ -27,7 +27,8 @@ class Libssh2Session final : public SshSession {
   std::optional<RemoteFileInfo> stat(const std::string& path) override;
   std::vector<RemoteDirEntry> list_dir(const std::string& path) override;
   void make_dir(const std::string& path, std::uint32_t mode) override;
-  void set_attributes(const std::string& path, std::uint32_t mode, std::optional<std::int64_t> mtime) override;
+  void set_attributes(const std::string& path, std::uint32_t mode,
+                      std::optional<std::int64_t> mtime) override;
   std::unique_ptr<RemoteReader> open_read(const std::string& path) override;
   std::unique_ptr<RemoteWriter> open_write(const std::string& path, std::uint32_t mode) override;
   HostKey host_key() const override { return host_key_; }

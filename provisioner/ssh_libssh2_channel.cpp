@@ -1,4 +1,5 @@
 // Remote commands and interactive shells over libssh2 channels.
+#include <fmt/format.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -8,7 +9,6 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
-#include <fmt/format.h>
 
 #include "machine/cancel.h"
 #include "machine/error.h"

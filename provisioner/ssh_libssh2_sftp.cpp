@@ -11,10 +11,17 @@ RemoteFileInfo to_info(const LIBSSH2_SFTP_ATTRIBUTES& a) {
   RemoteFileInfo info;
   if (a.flags & LIBSSH2_SFTP_ATTR_PERMISSIONS) {
     switch (a.permissions & LIBSSH2_SFTP_S_IFMT) {
-      case LIBSSH2_SFTP_S_IFREG: info.type = RemoteFileInfo::Type::File; break;
-      case LIBSSH2_SFTP_S_IFDIR: info.type = RemoteFileInfo::Type::Directory; break;
-      case LIBSSH2_SFTP_S_IFLNK: info.type = RemoteFileInfo::Type::Symlink; break;
-      default: info.type = RemoteFileInfo::Type::Other;
+      case LIBSSH2_SFTP_S_IFREG:
+        info.type = RemoteFileInfo::Type::File;
+        break;
+      case LIBSSH2_SFTP_S_IFDIR:
+        info.type = RemoteFileInfo::Type::Directory;
+        break;
+      case LIBSSH2_SFTP_S_IFLNK:
+        info.type = RemoteFileInfo::Type::Symlink;
+        break;
+      default:
+        info.type = RemoteFileInfo::Type::Other;
     }
     info.mode = static_cast<std::uint32_t>(a.permissions & 07777);
   }
@@ -26,7 +33,8 @@ RemoteFileInfo to_info(const LIBSSH2_SFTP_ATTRIBUTES& a) {
 // An open SFTP file or directory handle, closed on destruction.
 class Handle {
  public:
-  Handle(Libssh2Session& s, const std::string& path, unsigned long flags, long mode, int type, const char* what)
+  Handle(Libssh2Session& s, const std::string& path, unsigned long flags, long mode, int type,
+         const char* what)
       : s_(s), path_(path) {
     LIBSSH2_SFTP* sftp = s_.sftp();
     for (;;) {
@@ -110,7 +118,8 @@ std::optional<RemoteFileInfo> Libssh2Session::stat(const std::string& path) {
   LIBSSH2_SFTP* s = sftp();
   LIBSSH2_SFTP_ATTRIBUTES attrs{};
   int rc = retry([&] {
-    return libssh2_sftp_stat_ex(s, path.data(), static_cast<unsigned>(path.size()), LIBSSH2_SFTP_STAT, &attrs);
+    return libssh2_sftp_stat_ex(s, path.data(), static_cast<unsigned>(path.size()), LIBSSH2_SFTP_STAT,
+                                &attrs);
   });
   if (rc == 0) return to_info(attrs);
   if (rc == LIBSSH2_ERROR_SFTP_PROTOCOL) {
@@ -148,7 +157,8 @@ void Libssh2Session::make_dir(const std::string& path, std::uint32_t mode) {
   fail_sftp("cannot create directory", path, rc);
 }
 
-void Libssh2Session::set_attributes(const std::string& path, std::uint32_t mode, std::optional<std::int64_t> mtime) {
+void Libssh2Session::set_attributes(const std::string& path, std::uint32_t mode,
+                                    std::optional<std::int64_t> mtime) {
   LIBSSH2_SFTP* s = sftp();
   LIBSSH2_SFTP_ATTRIBUTES attrs{};
   attrs.flags = LIBSSH2_SFTP_ATTR_PERMISSIONS;
@@ -158,7 +168,8 @@ void Libssh2Session::set_attributes(const std::string& path, std::uint32_t mode,
     attrs.atime = attrs.mtime = static_cast<unsigned long>(*mtime);
   }
   int rc = retry([&] {
-    return libssh2_sftp_stat_ex(s, path.data(), static_cast<unsigned>(path.size()), LIBSSH2_SFTP_SETSTAT, &attrs);
+    return libssh2_sftp_stat_ex(s, path.data(), static_cast<unsigned>(path.size()), LIBSSH2_SFTP_SETSTAT,
+                                &attrs);
   });
   if (rc != 0) fail_sftp("cannot set attributes of", path, rc);
 }

@@ -1,6 +1,7 @@
 // The non-virtual helpers of SshSession and wait_for_ssh: built only on the interface, so they
 // work the same for libssh2 and for test fakes.
 #include <fmt/format.h>
+
 #include <thread>
 
 #include "machine/cancel.h"
@@ -35,8 +36,9 @@ std::string SshSession::read_file(const std::string& path) {
 }
 
 std::string shell_quote(std::string_view s) {
-  if (!s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@%_-+=:,./") ==
-                        std::string_view::npos)
+  if (!s.empty() &&
+      s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@%_-+=:,./") ==
+          std::string_view::npos)
     return std::string(s);
   std::string q = "'";
   for (char c : s) {
@@ -58,7 +60,8 @@ std::unique_ptr<SshSession> wait_for_ssh(SshClient& client, const SshEndpoint& e
     SshOptions attempt = options;
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     // Each attempt is bounded by what is left, so the whole wait honours the timeout.
-    attempt.connect_timeout = std::max(std::min(options.connect_timeout, left), std::chrono::milliseconds(100));
+    attempt.connect_timeout =
+        std::max(std::min(options.connect_timeout, left), std::chrono::milliseconds(100));
     attempt.auth_timeout = std::max(std::min(options.auth_timeout, left), std::chrono::milliseconds(100));
     try {
       return client.connect(endpoint, attempt);
@@ -77,8 +80,9 @@ std::unique_ptr<SshSession> wait_for_ssh(SshClient& client, const SshEndpoint& e
   }
   std::string who = options.machine_name.empty() ? known_hosts_name(endpoint.host, endpoint.port)
                                                  : "'" + options.machine_name + "'";
-  fail(Code::Unavailable, fmt::format("ssh on {} did not become ready within {}s: {}", who,
-                                      std::chrono::duration_cast<std::chrono::seconds>(timeout).count(), last));
+  fail(Code::Unavailable,
+       fmt::format("ssh on {} did not become ready within {}s: {}", who,
+                   std::chrono::duration_cast<std::chrono::seconds>(timeout).count(), last));
 }
 
 std::unique_ptr<SshSession> wait_for_ssh(const SshEndpoint& endpoint, std::chrono::milliseconds timeout,

@@ -1,7 +1,7 @@
 // The libssh2 client against dropbear, the guest's SSH server (tests/provision/local_dropbear.h).
+#include <gmock/gmock.h>
 #include <pty.h>
 
-#include <gmock/gmock.h>
 #include <thread>
 
 #include "machine/error.h"
@@ -12,8 +12,8 @@
 namespace machine::ssh {
 namespace {
 
-using ::testing::HasSubstr;
 using machine::testing::LocalDropbear;
+using ::testing::HasSubstr;
 
 class DropbearTest : public ::testing::Test {
  protected:
@@ -58,7 +58,8 @@ TEST_F(DropbearTest, HostKeyIsPinnedAndAMismatchRefused) {
   EXPECT_EQ(s->host_key(), server_->host_key());
   auto ep = server_->endpoint();
   auto other = generate_key_pair(KeyType::Ed25519, "");
-  write_known_hosts(ep.known_hosts, ep.host, ep.port, {parse_host_key("ssh-ed25519", other.public_key.substr(12))});
+  write_known_hosts(ep.known_hosts, ep.host, ep.port,
+                    {parse_host_key("ssh-ed25519", other.public_key.substr(12))});
   try {
     client_->connect(ep, SshOptions{"vm1"});
     FAIL() << "accepted a mismatched dropbear host key";

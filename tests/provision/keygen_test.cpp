@@ -11,9 +11,9 @@
 namespace machine::ssh {
 namespace {
 
+using machine::testing::TempDir;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
-using machine::testing::TempDir;
 
 unsigned mode_of(const std::filesystem::path& p) {
   struct stat st {};
@@ -59,7 +59,8 @@ TEST(Keygen, RsaFallbackKeyIsReadByOpenSsh) {
 }
 
 TEST(Keygen, EachKeyIsDifferent) {
-  EXPECT_NE(generate_key_pair(KeyType::Ed25519, "").public_key, generate_key_pair(KeyType::Ed25519, "").public_key);
+  EXPECT_NE(generate_key_pair(KeyType::Ed25519, "").public_key,
+            generate_key_pair(KeyType::Ed25519, "").public_key);
 }
 
 TEST(Keygen, NeverOverwritesAnExistingKey) {

@@ -10,8 +10,8 @@
 namespace machine::ssh {
 namespace {
 
-using ::testing::HasSubstr;
 using machine::testing::TempDir;
+using ::testing::HasSubstr;
 
 // Captured from OpenSSH 9.2 `ssh-keygen -t ed25519` (a throwaway key) and its `ssh-keygen -lf`.
 constexpr const char* kEd25519 = "AAAAC3NzaC1lZDI1NTE5AAAAIIRFlXQkEzthzQORMxfZWVNXuos3TGjkL/k/YbQFxP47";
@@ -42,8 +42,8 @@ TEST(KnownHosts, NameUsesBracketsForNonStandardPorts) {
 
 TEST(KnownHosts, ParsesPlainMarkedAndCommentedLinesAndSkipsGarbage) {
   std::string text = std::string("# a comment\n\n") + "[127.0.0.1]:2222,vm1 ssh-ed25519 " + kEd25519 +
-                     " my comment\r\n" + "@revoked * ssh-ed25519 " + kEd25519 + "\n" +
-                     "broken line\n" + "host ssh-ed25519 !!!!\n";
+                     " my comment\r\n" + "@revoked * ssh-ed25519 " + kEd25519 + "\n" + "broken line\n" +
+                     "host ssh-ed25519 !!!!\n";
   auto entries = parse_known_hosts(text);
   ASSERT_EQ(entries.size(), 2u);
   EXPECT_EQ(entries[0].hosts, "[127.0.0.1]:2222,vm1");
@@ -55,7 +55,8 @@ TEST(KnownHosts, ParsesPlainMarkedAndCommentedLinesAndSkipsGarbage) {
 }
 
 TEST(KnownHosts, MatchesPatternsWildcardsNegationAndHashes) {
-  KnownHostEntry e{"", "[127.0.0.1]:2222,*.example,!bad.example", parse_host_key("ssh-ed25519", kEd25519), ""};
+  KnownHostEntry e{"", "[127.0.0.1]:2222,*.example,!bad.example", parse_host_key("ssh-ed25519", kEd25519),
+                   ""};
   EXPECT_TRUE(known_hosts_entry_matches(e, "[127.0.0.1]:2222"));
   EXPECT_FALSE(known_hosts_entry_matches(e, "127.0.0.1"));
   EXPECT_TRUE(known_hosts_entry_matches(e, "vm.example"));
@@ -92,9 +93,9 @@ TEST(SerialLog, ExtractsHostKeysFromNoisyConsoleOutput) {
   std::string log = std::string("[    5.123] random: crng init done\r\n") + "Starting sshd...\r\n" +
                     "machine-hostkey: ssh-ed25519 " + kEd25519 + "\r\n" +
                     "[    6.001] machine-hostkey: ssh-ed25519 " + other.base64() + "\n" +
-                    "machine-hostkey: ssh-ed25519 " + kEd25519 + "\n" +      // repeated
+                    "machine-hostkey: ssh-ed25519 " + kEd25519 + "\n" +          // repeated
                     "machine-hostkey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA\n" +  // truncated
-                    "machine-hostkey: ssh-rsa " + kEd25519 + "\n" +          // type lies
+                    "machine-hostkey: ssh-rsa " + kEd25519 + "\n" +              // type lies
                     "machine-hostkey:";
   auto keys = parse_serial_host_keys(log);
   ASSERT_EQ(keys.size(), 2u);
@@ -142,8 +143,9 @@ TEST(HostKeyCheck, TrustOnFirstUseStoresTheFirstKeyThenPinsIt) {
   HostKey first = fresh_key();
   verify_host_key(dir / "kh", "10.0.0.1", 22, first, HostKeyPolicy::TrustOnFirstUse, "gen");
   EXPECT_EQ(pinned_host_keys(dir / "kh", "10.0.0.1", 22), std::vector<HostKey>{first});
-  EXPECT_THROW(verify_host_key(dir / "kh", "10.0.0.1", 22, fresh_key(), HostKeyPolicy::TrustOnFirstUse, "gen"),
-               HostKeyError);
+  EXPECT_THROW(
+      verify_host_key(dir / "kh", "10.0.0.1", 22, fresh_key(), HostKeyPolicy::TrustOnFirstUse, "gen"),
+      HostKeyError);
 }
 
 }  // namespace

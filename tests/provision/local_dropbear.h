@@ -47,7 +47,8 @@ class LocalDropbear {
   }
   ssh::SshEndpoint endpoint() const {
     ssh::SshEndpoint ep{"127.0.0.1", port_, "root", client_key_path_, dir_ / "known_hosts"};
-    if (!std::filesystem::exists(ep.known_hosts)) ssh::write_known_hosts(ep.known_hosts, ep.host, ep.port, {host_key_});
+    if (!std::filesystem::exists(ep.known_hosts))
+      ssh::write_known_hosts(ep.known_hosts, ep.host, ep.port, {host_key_});
     return ep;
   }
   void stop() {
@@ -100,8 +101,8 @@ class LocalDropbear {
         ::perror("mount namespace");
         ::_exit(126);
       }
-      ::execl("/usr/sbin/dropbear", "/usr/sbin/dropbear", "-F", "-E", "-s", "-m", "-r", host_key.c_str(), "-p",
-              listen.c_str(), "-P", pidfile.c_str(), static_cast<char*>(nullptr));
+      ::execl("/usr/sbin/dropbear", "/usr/sbin/dropbear", "-F", "-E", "-s", "-m", "-r", host_key.c_str(),
+              "-p", listen.c_str(), "-P", pidfile.c_str(), static_cast<char*>(nullptr));
       ::_exit(127);
     }
     for (int i = 0; i < 200; ++i) {

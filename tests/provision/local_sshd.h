@@ -46,7 +46,8 @@ class LocalSshd {
     std::ostringstream cfg;
     cfg << extra_config;  // first: sshd keeps the first value it reads for an option
     cfg << "Port " << port_ << "\nListenAddress 127.0.0.1\nHostKey " << host_key_path_.string()
-        << "\nPidFile " << (dir_ / "sshd.pid").string() << "\nAuthorizedKeysFile " << (dir_ / "authorized_keys").string()
+        << "\nPidFile " << (dir_ / "sshd.pid").string() << "\nAuthorizedKeysFile "
+        << (dir_ / "authorized_keys").string()
         << "\nPermitRootLogin yes\nStrictModes no\nUsePAM no\nPasswordAuthentication no\n"
         << "KbdInteractiveAuthentication no\nPubkeyAuthentication yes\nSubsystem sftp internal-sftp\n"
         << "MaxStartups 200\nMaxSessions 50\nLogLevel VERBOSE\n";
@@ -65,7 +66,8 @@ class LocalSshd {
   // An endpoint for the current user with the client key and a known_hosts pinning this server.
   ssh::SshEndpoint endpoint() const {
     ssh::SshEndpoint ep{"127.0.0.1", port_, current_user(), client_key_path_, dir_ / "known_hosts"};
-    if (!std::filesystem::exists(ep.known_hosts)) ssh::write_known_hosts(ep.known_hosts, ep.host, ep.port, {host_key_});
+    if (!std::filesystem::exists(ep.known_hosts))
+      ssh::write_known_hosts(ep.known_hosts, ep.host, ep.port, {host_key_});
     return ep;
   }
 

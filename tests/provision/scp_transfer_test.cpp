@@ -1,14 +1,14 @@
 // SFTP transfers and `machine scp` / `machine ssh` against real OpenSSH sshd instances on 127.0.0.1.
 #include <fcntl.h>
+#include <gmock/gmock.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <gmock/gmock.h>
 #include <map>
 
 #include "machine/error.h"
-#include "provisioner/scp.h"
 #include "provisioner/keygen.h"
+#include "provisioner/scp.h"
 #include "provisioner/ssh_command.h"
 #include "tests/provision/sshd_fixture.h"
 
@@ -16,11 +16,11 @@ namespace machine::ssh {
 namespace {
 
 namespace fs = std::filesystem;
-using ::testing::HasSubstr;
 using machine::testing::random_bytes;
 using machine::testing::read_file;
 using machine::testing::sha256_hex;
 using machine::testing::write_file;
+using ::testing::HasSubstr;
 
 unsigned mode_of(const fs::path& p) {
   struct stat st {};
@@ -254,7 +254,8 @@ TEST_F(SshCommandRunTest, SystemSshHandlesAStoreWithSpacesInItsPath) {
 TEST_F(SshCommandRunTest, SystemSshRefusesAMismatchedHostKey) {
   auto ep = sshd_->endpoint();
   auto other = generate_key_pair(KeyType::Ed25519, "");
-  write_known_hosts(ep.known_hosts, ep.host, ep.port, {parse_host_key("ssh-ed25519", other.public_key.substr(12))});
+  write_known_hosts(ep.known_hosts, ep.host, ep.port,
+                    {parse_host_key("ssh-ed25519", other.public_key.substr(12))});
   EXPECT_EQ(run_with(SshBackend::External, {"true"}).first, 255);
   EXPECT_THROW(run_with(SshBackend::Native, {"true"}), HostKeyError);
 }

@@ -1,10 +1,10 @@
 // Pure parts of `machine ssh`: the system ssh command line and the backend choice.
 #include "provisioner/ssh_command.h"
 
-#include "machine/error.h"
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include "machine/error.h"
 
 namespace machine::ssh {
 namespace {
@@ -24,18 +24,52 @@ class StubRunner final : public ProcessRunner {
 };
 
 SshEndpoint endpoint() {
-  return SshEndpoint{"127.0.0.1", 2222, "docker", "/s/machines/vm1/id_ed25519", "/s/machines/vm1/known_hosts"};
+  return SshEndpoint{"127.0.0.1", 2222, "docker", "/s/machines/vm1/id_ed25519",
+                     "/s/machines/vm1/known_hosts"};
 }
 
 TEST(SshCommand, ExternalArgvPinsHostKeyAndUsesOnlyTheMachineKey) {
   auto argv = external_ssh_argv("/usr/bin/ssh", endpoint(), {"ls", "-l", "/tmp"});
-  std::vector<std::string> want{
-      "/usr/bin/ssh", "-F", "/dev/null", "-o", "BatchMode=yes", "-o", "ConnectionAttempts=3", "-o",
-      "ConnectTimeout=10", "-o", "ControlMaster=no", "-o", "ControlPath=none", "-o", "LogLevel=quiet", "-o",
-      "PasswordAuthentication=no", "-o", "ServerAliveInterval=60", "-o", "StrictHostKeyChecking=yes", "-o",
-      "CheckHostIP=no", "-o", "UserKnownHostsFile=/s/machines/vm1/known_hosts", "-o",
-      "GlobalKnownHostsFile=/dev/null", "-o", "IdentitiesOnly=yes", "-i", "/s/machines/vm1/id_ed25519", "-p",
-      "2222", "-l", "docker", "--", "127.0.0.1", "ls", "-l", "/tmp"};
+  std::vector<std::string> want{"/usr/bin/ssh",
+                                "-F",
+                                "/dev/null",
+                                "-o",
+                                "BatchMode=yes",
+                                "-o",
+                                "ConnectionAttempts=3",
+                                "-o",
+                                "ConnectTimeout=10",
+                                "-o",
+                                "ControlMaster=no",
+                                "-o",
+                                "ControlPath=none",
+                                "-o",
+                                "LogLevel=quiet",
+                                "-o",
+                                "PasswordAuthentication=no",
+                                "-o",
+                                "ServerAliveInterval=60",
+                                "-o",
+                                "StrictHostKeyChecking=yes",
+                                "-o",
+                                "CheckHostIP=no",
+                                "-o",
+                                "UserKnownHostsFile=/s/machines/vm1/known_hosts",
+                                "-o",
+                                "GlobalKnownHostsFile=/dev/null",
+                                "-o",
+                                "IdentitiesOnly=yes",
+                                "-i",
+                                "/s/machines/vm1/id_ed25519",
+                                "-p",
+                                "2222",
+                                "-l",
+                                "docker",
+                                "--",
+                                "127.0.0.1",
+                                "ls",
+                                "-l",
+                                "/tmp"};
   EXPECT_EQ(argv, want);
 }
 

@@ -1,10 +1,10 @@
 // libssh2 sessions against a real OpenSSH sshd on 127.0.0.1 (tests/provision/local_sshd.h).
 #include <fcntl.h>
+#include <gmock/gmock.h>
 #include <pty.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include <gmock/gmock.h>
 #include <thread>
 
 #include "machine/cancel.h"
@@ -16,8 +16,8 @@
 namespace machine::ssh {
 namespace {
 
-using ::testing::HasSubstr;
 using machine::testing::SshdTest;
+using ::testing::HasSubstr;
 
 using SshSessionTest = SshdTest;
 

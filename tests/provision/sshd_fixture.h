@@ -1,9 +1,9 @@
 #pragma once
 // A fresh sshd (tests/provision/local_sshd.h) and temp dir per test.
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
 
 #include <memory>
-#include <openssl/evp.h>
 #include <random>
 
 #include "tests/provision/local_sshd.h"
