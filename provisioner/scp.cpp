@@ -84,21 +84,21 @@ class Copier {
     }
     auto reader = from_.open_read(src);
     auto writer = to_.open_write(target, 0600);
-    std::string buffer(kChunk, '\0');
+    // Always ask for a whole chunk (libssh2 sizes its SFTP read-ahead by the request) and write
+    // whole chunks (its SFTP writes pipeline best when big); an SFTP read returns less.
+    std::string scratch(kChunk, '\0');
+    std::string pending;
+    pending.reserve(2 * kChunk);
     std::uint64_t total = 0;
-    // Fill whole chunks: SFTP reads return at most one packet, writes pipeline best when big.
-    for (;;) {
-      std::size_t filled = 0;
-      while (filled < buffer.size()) {
-        std::size_t n = reader->read(buffer.data() + filled, buffer.size() - filled);
-        if (n == 0) break;
-        filled += n;
+    while (std::size_t n = reader->read(scratch.data(), scratch.size())) {
+      pending.append(scratch.data(), n);
+      total += n;
+      if (pending.size() >= kChunk) {
+        writer->write(pending);
+        pending.clear();
       }
-      if (filled == 0) break;
-      writer->write(std::string_view(buffer.data(), filled));
-      total += filled;
-      if (filled < buffer.size()) break;
     }
+    if (!pending.empty()) writer->write(pending);
     writer->close();
     to_.set_attributes(target, info.mode,
                        options_.delta ? std::optional<std::int64_t>(info.mtime) : std::nullopt);
