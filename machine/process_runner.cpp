@@ -7,6 +7,7 @@
 #include <utility>
 #include <boost/asio.hpp>
 #include <boost/process.hpp>
+#include <boost/process/extend.hpp>
 #include <cstdlib>
 #include <cstring>
 #include <sys/wait.h>
@@ -40,6 +41,16 @@ bp::environment make_env(const Command& cmd) {
   return env;
 }
 
+// In the child, after the std* redirections: every other descriptor closes on exec, so
+// children never inherit our sockets and pipes (mmdebstrap's apt relies on fd numbers;
+// Boost 1.74's limit_handles also closes its own async pipes, so it cannot be used).
+struct CloseInheritedFds : bp::extend::handler {
+  template <typename Executor>
+  void on_exec_setup(Executor&) const {
+    for (int fd = 3; fd < 4096; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+  }
+};
+
 class SystemProcessRunner final : public ProcessRunner {
  public:
   ProcessResult run(const Command& cmd) override {
@@ -54,10 +65,10 @@ class SystemProcessRunner final : public ProcessRunner {
     auto dir = cmd.working_dir.empty() ? std::filesystem::current_path() : cmd.working_dir;
     if (cmd.stdin_data) {
       child = bp::child(exe.string(), bp::args(cmd.args), env, bp::start_dir(dir.string()),
-                        bp::std_out > out, bp::std_err > err, bp::std_in < in_pipe, ios, ec);
+                        bp::std_out > out, bp::std_err > err, bp::std_in < in_pipe, ios, CloseInheritedFds{}, ec);
     } else {
       child = bp::child(exe.string(), bp::args(cmd.args), env, bp::start_dir(dir.string()),
-                        bp::std_out > out, bp::std_err > err, bp::std_in < bp::null, ios, ec);
+                        bp::std_out > out, bp::std_err > err, bp::std_in < bp::null, ios, CloseInheritedFds{}, ec);
     }
     if (ec) fail(Code::Internal, fmt::format("cannot start `{}`: {}", cmd.to_string(), ec.message()));
     std::string input = cmd.stdin_data.value_or("");

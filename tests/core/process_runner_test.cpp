@@ -31,6 +31,17 @@ TEST(ProcessRunner, FeedsStdinAndEnv) {
   EXPECT_EQ(res.out, "in-data\nbar\n");
 }
 
+TEST(ProcessRunner, ChildrenInheritNoStrayDescriptors) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);  // without O_CLOEXEC: would leak into children
+  auto r = make_system_process_runner();
+  auto res = r->run({"sh", {"-c", "ls /proc/self/fd | wc -l"}});
+  ::close(fds[0]);
+  ::close(fds[1]);
+  // stdin, stdout, stderr and the directory ls reads.
+  EXPECT_EQ(res.out, "4\n");
+}
+
 TEST(ProcessRunner, KillsOnTimeout) {
   auto r = make_system_process_runner();
   Command c{"sleep", {"30"}};
