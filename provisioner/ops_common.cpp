@@ -81,6 +81,13 @@ std::unique_ptr<ssh::SshSession> connect_ssh(Env& env, const Loaded& m, std::chr
   ssh::SshOptions opts;
   opts.machine_name = m.host.name;
   bool pinned = pin_host_keys(env, m);
+  // Only hosts that cannot tell us their keys out of band (generic) are trusted on first use;
+  // a seeded guest that printed none is refused rather than silently unpinned.
+  if (!pinned && m.driver->features().seed)
+    fail(Code::FailedPrecondition,
+         fmt::format("machine '{}' printed no SSH host key on its console, so its identity cannot be verified; "
+                     "see {} and recreate the machine",
+                     m.host.name, (env.store.machine_dir(m.host.name) / "serial.log").string()));
   opts.host_key_policy = pinned ? ssh::HostKeyPolicy::Pinned : ssh::HostKeyPolicy::TrustOnFirstUse;
   return ssh::wait_for_ssh(ep, timeout, opts);
 }

@@ -18,19 +18,31 @@ std::vector<std::string> split_lines(const std::string& text) {
 
 }  // namespace
 
+// Our guest prints `machine-hostkey: <type> <base64>`; cloud-init (stock cloud images) prints
+// its keys between "-----BEGIN SSH HOST KEY KEYS-----" and "-----END SSH HOST KEY KEYS-----".
 std::vector<std::string> parse_host_keys(const std::string& console) {
   static const std::string prefix = "machine-hostkey: ";
   std::vector<std::string> keys;
-  for (const auto& line : split_lines(console)) {
-    auto at = line.find(prefix);
-    if (at == std::string::npos) continue;
-    std::istringstream fields(line.substr(at + prefix.size()));
+  auto add = [&](const std::string& text) {
+    std::istringstream fields(text);
     std::string type, blob;
-    if (!(fields >> type >> blob)) continue;
+    if (!(fields >> type >> blob) || type.rfind("ssh-", 0) != 0 && type.rfind("ecdsa-", 0) != 0) return;
     std::string key = type + " " + blob;
     bool seen = false;
     for (const auto& k : keys) seen = seen || k == key;
     if (!seen) keys.push_back(key);
+  };
+  bool in_cloud_init_block = false;
+  for (const auto& line : split_lines(console)) {
+    if (line.find("-----BEGIN SSH HOST KEY KEYS-----") != std::string::npos) {
+      in_cloud_init_block = true;
+    } else if (line.find("-----END SSH HOST KEY KEYS-----") != std::string::npos) {
+      in_cloud_init_block = false;
+    } else if (in_cloud_init_block) {
+      add(line);
+    } else if (auto at = line.find(prefix); at != std::string::npos) {
+      add(line.substr(at + prefix.size()));
+    }
   }
   return keys;
 }

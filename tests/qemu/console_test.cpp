@@ -23,6 +23,21 @@ TEST(Console, ParsesHostKeysOnceEach) {
   EXPECT_TRUE(parse_host_keys("machine-hostkey: truncated").empty());
 }
 
+TEST(Console, ReadsCloudInitHostKeyBlockOfStockImages) {
+  // As cloud-init 22 prints it on a stock Debian cloud image's console.
+  const std::string console =
+      "ci-info: no authorized SSH keys fingerprints found for user debian.\r\n"
+      "<14>Nov 23 12:00:01 cloud-init: #############################################################\r\n"
+      "-----BEGIN SSH HOST KEY KEYS-----\r\n"
+      "ecdsa-sha2-nistp256 AAAAE2VjZHNhLocalKey root@debian\r\n"
+      "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILocalKey root@debian\r\n"
+      "-----END SSH HOST KEY KEYS-----\r\n"
+      "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOutsideBlock root@debian\r\n";
+  EXPECT_EQ(parse_host_keys(console),
+            (std::vector<std::string>{"ecdsa-sha2-nistp256 AAAAE2VjZHNhLocalKey",
+                                      "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILocalKey"}));
+}
+
 TEST(Console, BootDoneNeedsTheWholeMarkerLine) {
   EXPECT_TRUE(boot_done(kConsole));
   EXPECT_FALSE(boot_done("machine-docker-ready\nmachine-boot-do"));
