@@ -26,7 +26,7 @@ std::vector<std::string> parse_host_keys(const std::string& console) {
   auto add = [&](const std::string& text) {
     std::istringstream fields(text);
     std::string type, blob;
-    if (!(fields >> type >> blob) || type.rfind("ssh-", 0) != 0 && type.rfind("ecdsa-", 0) != 0) return;
+    if (!(fields >> type >> blob) || (type.rfind("ssh-", 0) != 0 && type.rfind("ecdsa-", 0) != 0)) return;
     std::string key = type + " " + blob;
     bool seen = false;
     for (const auto& k : keys) seen = seen || k == key;
