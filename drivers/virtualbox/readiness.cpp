@@ -73,6 +73,12 @@ std::string console_tail(const std::filesystem::path& log, size_t lines) {
   return out.empty() ? "(no console output)" : out;
 }
 
+bool console_has_line(const std::filesystem::path& log, std::string_view marker) {
+  for (const auto& line : lines_of(read_tail(log, 1 << 20)))
+    if (line == marker) return true;
+  return false;
+}
+
 std::vector<std::string> console_host_keys(const std::filesystem::path& log) {
   std::vector<std::string> keys;
   constexpr std::string_view kPrefix = "machine-hostkey: ";

@@ -183,17 +183,22 @@ std::vector<std::string> VirtualBoxDriver::prepare() {
   return {"127.0.0.1", config_.base.ip_address};
 }
 
-std::string VirtualBoxDriver::image_path() {
+std::string VirtualBoxDriver::local_image() const {
   const auto& url = config_.boot2docker_url;
-  if (url.empty()) return "";
   std::string path = url.rfind("file://", 0) == 0 ? url.substr(7) : url;
   bool remote = url.find("://") != std::string::npos && url.rfind("file://", 0) != 0;
   bool iso = path.size() > 4 && path.compare(path.size() - 4, 4, ".iso") == 0;
-  if (remote || iso) {
+  return remote || iso ? "" : path;
+}
+
+std::string VirtualBoxDriver::image_path() {
+  const auto& url = config_.boot2docker_url;
+  if (url.empty()) return "";
+  auto path = local_image();
+  if (path.empty()) {
     ctx_.progress.step(fmt::format("--virtualbox-boot2docker-url {} is ignored: machine boots its own OS image "
                                    "(or a local disk image given by path)",
                                    url));
-    return "";
   }
   return path;
 }
@@ -394,8 +399,13 @@ void VirtualBoxDriver::wait_ready(std::chrono::seconds timeout) {
       fail(Code::Unavailable,
            fmt::format("VirtualBox VM '{}' is {} instead of running; last console lines:\n{}", ctx_.machine_name,
                        s.empty() ? "gone" : s, console_tail(file(mf::kSerialLog), 15)));
-    if (ssh_banner_ready(config_.base.ssh_port, 1s)) return;
-    ctx_.progress.status("waiting for SSH");
+    // The machine OS (it prints its host keys before sshd starts) says when sshd and dockerd
+    // are both up: provisioning earlier races the dockerd its boot starts. Other images only
+    // have SSH to go by.
+    auto console = file(mf::kSerialLog);
+    bool booted = console_host_keys(console).empty() || console_has_line(console, "machine-boot-done");
+    if (booted && ssh_banner_ready(config_.base.ssh_port, 1s)) return;
+    ctx_.progress.status(booted ? "waiting for SSH" : "waiting for the guest to boot");
     sleep(1s);
   }
   fail(Code::Unavailable, fmt::format("machine '{}' was not ready within {} s; last console lines:\n{}",

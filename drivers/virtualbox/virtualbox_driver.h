@@ -95,7 +95,8 @@ class VirtualBoxDriver final : public Driver {
   void start_vm();
   void move_busy_forwards();
   void create_disk(const std::filesystem::path& base);
-  std::string image_path();
+  std::string image_path();          // local_image(), with a notice when the URL is ignored
+  std::string local_image() const;   // the local disk image --virtualbox-boot2docker-url names
   std::vector<std::pair<std::string, std::string>> shares();
   std::string vbox_log_last_line();
   int random(int n);

@@ -5,6 +5,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <poll.h>
+
+#include <atomic>
 #include <thread>
 
 #include "machine/error.h"
@@ -213,6 +216,35 @@ TEST_F(VBoxLifecycle, WaitReadyReturnsOnceSshAnswersOnTheForwardedPort) {
     }
   });
   EXPECT_NO_THROW(d_->wait_ready(std::chrono::seconds(10)));
+  server.join();
+  ::close(fd);
+}
+
+TEST_F(VBoxLifecycle, WaitReadyWaitsForTheMachineOsBootDoneMarker) {
+  // The machine OS printed its host keys and sshd answers, but dockerd is not up yet.
+  write_file(machine_dir("vm1") / "serial.log", "machine-hostkey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK\r\n");
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(d_->config().base.ssh_port));
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(fd, 16), 0);
+  std::atomic<bool> stop{false};
+  std::thread server([&] {
+    while (!stop) {
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, 100) != 1) continue;
+      int c = ::accept(fd, nullptr, nullptr);
+      (void)!::write(c, "SSH-2.0-test\r\n", 14);
+      ::close(c);
+    }
+  });
+  EXPECT_EQ(code_of([&] { d_->wait_ready(std::chrono::seconds(2)); }), Code::Unavailable);
+  write_file(machine_dir("vm1") / "serial.log",
+             "machine-hostkey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK\r\nmachine-boot-done\r\n");
+  EXPECT_NO_THROW(d_->wait_ready(std::chrono::seconds(10)));
+  stop = true;
   server.join();
   ::close(fd);
 }

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <atomic>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -23,14 +24,14 @@ namespace {
 
 // MACHINE_TEST_IMAGE (an image dir), else this recipe's image, else the newest cached one:
 // any machine OS image shows whether the VirtualBox hardware choices boot.
-std::optional<guest::Image> find_image(ProcessRunner& runner) {
+std::optional<guest::Image> find_image(ProcessRunner& runner, bool this_recipe = false) {
   if (const char* dir = std::getenv("MACHINE_TEST_IMAGE"); dir && *dir) return guest::ImageCache::load(dir);
   const char* env = std::getenv("MACHINE_TEST_IMAGE_CACHE");
   std::filesystem::path base = env && *env ? env : "/var/tmp/machine-test-cache";
   for (const auto& dir : {base, base / "store" / "cache"}) {
     guest::ImageCache cache(dir, runner);
     if (auto image = cache.find_default()) return image;
-    if (auto all = cache.list(); !all.empty()) return all.front();
+    if (auto all = cache.list(); !all.empty() && !this_recipe) return all.front();
   }
   return std::nullopt;
 }
@@ -115,6 +116,77 @@ TEST_F(VBoxTest, MachineOsBootsOnTheVmTheDriverDefines) {
     if (!gone) std::this_thread::sleep_for(std::chrono::seconds(1));
   }
   EXPECT_TRUE(gone) << "the guest ignored the ACPI power button";
+}
+
+// The CLI end to end: `machine create -d virtualbox` (pre-create checks of this host, certs,
+// the driver, SSH, provisioning, TLS engine check), `ip`, `env` + the real docker CLI, `rm`,
+// with the VM the driver registered replayed on QEMU as soon as the fake says it runs.
+TEST_F(VBoxTest, CliCreateEnvDockerAndRemove) {
+  // The provisioner and the image must come from the same tree: only this recipe's image.
+  auto image = find_image(*runner_, true);
+  std::string binary;
+  if (const char* env = std::getenv("MACHINE_BINARY"); env && std::filesystem::exists(env)) binary = env;
+#ifdef MACHINE_CLI_BINARY
+  if (binary.empty()) binary = MACHINE_CLI_BINARY;
+#endif
+  if (!image) GTEST_SKIP() << "no machine OS image of this recipe in the test cache";
+  if (binary.empty() || !std::filesystem::exists(binary)) GTEST_SKIP() << "no machine binary (build the cli)";
+  if (!runner_->find_program("docker")) GTEST_SKIP() << "no docker CLI";
+  // This host has no /etc/vbox/networks.conf: VirtualBox 7 would only allow 192.168.56.0/21.
+  ::setenv("FAKE_VBOX_NETWORKS_CONF", (tmp_.path() / "absent.conf").c_str(), 1);
+  std::map<std::string, std::string> env{{"MACHINE_STORAGE_PATH", (tmp_.path() / "store").string()}};
+
+  int qemu_pid = 0;
+  std::atomic<bool> done{false};
+  std::thread replay([&] {
+    while (!done) {
+      auto st = fake_state();
+      if (st["vms"].contains("vb1") && st["vms"]["vb1"]["VMState"] == "running") {
+        auto r = runner_->run(Command{"qemu-system-x86_64", qemu_args_for(st["vms"]["vb1"], tmp_.path())});
+        if (r.ok()) qemu_pid = std::stoi(read_file(tmp_.path() / "qemu.pid"));
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  });
+  auto machine = [&](std::vector<std::string> args) {
+    return runner_->run(Command{binary, std::move(args), env, std::nullopt, std::chrono::seconds(900), {}});
+  };
+  auto create = machine({"create", "-d", "virtualbox", "--virtualbox-no-vtx-check", "--virtualbox-boot2docker-url",
+                         image->disk.string(), "vb1"});
+  done = true;
+  replay.join();
+  struct Reaper {
+    int& pid;
+    ~Reaper() {
+      if (pid > 0) ::kill(pid, SIGKILL);
+    }
+  } reaper{qemu_pid};
+  ASSERT_EQ(create.exit_code, 0) << create.out << create.err;
+  EXPECT_NE(create.out.find("using --virtualbox-hostonly-cidr 192.168.56.1/24"), std::string::npos) << create.out;
+
+  EXPECT_EQ(machine({"ip", "vb1"}).out, "192.168.56.25\n");
+  auto shell = machine({"env", "vb1"}).out;  // export DOCKER_HOST="tcp://127.0.0.1:PORT" ...
+  std::map<std::string, std::string> docker_env;
+  std::istringstream lines(shell);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("export ", 0) != 0) continue;
+    auto eq = line.find('=');
+    std::string value = line.substr(eq + 1);
+    if (value.size() >= 2 && value.front() == '"') value = value.substr(1, value.size() - 2);
+    docker_env[line.substr(7, eq - 7)] = value;
+  }
+  EXPECT_EQ(docker_env["DOCKER_HOST"].rfind("tcp://127.0.0.1:", 0), 0u) << shell;
+  auto docker = runner_->run(Command{"docker", {"version", "--format", "{{.Server.Os}}"}, docker_env, std::nullopt,
+                                     std::chrono::seconds(60), {}});
+  EXPECT_EQ(docker.out, "linux\n") << docker.err;
+
+  auto rm = machine({"rm", "-y", "vb1"});
+  EXPECT_EQ(rm.exit_code, 0) << rm.out << rm.err;
+  auto st = fake_state();
+  EXPECT_TRUE(st["vms"].empty());
+  EXPECT_TRUE(st["hostonlyifs"].empty());  // the driver created it and nothing else uses it
+  EXPECT_FALSE(std::filesystem::exists(tmp_.path() / "store" / "machines" / "vb1"));
 }
 
 }  // namespace
