@@ -37,10 +37,11 @@ TEST(CreateFailure, FailedPreCreateCheckExitsThree) {
 TEST(CreateFailure, CorruptImageRollsBackAfterTheMachineDirExists) {
   Store s;
   machine::testing::TempDir tmp;
-  // Random bytes named .qcow2: the overlay cannot be made on it, after the machine dir,
-  // certificates and keys already exist.
+  // A qcow2 whose backing file does not exist: QEMU cannot open it, which is found only
+  // after the machine dir, certificates, keys and overlay were made.
   auto junk = tmp / "junk.qcow2";
-  ASSERT_EQ(sh("head -c 1048576 /dev/urandom > " + junk.string()).status, 0);
+  ASSERT_EQ(sh("qemu-img create -q -f qcow2 -u -b /nonexistent/base.qcow2 -F qcow2 " + junk.string() + " 1G").status,
+            0);
   auto r = s.machine("create --qemu-restrict-network --qemu-image " + junk.string() + " bad3");
   EXPECT_NE(r.status, 0) << r.out;
   expect_no_trace(s, "bad3");
