@@ -15,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include "drivers/ports.h"
 #include "guest/image_cache.h"
 #include "guest/seed.h"
 #include "machine/error.h"
@@ -30,17 +31,7 @@ fs::path cache_dir() {
   return "/var/tmp/machine-test-cache";
 }
 
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
+int free_port() { return machine::drivers::pick_free_loopback_ports(1).front(); }
 
 // True once something on 127.0.0.1:port sends an SSH banner.
 bool ssh_banner(int port) {

@@ -13,6 +13,7 @@
 #include <regex>
 #include <thread>
 
+#include "drivers/ports.h"
 #include "certs/certs.h"
 #include "machine/process_runner.h"
 #include "machine/store.h"
@@ -33,17 +34,7 @@ std::string machine_binary() {
   return MACHINE_BINARY_PATH;
 }
 
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
+int free_port() { return machine::drivers::pick_free_loopback_ports(1).front(); }
 
 bool accepts(int port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "certs/certs.h"
+#include "drivers/ports.h"
 #include "machine/error.h"
 #include "tests/support/temp_dir.h"
 
@@ -22,18 +23,7 @@ using namespace std::chrono_literals;
 using machine::testing::TempDir;
 using machine::testing::write_file;
 
-int free_port() {
-  // Kernel-chosen: bind port 0, read it back, release it.
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
+int free_port() { return machine::drivers::pick_free_loopback_ports(1).front(); }
 
 struct Pki {
   TempDir dir;
