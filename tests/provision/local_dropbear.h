@@ -105,15 +105,7 @@ class LocalDropbear {
               "-p", listen.c_str(), "-P", pidfile.c_str(), static_cast<char*>(nullptr));
       ::_exit(127);
     }
-    for (int i = 0; i < 200; ++i) {
-      if (LocalSshd::accepting(port_)) return;
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
+    if (LocalSshd::wait_accepting(pid_, port_)) return;
     stop();
     throw std::runtime_error("dropbear did not start: " + log());
   }

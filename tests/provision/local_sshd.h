@@ -104,6 +104,21 @@ class LocalSshd {
   }
 
   // True when something accepts TCP connections on 127.0.0.1:port.
+  // Waits up to 10 s for a server we spawned (pid) to accept on 127.0.0.1:port; false when it
+  // exited first (pid is then set to -1) or never accepted.
+  static bool wait_accepting(pid_t& pid, int port) {
+    for (int i = 0; i < 200; ++i) {
+      if (accepting(port)) return true;
+      int status = 0;
+      if (::waitpid(pid, &status, WNOHANG) == pid) {
+        pid = -1;
+        return false;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  }
+
   static bool accepting(int port) {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
@@ -142,15 +157,7 @@ class LocalSshd {
       ::execl("/usr/sbin/sshd", "/usr/sbin/sshd", "-D", "-e", "-f", cfg.c_str(), static_cast<char*>(nullptr));
       ::_exit(127);
     }
-    for (int i = 0; i < 200; ++i) {
-      if (accepting(port_)) return;
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
+    if (wait_accepting(pid_, port_)) return;
     stop();
     throw std::runtime_error("sshd did not start: " + log());
   }
