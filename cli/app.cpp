@@ -77,7 +77,8 @@ int run(const std::vector<std::string>& argv, Io& io) {
     }
     const CommandSpec* cmd = find_command(name);
     if (!cmd) {
-      io.err << fmt::format("{}: '{}' is not a {} command. See '{} --help'.\n", app_name, name, app_name, program);
+      io.err << fmt::format("{}: '{}' is not a {} command. See '{} --help'.\n", app_name, name, app_name,
+                            program);
       return kExitError;
     }
 
@@ -126,14 +127,18 @@ bool background_work_pending() { return pending_queries() > 0; }
 
 std::string target_host(Invocation& inv) {
   const auto& args = inv.cmd.args;
-  if (!args.empty()) return args.front();
+  if (!args.empty()) {
+    require_valid_machine_name(args.front());
+    return args.front();
+  }
   if (inv.store->exists("default")) return "default";
   fail(Code::InvalidArgument, "Error: No machine name(s) specified and no \"default\" machine exists");
 }
 
 std::vector<std::string> target_hosts(Invocation& inv) {
-  if (!inv.cmd.args.empty()) return inv.cmd.args;
-  return {target_host(inv)};
+  if (inv.cmd.args.empty()) return {target_host(inv)};
+  for (const auto& name : inv.cmd.args) require_valid_machine_name(name);
+  return inv.cmd.args;
 }
 
 bool confirm(Invocation& inv, const std::string& question) {

@@ -47,17 +47,22 @@ class HintWatcher final : public Progress {
 
 FlagKind kind_of(drivers::Flag::Kind k) {
   switch (k) {
-    case drivers::Flag::Kind::Bool: return FlagKind::Bool;
-    case drivers::Flag::Kind::Int: return FlagKind::Int;
-    case drivers::Flag::Kind::StringList: return FlagKind::StringList;
-    default: return FlagKind::String;
+    case drivers::Flag::Kind::Bool:
+      return FlagKind::Bool;
+    case drivers::Flag::Kind::Int:
+      return FlagKind::Int;
+    case drivers::Flag::Kind::StringList:
+      return FlagKind::StringList;
+    default:
+      return FlagKind::String;
   }
 }
 
 // Shared flags plus the driver's, sorted by their help line as docker-machine does.
 std::vector<FlagSpec> create_flags(const std::vector<drivers::Flag>& driver_flags) {
   auto specs = shared_create_flags();
-  for (const auto& f : driver_flags) specs.push_back({{f.name}, kind_of(f.kind), f.usage, f.env, f.default_value});
+  for (const auto& f : driver_flags)
+    specs.push_back({{f.name}, kind_of(f.kind), f.usage, f.env, f.default_value});
   std::sort(specs.begin(), specs.end(),
             [](const FlagSpec& a, const FlagSpec& b) { return flag_help_line(a) < flag_help_line(b); });
   return specs;
@@ -102,14 +107,16 @@ int cmd_create(Invocation& inv) {
   }
   const std::string name = parsed.args.front();
   if (!valid_machine_name(name))
-    fail(Code::InvalidArgument,
-         "Error creating machine: Invalid hostname specified. Allowed hostname chars are: 0-9a-zA-Z . -");
+    fail(Code::InvalidArgument, "Error creating machine: " + invalid_machine_name_message(name));
+  inv.store->require_socket_paths_fit(name);
   std::string discovery = f.string("swarm-discovery");
   if (!discovery.empty() && !std::regex_search(discovery, std::regex("[^:]*://.*")))
-    fail(Code::InvalidArgument, fmt::format("Error parsing swarm discovery: Swarm Discovery URL was in the wrong "
-                                            "format: {}",
-                                            discovery));
-  if (inv.store->exists(name)) fail(Code::AlreadyExists, fmt::format("Docker machine \"{}\" already exists", name));
+    fail(Code::InvalidArgument,
+         fmt::format("Error parsing swarm discovery: Swarm Discovery URL was in the wrong "
+                     "format: {}",
+                     discovery));
+  if (inv.store->exists(name))
+    fail(Code::AlreadyExists, fmt::format("Docker machine \"{}\" already exists", name));
 
   ops::CreateRequest req;
   req.name = name;
@@ -151,8 +158,7 @@ int cmd_create(Invocation& inv) {
     if (err.code() == Code::Cancelled) return kExitInterrupted;
     return err.code() == Code::FailedPrecondition ? kExitPreCreate : kExitError;
   }
-  if (!progress.hint_seen)
-    inv.out() << fmt::format("{}{} env {}\n", kHint, inv.program, name) << std::flush;
+  if (!progress.hint_seen) inv.out() << fmt::format("{}{} env {}\n", kHint, inv.program, name) << std::flush;
   return kExitOk;
 }
 

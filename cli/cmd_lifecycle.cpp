@@ -83,9 +83,7 @@ void run_action(Invocation& inv, Action action, const Messages& msg) {
 void regenerate_server(ops::Env& env, const std::string& n) { ops::regenerate_certs(env, n, false); }
 void regenerate_all(ops::Env& env, const std::string& n) { ops::regenerate_certs(env, n, true); }
 
-std::string env_hint(const Invocation&) {
-  return "You may need to re-run the `machine env` command.";
-}
+std::string env_hint(const Invocation&) { return "You may need to re-run the `machine env` command."; }
 
 }  // namespace
 
@@ -136,6 +134,9 @@ int cmd_rm(Invocation& inv) {
     inv.out() << command_help(*find_command("rm"), find_command("rm")->flags);
     fail(Code::InvalidArgument, "Error: Expected to get one or more machine names as arguments");
   }
+  // Even with -f (which otherwise reports each failure and exits 0), a name that cannot be a
+  // machine is a usage error: nothing is removed and the exit status is 1.
+  for (const auto& n : names) require_valid_machine_name(n);
   std::string list;
   for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
   inv.out() << "About to remove " << list << "\n"

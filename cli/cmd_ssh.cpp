@@ -20,6 +20,7 @@ int cmd_ssh(Invocation& inv) {
     name = target_host(inv);
   } else {
     name = args.front();
+    require_valid_machine_name(name);
     args.erase(args.begin());
     if (!args.empty() && args.front() == "--") args.erase(args.begin());
   }
@@ -36,9 +37,13 @@ int cmd_ssh(Invocation& inv) {
 
 int cmd_scp(Invocation& inv) {
   ssh::ScpRequest request = ssh::parse_scp_args(inv.cmd.args);
+  for (const auto& loc : request.sources)
+    if (loc.is_remote()) require_valid_machine_name(loc.machine);
+  if (request.destination.is_remote()) require_valid_machine_name(request.destination.machine);
   auto client = ssh::make_libssh2_client();
   ssh::ScpOptions options;
-  if (!request.quiet) options.on_progress = [&](std::string_view line) { inv.out() << line << "\n" << std::flush; };
+  if (!request.quiet)
+    options.on_progress = [&](std::string_view line) { inv.out() << line << "\n" << std::flush; };
   auto resolve = [&](const std::string& machine_name) {
     inv.store->load(machine_name);
     return ops::ssh_endpoint(*inv.env, machine_name);

@@ -1,12 +1,12 @@
 #include "machine/fs.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <fmt/format.h>
 #include <fstream>
 #include <sstream>
 
@@ -79,6 +79,18 @@ void ensure_private_dir(const std::filesystem::path& dir) {
 
 void copy_file_atomic(const std::filesystem::path& from, const std::filesystem::path& to, unsigned mode) {
   write_file_atomic(to, read_file(from), mode);
+}
+
+bool is_direct_child(const std::filesystem::path& dir, const std::filesystem::path& entry) {
+  namespace fsys = std::filesystem;
+  auto name = entry.filename();
+  if (name.empty() || name == "." || name == "..") return false;
+  std::error_code ec;
+  if (!fsys::exists(fsys::symlink_status(entry, ec))) return false;
+  auto want = fsys::canonical(dir, ec);
+  if (ec) return false;
+  auto parent = fsys::canonical(entry.parent_path().empty() ? fsys::path(".") : entry.parent_path(), ec);
+  return !ec && parent == want;
 }
 
 }  // namespace machine::fs

@@ -1,6 +1,8 @@
 #include "machine/host.h"
 
-#include <regex>
+#include <fmt/format.h>
+
+#include <cctype>
 
 #include "machine/error.h"
 
@@ -151,9 +153,39 @@ Host host_from_json(const json& j) {
   return h;
 }
 
-bool valid_machine_name(const std::string& name) {
-  static const std::regex re(R"(^[a-zA-Z0-9][a-zA-Z0-9\-\.]*$)");
-  return std::regex_match(name, re);
+std::string machine_name_problem(const std::string& name) {
+  if (name.empty()) return "it is empty";
+  if (name.size() > kMaxMachineNameLength)
+    return fmt::format("it has {} characters, at most {} are allowed", name.size(), kMaxMachineNameLength);
+  if (name[0] == '.' || name[0] == '-') return fmt::format("it starts with '{}'", name[0]);
+  for (unsigned char c : name) {
+    if (std::isalnum(c) || c == '.' || c == '-') continue;
+    if (c == '/') return "it contains '/'";
+    if (std::isprint(c)) return fmt::format("it contains '{}'", static_cast<char>(c));
+    return fmt::format("it contains the byte 0x{:02x}", c);
+  }
+  return "";
+}
+
+bool valid_machine_name(const std::string& name) { return machine_name_problem(name).empty(); }
+
+std::string invalid_machine_name_message(const std::string& name) {
+  // Shown to the user: never echo control characters or an unbounded name.
+  std::string shown;
+  for (unsigned char c : name.substr(0, kMaxMachineNameLength + 1)) {
+    if (c == '"' || c == '\\') shown += '\\';
+    if (std::isprint(c))
+      shown += static_cast<char>(c);
+    else
+      shown += fmt::format("\\x{:02x}", c);
+  }
+  if (name.size() > kMaxMachineNameLength + 1) shown += "...";
+  return fmt::format("{} (machine name \"{}\": {})", kInvalidHostnameMessage, shown,
+                     machine_name_problem(name));
+}
+
+void require_valid_machine_name(const std::string& name) {
+  if (!valid_machine_name(name)) fail(Code::InvalidArgument, invalid_machine_name_message(name));
 }
 
 }  // namespace machine

@@ -4,6 +4,7 @@
 // `driver` (a JSON object owned by the driver); our extra fields go there too.
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace machine {
@@ -77,7 +78,19 @@ nlohmann::json to_json(const Host& h);
 // Throws Error(InvalidArgument) naming the bad field when `j` is not a host config.
 Host host_from_json(const nlohmann::json& j);
 
-// docker-machine's name rule: ^[a-zA-Z0-9][a-zA-Z0-9\-\.]*$
+// docker-machine's name rule (^[a-zA-Z0-9][a-zA-Z0-9\-\.]*$) plus a length limit: a
+// machine name is one DNS label, so it is also a safe single path component (no "/", "..",
+// ".", empty or control characters can pass).
+inline constexpr size_t kMaxMachineNameLength = 63;
 bool valid_machine_name(const std::string& name);
+// Why `name` breaks the rule ("starts with '.'", ...), or "" when it is valid.
+std::string machine_name_problem(const std::string& name);
+// docker-machine's ErrInvalidHostname text.
+inline constexpr std::string_view kInvalidHostnameMessage =
+    "Invalid hostname specified. Allowed hostname chars are: 0-9a-zA-Z . -";
+// kInvalidHostnameMessage followed by the name (printable, quoted) and what is wrong with it.
+std::string invalid_machine_name_message(const std::string& name);
+// Throws Error(InvalidArgument, invalid_machine_name_message(name)) unless valid.
+void require_valid_machine_name(const std::string& name);
 
 }  // namespace machine

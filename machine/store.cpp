@@ -1,6 +1,7 @@
 #include "machine/store.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -8,7 +9,6 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fmt/format.h>
 
 #include "machine/error.h"
 #include "machine/fs.h"
@@ -25,9 +25,11 @@ Store::Store(std::filesystem::path root) : root_(std::move(root)) {}
 
 std::filesystem::path Store::resolve_root(const std::optional<std::string>& flag) {
   if (flag && !flag->empty()) return std::filesystem::absolute(*flag);
-  if (const char* env = std::getenv("MACHINE_STORAGE_PATH"); env && *env) return std::filesystem::absolute(env);
+  if (const char* env = std::getenv("MACHINE_STORAGE_PATH"); env && *env)
+    return std::filesystem::absolute(env);
   const char* home = std::getenv("HOME");
-  if (!home || !*home) fail(Code::FailedPrecondition, "cannot find the store: set HOME or MACHINE_STORAGE_PATH");
+  if (!home || !*home)
+    fail(Code::FailedPrecondition, "cannot find the store: set HOME or MACHINE_STORAGE_PATH");
   return std::filesystem::path(home) / ".docker" / "machine";
 }
 
@@ -38,9 +40,26 @@ std::string machine_not_found_message(const std::string& name) {
       name);
 }
 
+std::filesystem::path Store::machine_dir(const std::string& name) const {
+  require_valid_machine_name(name);
+  return machines_dir() / name;
+}
+
+void Store::require_socket_paths_fit(const std::string& name) const {
+  for (auto socket : machine_files::kSockets) {
+    auto path = machine_file(name, socket).string();
+    if (path.size() >= kUnixSocketPathMax)
+      fail(Code::InvalidArgument,
+           fmt::format(
+               "machine name \"{}\" is too long for the store {}: its socket {} would have {} characters, "
+               "at most {} fit a unix socket address; use a shorter name or a shorter storage path (-s)",
+               name, root_.string(), path, path.size(), kUnixSocketPathMax - 1));
+  }
+}
+
 bool Store::exists(const std::string& name) const {
   std::error_code ec;
-  return !name.empty() && std::filesystem::is_directory(machine_dir(name), ec);
+  return std::filesystem::is_directory(machine_dir(name), ec);
 }
 
 std::vector<std::string> Store::list() const {
@@ -86,34 +105,58 @@ void Store::create_machine_dir(const std::string& name) const {
 }
 
 void Store::remove(const std::string& name) const {
+  const auto dir = machine_dir(name);
   std::error_code ec;
-  std::filesystem::remove_all(machine_dir(name), ec);
-  if (ec) fail(Code::Internal, fmt::format("cannot remove {}: {}", machine_dir(name).string(), ec.message()));
+  if (!std::filesystem::exists(std::filesystem::symlink_status(dir, ec))) return;  // already gone
+  // Defence in depth behind the name rule: delete only a direct child of machines/.
+  if (!fs::is_direct_child(machines_dir(), dir))
+    fail(Code::Internal, fmt::format("refusing to remove {}: not a machine directory of the store {}",
+                                     dir.string(), root_.string()));
+  std::filesystem::remove_all(dir, ec);  // never follows a symlink, at the top or below
+  if (ec) fail(Code::Internal, fmt::format("cannot remove {}: {}", dir.string(), ec.message()));
+  // The lock file stays: unlinking it while another process waits on it would let a third
+  // process lock a new file at the same path at the same time.
 }
 
 namespace {
-int open_lock_file(const std::filesystem::path& root, const std::string& name) {
+// `file` is a machine name (validated by the callers) or "_<resource>".
+int open_lock_file(const std::filesystem::path& root, const std::string& file) {
   auto dir = root / "locks";
   fs::ensure_private_dir(dir);
-  auto path = dir / (name + ".lock");
+  auto path = dir / (file + ".lock");
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) fail(Code::Internal, fmt::format("cannot open lock {}: {}", path.string(), std::strerror(errno)));
+  if (fd < 0)
+    fail(Code::Internal, fmt::format("cannot open lock {}: {}", path.string(), std::strerror(errno)));
+  return fd;
+}
+
+int lock_blocking(int fd, const std::string& what) {
+  while (::flock(fd, LOCK_EX) != 0) {
+    if (errno != EINTR) {
+      ::close(fd);
+      fail(Code::Internal, fmt::format("cannot lock {}: {}", what, std::strerror(errno)));
+    }
+  }
   return fd;
 }
 }  // namespace
 
 MachineLock Store::lock(const std::string& name) const {
-  int fd = open_lock_file(root_, name);
-  while (::flock(fd, LOCK_EX) != 0) {
-    if (errno != EINTR) {
-      ::close(fd);
-      fail(Code::Internal, fmt::format("cannot lock machine '{}': {}", name, std::strerror(errno)));
-    }
-  }
-  return MachineLock(fd);
+  require_valid_machine_name(name);
+  return MachineLock(lock_blocking(open_lock_file(root_, name), fmt::format("machine '{}'", name)));
+}
+
+MachineLock Store::lock_resource(std::string_view resource) const {
+  // Internal names only: lowercase letters and '-', so they are never paths. The '_' prefix
+  // keeps them apart from machine names, which cannot start with it.
+  if (resource.empty() || resource.find_first_not_of("abcdefghijklmnopqrstuvwxyz-") != std::string_view::npos)
+    fail(Code::Internal, fmt::format("bad lock name '{}'", resource));
+  std::string file = "_" + std::string(resource);
+  return MachineLock(lock_blocking(open_lock_file(root_, file), "'" + file + "'"));
 }
 
 std::optional<MachineLock> Store::try_lock(const std::string& name) const {
+  require_valid_machine_name(name);
   int fd = open_lock_file(root_, name);
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     ::close(fd);

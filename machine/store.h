@@ -36,9 +36,15 @@ inline constexpr std::string_view kVmLog = "vm.log";
 inline constexpr std::string_view kVmdk = "disk.vmdk";
 inline constexpr std::string_view kGenericSshKey = "id_rsa";  // a copy of --generic-ssh-key
 inline constexpr std::array<std::string_view, 17> kAll{
-    kConfig, kSshKey, kSshPublicKey, kKnownHosts, kCaCert, kClientCert, kClientKey, kServerCert,
-    kServerKey, kDisk, kSeed, kSerialLog, kPidFile, kQmpSocket, kVmLog, kVmdk, kGenericSshKey};
+    kConfig,    kSshKey,     kSshPublicKey, kKnownHosts, kCaCert,       kClientCert,
+    kClientKey, kServerCert, kServerKey,    kDisk,       kSeed,         kSerialLog,
+    kPidFile,   kQmpSocket,  kVmLog,        kVmdk,       kGenericSshKey};
+// The unix sockets among them: their full paths must fit sockaddr_un.sun_path.
+inline constexpr std::array<std::string_view, 1> kSockets{kQmpSocket};
 }  // namespace machine_files
+
+// sizeof(sockaddr_un::sun_path) on Linux, including the terminating NUL.
+inline constexpr size_t kUnixSocketPathMax = 108;
 
 // Held while a command changes one machine; released on destruction.
 class MachineLock {
@@ -65,10 +71,16 @@ class Store {
   std::filesystem::path certs_dir() const { return root_ / "certs"; }
   std::filesystem::path cache_dir() const { return root_ / "cache"; }
   std::filesystem::path machines_dir() const { return root_ / "machines"; }
-  std::filesystem::path machine_dir(const std::string& name) const { return machines_dir() / name; }
+  // Every method that takes a machine name throws Error(InvalidArgument) with
+  // invalid_machine_name_message() unless valid_machine_name(name), before touching the disk:
+  // a name is always one path component directly under machines/.
+  std::filesystem::path machine_dir(const std::string& name) const;
   std::filesystem::path machine_file(const std::string& name, std::string_view file) const {
     return machine_dir(name) / std::string(file);
   }
+  // Throws Error(InvalidArgument) when a socket of machine `name` (machine_files::kSockets)
+  // would not fit a unix socket address in this store; create checks it before making anything.
+  void require_socket_paths_fit(const std::string& name) const;
 
   bool exists(const std::string& name) const;
   // Names of every machine directory (broken ones included), unsorted.
@@ -81,10 +93,15 @@ class Store {
   // Creates the machine directory (0700); Error(AlreadyExists) with docker-machine's
   // message when it exists. Also creates the store's own directories.
   void create_machine_dir(const std::string& name) const;
-  // Deletes the machine directory and everything in it.
+  // Deletes the machine directory and everything in it (not its lock file). Refuses
+  // (Error(Internal)) anything that is not a direct child of machines/ once symlinks in the
+  // store path are resolved; a symlink in machines/ is removed itself, never followed.
   void remove(const std::string& name) const;
   // Blocks until this process holds the machine's lock (flock on <root>/locks/<name>.lock).
   MachineLock lock(const std::string& name) const;
+  // Blocks until this process holds the store-wide lock `resource` (lowercase letters and
+  // '-', e.g. "libvirt-uploads"): <root>/locks/_<resource>.lock, never a machine's.
+  MachineLock lock_resource(std::string_view resource) const;
   // Like lock(), but returns nullopt immediately when another process holds it.
   std::optional<MachineLock> try_lock(const std::string& name) const;
 

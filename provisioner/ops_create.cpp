@@ -20,8 +20,8 @@ constexpr auto kSshTimeout = 120s;
 constexpr auto kEngineTimeout = 180s;
 
 void validate(Env& env, const CreateRequest& req) {
-  if (!valid_machine_name(req.name))
-    fail(Code::InvalidArgument, "Invalid hostname specified. Allowed hostname chars are: 0-9a-zA-Z . -");
+  require_valid_machine_name(req.name);
+  env.store.require_socket_paths_fit(req.name);
   if (env.store.exists(req.name))
     fail(Code::AlreadyExists, fmt::format("Docker machine \"{}\" already exists", req.name));
 }

@@ -126,8 +126,8 @@ void LibvirtDriver::create(const CreateSpec& spec) {
 
     ctx_.progress.status("uploading the guest image to the storage pool (once per image)");
     // Parallel creates of one store would see each other's half-done upload as torn and
-    // delete it: one uploader at a time. ("_" keeps the lock name off machine names.)
-    auto upload_lock = Store(ctx_.store_root).lock("_libvirt-uploads");
+    // delete it: one uploader at a time.
+    auto upload_lock = Store(ctx_.store_root).lock_resource("libvirt-uploads");
     config_.base_volume = libvirt::base_volume_name(image.disk, "disk.qcow2");
     auto base = libvirt::ensure_uploaded(c, config_.pool, config_.base_volume, image.disk);
     libvirt::DomainSpec d;

@@ -20,7 +20,8 @@ class NetworkLock {
  public:
   explicit NetworkLock(const std::filesystem::path& path) {
     fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd_ < 0) fail(Code::Internal, fmt::format("cannot open lock {}: {}", path.string(), std::strerror(errno)));
+    if (fd_ < 0)
+      fail(Code::Internal, fmt::format("cannot open lock {}: {}", path.string(), std::strerror(errno)));
     while (::flock(fd_, LOCK_EX) != 0) {
       if (errno == EINTR) continue;
       int err = errno;
@@ -41,13 +42,20 @@ class NetworkLock {
 void require_valid_network_name(const std::string& name) {
   if (!valid_network_name(name))
     fail(Code::InvalidArgument,
-         fmt::format("invalid network name \"{}\": use letters, digits, '.', '_' and '-', starting with a letter "
-                     "or digit, at most 64 characters",
-                     name));
+         fmt::format(
+             "invalid network name \"{}\": use letters, digits, '.', '_' and '-', starting with a letter "
+             "or digit, at most 64 characters",
+             name));
 }
 
-NetworkStore::NetworkStore(std::filesystem::path store_root, ProcessRunner& runner, SwitchOptions switch_options)
+NetworkStore::NetworkStore(std::filesystem::path store_root, ProcessRunner& runner,
+                           SwitchOptions switch_options)
     : root_(std::move(store_root)), runner_(runner), switch_options_(std::move(switch_options)) {}
+
+std::filesystem::path NetworkStore::network_dir(const std::string& name) const {
+  require_valid_network_name(name);
+  return networks_dir() / name;
+}
 
 VdeSwitch NetworkStore::switch_for(const std::string& name) const {
   return VdeSwitch(runner_, network_dir(name), switch_options_);
@@ -81,8 +89,9 @@ std::string NetworkStore::free_default_subnet() const {
     });
     if (!overlaps) return s.to_string();
   }
-  fail(Code::FailedPrecondition, "every 192.168.99-254.0/24 subnet is taken by another network; give one with "
-                                 "--qemu-network-subnet");
+  fail(Code::FailedPrecondition,
+       "every 192.168.99-254.0/24 subnet is taken by another network; give one with "
+       "--qemu-network-subnet");
 }
 
 Attachment NetworkStore::attach_locked(const std::string& network, const std::string& machine,
@@ -91,8 +100,8 @@ Attachment NetworkStore::attach_locked(const std::string& network, const std::st
   if (!net) {
     net = NetworkConfig{network, parse_subnet(subnet.empty() ? free_default_subnet() : subnet), {}};
   } else if (!subnet.empty() && parse_subnet(subnet).to_string() != net->subnet.to_string()) {
-    fail(Code::InvalidArgument, fmt::format("network '{}' exists with subnet {}, not {}", network,
-                                            net->subnet.to_string(), subnet));
+    fail(Code::InvalidArgument,
+         fmt::format("network '{}' exists with subnet {}, not {}", network, net->subnet.to_string(), subnet));
   }
   // A machine removed with `rm -f` after its driver failed never released its address.
   for (auto it = net->machines.begin(); it != net->machines.end();) {
@@ -101,11 +110,12 @@ Attachment NetworkStore::attach_locked(const std::string& network, const std::st
   }
   auto a = allocate(*net, machine, preferred);
   save(*net);
-  return Attachment{network, a.ip, net->cidr(a), a.mac, net->subnet.to_string(), switch_for(network).socket_dir()};
+  return Attachment{
+      network, a.ip, net->cidr(a), a.mac, net->subnet.to_string(), switch_for(network).socket_dir()};
 }
 
-Attachment NetworkStore::attach(const std::string& network, const std::string& machine, const std::string& subnet,
-                                const std::string& preferred) {
+Attachment NetworkStore::attach(const std::string& network, const std::string& machine,
+                                const std::string& subnet, const std::string& preferred) {
   require_valid_network_name(network);
   fs::ensure_private_dir(networks_dir());
   NetworkLock lock(networks_dir() / (network + ".lock"));
@@ -113,8 +123,8 @@ Attachment NetworkStore::attach(const std::string& network, const std::string& m
                       [&] { return attach_locked(network, machine, subnet, preferred); });
 }
 
-Attachment NetworkStore::connect(const std::string& network, const std::string& machine, const std::string& subnet,
-                                 const std::string& preferred) {
+Attachment NetworkStore::connect(const std::string& network, const std::string& machine,
+                                 const std::string& subnet, const std::string& preferred) {
   require_valid_network_name(network);
   fs::ensure_private_dir(networks_dir());
   NetworkLock lock(networks_dir() / (network + ".lock"));
@@ -154,7 +164,8 @@ std::vector<NetworkInfo> NetworkStore::list() const {
     if (!e.is_directory()) continue;
     if (auto info = find(e.path().filename().string())) out.push_back(std::move(*info));
   }
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.config.name < b.config.name; });
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a.config.name < b.config.name; });
   return out;
 }
 

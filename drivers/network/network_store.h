@@ -20,10 +20,10 @@ namespace machine::drivers::network {
 // What a machine needs to join a network.
 struct Attachment {
   std::string network;
-  std::string ip;       // "192.168.99.100"
-  std::string cidr;     // "192.168.99.100/24"
+  std::string ip;    // "192.168.99.100"
+  std::string cidr;  // "192.168.99.100/24"
   std::string mac;
-  std::string subnet;   // "192.168.99.0/24"
+  std::string subnet;                // "192.168.99.0/24"
   std::filesystem::path switch_dir;  // for QEMU's -netdev vde,sock=<dir>
 };
 
@@ -37,7 +37,8 @@ class NetworkStore {
   NetworkStore(std::filesystem::path store_root, ProcessRunner& runner, SwitchOptions switch_options = {});
 
   std::filesystem::path networks_dir() const { return root_ / "networks"; }
-  std::filesystem::path network_dir(const std::string& name) const { return networks_dir() / name; }
+  // Throws Error(InvalidArgument) unless valid_network_name(name): always one component.
+  std::filesystem::path network_dir(const std::string& name) const;
 
   // Reserves an address for `machine` on `network`, creating the network when it is new
   // (with `subnet`, or the first free 192.168.<99..254>.0/24 when empty). Idempotent: a
@@ -61,7 +62,9 @@ class NetworkStore {
   void remove(const std::string& network, bool force);
 
  private:
-  std::filesystem::path config_path(const std::string& name) const { return network_dir(name) / "config.json"; }
+  std::filesystem::path config_path(const std::string& name) const {
+    return network_dir(name) / "config.json";
+  }
   VdeSwitch switch_for(const std::string& name) const;
   std::optional<NetworkConfig> load(const std::string& name) const;
   void save(const NetworkConfig& net) const;

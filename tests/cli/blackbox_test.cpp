@@ -231,7 +231,8 @@ TEST_F(MachineCli, InvalidNameLeavesNothingBehind) {
   auto r = create_none("bad_name", "tcp://127.0.0.1:1");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err,
-            "Error creating machine: Invalid hostname specified. Allowed hostname chars are: 0-9a-zA-Z . -\n");
+            "Error creating machine: Invalid hostname specified. Allowed hostname chars are: 0-9a-zA-Z . - (machine "
+            "name \"bad_name\": it contains '_')\n");
   EXPECT_TRUE(machine_dirs().empty());
 }
 

@@ -36,7 +36,8 @@ TEST(Host, RoundTripKeepsEveryOption) {
 }
 
 TEST(Host, ReadsDockerMachineConfigWithNulls) {
-  auto j = nlohmann::json::parse(R"({"ConfigVersion":3,"Driver":{"IPAddress":"192.0.2.1"},"DriverName":"virtualbox",
+  auto j = nlohmann::json::parse(
+      R"({"ConfigVersion":3,"Driver":{"IPAddress":"192.0.2.1"},"DriverName":"virtualbox",
     "HostOptions":{"Driver":"","Memory":0,"Disk":0,"EngineOptions":{"Dns":null,"Env":[],"TlsVerify":true},
     "SwarmOptions":{"Env":null},"AuthOptions":{"StorePath":"/s"}},"Name":"default"})");
   Host h = host_from_json(j);
@@ -59,6 +60,39 @@ TEST(Host, NameRuleMatchesDockerMachine) {
   EXPECT_FALSE(valid_machine_name("a_b"));
   EXPECT_FALSE(valid_machine_name(""));
   EXPECT_FALSE(valid_machine_name("a/b"));
+}
+
+TEST(Host, NamesThatWouldBePathsOrBadLabelsAreInvalid) {
+  for (std::string bad : {"..", ".", "/abs/dir", "a/b", "", "a\nb", "n1/..", "a b", "-", "\xc3\xa9"}) {
+    EXPECT_FALSE(valid_machine_name(bad)) << bad;
+    EXPECT_FALSE(machine_name_problem(bad).empty()) << bad;
+  }
+  EXPECT_FALSE(valid_machine_name(std::string("a\0b", 3)));
+  EXPECT_FALSE(valid_machine_name(std::string(300, 'a')));
+  EXPECT_FALSE(valid_machine_name(std::string(64, 'a')));
+  EXPECT_TRUE(valid_machine_name(std::string(63, 'a')));
+  EXPECT_TRUE(valid_machine_name("a.."));  // dots inside a name are docker-machine's rule
+}
+
+TEST(Host, InvalidNameMessageIsDockerMachinesTextPlusAPrintableReason) {
+  EXPECT_EQ(
+      invalid_machine_name_message(".."),
+      "Invalid hostname specified. Allowed hostname chars are: 0-9a-zA-Z . - (machine name \"..\": it starts "
+      "with '.')");
+  EXPECT_EQ(
+      invalid_machine_name_message("a\nb"),
+      "Invalid hostname specified. Allowed hostname chars are: 0-9a-zA-Z . - (machine name \"a\\x0ab\": it "
+      "contains the byte 0x0a)");
+  auto long_name = invalid_machine_name_message(std::string(300, 'x'));
+  EXPECT_NE(long_name.find("it has 300 characters, at most 63 are allowed"), std::string::npos);
+  EXPECT_LT(long_name.size(), 250u) << "the name is cut, not echoed whole";
+  try {
+    require_valid_machine_name("a/b");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Code::InvalidArgument);
+    EXPECT_NE(std::string(e.what()).find("it contains '/'"), std::string::npos);
+  }
 }
 
 }  // namespace

@@ -121,5 +121,139 @@ TEST(Store, AtomicWriteReplacesWholeFile) {
   EXPECT_EQ(entries, 1u) << "no temp file left behind";
 }
 
+// Sha-less fingerprint of a tree: every path with its type, size and content.
+std::string tree_fingerprint(const std::filesystem::path& root) {
+  std::vector<std::string> lines;
+  for (auto& e : std::filesystem::recursive_directory_iterator(root)) {
+    auto st = e.symlink_status();
+    std::string line = std::filesystem::relative(e.path(), root).string() + " " +
+                       std::to_string(static_cast<int>(st.type()));
+    if (std::filesystem::is_regular_file(st)) line += " " + testing::read_file(e.path());
+    lines.push_back(line);
+  }
+  std::sort(lines.begin(), lines.end());
+  std::string all;
+  for (auto& l : lines) all += l + "\n";
+  return all;
+}
+
+// Only names inside this test's temp dir: if the rule regressed, nothing outside it is at risk.
+std::vector<std::string> hostile_names(const TempDir& tmp) {
+  return {"..",
+          ".",
+          (tmp / "neighbour").string(),
+          "a/b",
+          "",
+          std::string(300, 'x'),
+          "a\nb",
+          "n1/..",
+          "../neighbour",
+          (tmp / "store" / "machines" / "keep").string()};
+}
+
+TEST(Store, EveryMethodTakingANameRefusesHostileNamesAndTouchesNothing) {
+  TempDir tmp;
+  Store store(tmp / "store");
+  store.create_machine_dir("keep");
+  store.save(sample("keep"));
+  store.create_machine_dir("n1");
+  std::filesystem::create_directories(tmp / "neighbour" / "sub");
+  testing::write_file(tmp / "neighbour" / "sub" / "f", "data");
+  const auto before = tree_fingerprint(tmp.path());
+  for (const auto& name : hostile_names(tmp)) {
+    auto expect_invalid = [&](auto&& f, const char* what) {
+      try {
+        f();
+        ADD_FAILURE() << what << " accepted " << name;
+      } catch (const Error& e) {
+        EXPECT_EQ(e.code(), Code::InvalidArgument) << what << " " << name << ": " << e.what();
+        EXPECT_EQ(std::string(e.what()).rfind(std::string(kInvalidHostnameMessage), 0), 0u) << e.what();
+      }
+    };
+    expect_invalid([&] { store.machine_dir(name); }, "machine_dir");
+    expect_invalid([&] { store.machine_file(name, machine_files::kConfig); }, "machine_file");
+    expect_invalid([&] { store.exists(name); }, "exists");
+    expect_invalid([&] { store.load(name); }, "load");
+    expect_invalid([&] { store.create_machine_dir(name); }, "create_machine_dir");
+    expect_invalid([&] { store.remove(name); }, "remove");
+    expect_invalid([&] { store.lock(name); }, "lock");
+    expect_invalid([&] { store.try_lock(name); }, "try_lock");
+    Host h = sample("keep");
+    h.name = name;
+    expect_invalid([&] { store.save(h); }, "save");
+  }
+  EXPECT_EQ(tree_fingerprint(tmp.path()), before);
+}
+
+TEST(Store, RemoveDeletesASymlinkedEntryButNeverItsTarget) {
+  TempDir tmp;
+  Store store(tmp / "store");
+  store.create_machine_dir("keep");
+  std::filesystem::create_directories(tmp / "outside");
+  testing::write_file(tmp / "outside" / "precious", "data");
+  std::filesystem::create_directory_symlink(tmp / "outside", store.machines_dir() / "evil");
+  store.remove("evil");
+  EXPECT_FALSE(std::filesystem::exists(std::filesystem::symlink_status(store.machines_dir() / "evil")));
+  EXPECT_EQ(testing::read_file(tmp / "outside" / "precious"), "data");
+  EXPECT_TRUE(store.exists("keep"));
+}
+
+TEST(Store, RemoveDoesNotFollowSymlinksInsideTheMachineDir) {
+  TempDir tmp;
+  Store store(tmp / "store");
+  store.create_machine_dir("vm1");
+  std::filesystem::create_directories(tmp / "outside");
+  testing::write_file(tmp / "outside" / "precious", "data");
+  std::filesystem::create_directory_symlink(tmp / "outside", store.machine_dir("vm1") / "link");
+  store.remove("vm1");
+  EXPECT_FALSE(store.exists("vm1"));
+  EXPECT_EQ(testing::read_file(tmp / "outside" / "precious"), "data");
+}
+
+TEST(Store, RemoveOfAnAbsentMachineIsANoOp) {
+  TempDir tmp;
+  Store store(tmp / "store");
+  EXPECT_NO_THROW(store.remove("gone"));
+}
+
+TEST(Fs, IsDirectChildAcceptsOnlyEntriesWhoseResolvedParentIsTheDir) {
+  TempDir tmp;
+  auto machines = tmp / "store" / "machines";
+  std::filesystem::create_directories(machines / "vm1" / "inner");
+  std::filesystem::create_directories(tmp / "other");
+  std::filesystem::create_directory_symlink(tmp / "other", machines / "link");
+  std::filesystem::create_directory_symlink(machines, tmp / "alias");
+  EXPECT_TRUE(fs::is_direct_child(machines, machines / "vm1"));
+  EXPECT_TRUE(fs::is_direct_child(machines, machines / "link"));  // the link itself, not its target
+  EXPECT_TRUE(fs::is_direct_child(machines, tmp / "alias" / "vm1"));
+  EXPECT_FALSE(fs::is_direct_child(machines, machines / "vm1" / "inner"));
+  EXPECT_FALSE(fs::is_direct_child(machines, machines / ".."));
+  EXPECT_FALSE(fs::is_direct_child(machines, machines / "."));
+  EXPECT_FALSE(fs::is_direct_child(machines, machines / "vm1" / ".."));
+  EXPECT_FALSE(fs::is_direct_child(machines, tmp / "other"));
+  EXPECT_FALSE(fs::is_direct_child(machines, machines / "link" / "x"));
+  EXPECT_FALSE(fs::is_direct_child(machines, tmp.path()));
+  EXPECT_FALSE(fs::is_direct_child(machines, machines));
+  EXPECT_FALSE(fs::is_direct_child(machines, machines / "absent"));
+  EXPECT_FALSE(fs::is_direct_child(machines, "/"));
+}
+
+TEST(Store, SocketPathLimitIsCheckedAgainstTheStorePath) {
+  TempDir tmp;
+  Store short_store(tmp / "s");
+  EXPECT_NO_THROW(short_store.require_socket_paths_fit(std::string(40, 'a')));
+  // <root>/machines/<name>/qmp.sock must stay under 108 bytes.
+  auto deep = tmp / std::string(60, 'd');
+  Store long_store(deep);
+  try {
+    long_store.require_socket_paths_fit(std::string(63, 'a'));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Code::InvalidArgument);
+    EXPECT_NE(std::string(e.what()).find("use a shorter name or a shorter storage path"), std::string::npos);
+  }
+  EXPECT_FALSE(std::filesystem::exists(deep));
+}
+
 }  // namespace
 }  // namespace machine
