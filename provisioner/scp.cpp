@@ -26,6 +26,14 @@ std::string join(const std::string& dir, const std::string& name) {
   return dir.back() == '/' ? dir + name : dir + "/" + name;
 }
 
+// Setuid/setgid never travel: a copied file must not gain privileges on its new host.
+std::uint32_t safe_mode(std::uint32_t mode) { return mode & 01777; }
+
+bool plain_name(const std::string& name) {
+  return !name.empty() && name != "." && name != ".." && name.find('/') == std::string::npos &&
+         name.find('\0') == std::string::npos;
+}
+
 class Copier {
  public:
   Copier(TransferSide& from, TransferSide& to, const TransferOptions& options)
@@ -46,34 +54,39 @@ class Copier {
     if (info->type == Type::Directory) {
       if (!options_.recursive)
         fail(Code::InvalidArgument, fmt::format("{}: is a directory (use -r)", from_.describe(src)));
-      copy_tree(src, target, *info);
+      copy_tree(src, target, *info, false);
     } else if (info->type == Type::File) {
-      copy_file(src, target, *info);
+      copy_file(src, target, *info, false);
     } else {
       fail(Code::InvalidArgument, fmt::format("{}: not a regular file", from_.describe(src)));
     }
   }
 
  private:
-  void copy_tree(const std::string& src, const std::string& target, const RemoteFileInfo& info) {
+  // `inner`: target lies below the destination the user named, so it is created without
+  // following a symlink found there.
+  void copy_tree(const std::string& src, const std::string& target, const RemoteFileInfo& info, bool inner) {
     auto existing = to_.stat(target);
     if (existing && existing->type != Type::Directory)
       fail(Code::AlreadyExists, fmt::format("{}: exists and is not a directory", to_.describe(target)));
     // Owner-writable while filling it; the source's mode is applied afterwards.
-    to_.make_dir(target, 0700);
+    to_.make_dir(target, 0700, inner);
     for (const auto& name : from_.list(src)) {
+      if (!plain_name(name))
+        fail(Code::InvalidArgument, fmt::format("{}: refusing an entry named \"{}\": not a plain file name",
+                                                from_.describe(src), name));
       std::string child = join(src, name);
       auto child_info = from_.stat(child);  // follows symlinks, as scp -r does
       if (!child_info) continue;            // a dangling symlink
       if (child_info->type == Type::Directory)
-        copy_tree(child, join(target, name), *child_info);
+        copy_tree(child, join(target, name), *child_info, true);
       else if (child_info->type == Type::File)
-        copy_file(child, join(target, name), *child_info);
+        copy_file(child, join(target, name), *child_info, true);
     }
-    to_.set_attributes(target, info.mode, std::nullopt);
+    to_.set_attributes(target, safe_mode(info.mode), std::nullopt);
   }
 
-  void copy_file(const std::string& src, const std::string& target, const RemoteFileInfo& info) {
+  void copy_file(const std::string& src, const std::string& target, const RemoteFileInfo& info, bool inner) {
     if (options_.delta) {
       auto existing = to_.stat(target);
       if (existing && existing->type == Type::File && existing->size == info.size &&
@@ -83,7 +96,7 @@ class Copier {
       }
     }
     auto reader = from_.open_read(src);
-    auto writer = to_.open_write(target, 0600);
+    auto writer = to_.open_write(target, 0600, inner);
     // Always ask for a whole chunk (libssh2 sizes its SFTP read-ahead by the request) and write
     // whole chunks (its SFTP writes pipeline best when big); an SFTP read returns less.
     std::string scratch(kChunk, '\0');
@@ -100,7 +113,7 @@ class Copier {
     }
     if (!pending.empty()) writer->write(pending);
     writer->close();
-    to_.set_attributes(target, info.mode,
+    to_.set_attributes(target, safe_mode(info.mode),
                        options_.delta ? std::optional<std::int64_t>(info.mtime) : std::nullopt);
     if (options_.on_file) options_.on_file(from_.describe(src), to_.describe(target), total, false);
   }
@@ -111,6 +124,13 @@ class Copier {
 };
 
 }  // namespace
+
+namespace detail {
+void copy(TransferSide& from, TransferSide& to, const std::string& src, const std::string& dst,
+          const TransferOptions& options, bool many_sources) {
+  Copier(from, to, options).copy(src, dst, many_sources);
+}
+}  // namespace detail
 
 std::string normalize_remote_path(const std::string& path) {
   if (path.empty() || path == "~" || path == "~/") return ".";

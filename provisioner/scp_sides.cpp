@@ -22,6 +22,10 @@ namespace {
   fail(code, fmt::format("{} {}: {}", what, path, std::strerror(err)));
 }
 
+[[noreturn]] void refuse_symlink(const std::string& path) {
+  fail(Code::FailedPrecondition, fmt::format("{} is a symbolic link: refusing to write through it", path));
+}
+
 RemoteFileInfo info_from(const struct stat& st) {
   RemoteFileInfo info;
   info.type = S_ISREG(st.st_mode)   ? RemoteFileInfo::Type::File
@@ -56,8 +60,9 @@ class LocalReader final : public RemoteReader {
 
 class LocalWriter final : public RemoteWriter {
  public:
-  LocalWriter(const std::string& path, std::uint32_t mode) : path_(path) {
-    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  LocalWriter(const std::string& path, std::uint32_t mode, bool no_follow) : path_(path) {
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | (no_follow ? O_NOFOLLOW : 0), mode);
+    if (fd_ < 0 && errno == ELOOP && no_follow) refuse_symlink(path);
     if (fd_ < 0) fail_local("cannot create", path);
   }
   ~LocalWriter() override {
@@ -101,9 +106,11 @@ class LocalSide final : public TransferSide {
     ::closedir(dir);
     return names;
   }
-  void make_dir(const std::string& path, std::uint32_t mode) override {
+  void make_dir(const std::string& path, std::uint32_t mode, bool no_follow) override {
     if (::mkdir(path.c_str(), mode) == 0) return;
     struct stat st {};
+    if (errno == EEXIST && no_follow && ::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode))
+      refuse_symlink(path);
     if (errno == EEXIST && ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) return;
     fail_local("cannot create directory", path);
   }
@@ -117,8 +124,9 @@ class LocalSide final : public TransferSide {
   std::unique_ptr<RemoteReader> open_read(const std::string& path) override {
     return std::make_unique<LocalReader>(path);
   }
-  std::unique_ptr<RemoteWriter> open_write(const std::string& path, std::uint32_t mode) override {
-    return std::make_unique<LocalWriter>(path, mode);
+  std::unique_ptr<RemoteWriter> open_write(const std::string& path, std::uint32_t mode,
+                                           bool no_follow) override {
+    return std::make_unique<LocalWriter>(path, mode, no_follow);
   }
   std::string describe(const std::string& path) const override { return path; }
 };
@@ -132,13 +140,15 @@ class RemoteSide final : public TransferSide {
     for (auto& e : s_.list_dir(path)) names.push_back(std::move(e.name));
     return names;
   }
-  void make_dir(const std::string& path, std::uint32_t mode) override { s_.make_dir(path, mode); }
+  // no_follow is not enforced on the machine's side: SFTP has no O_NOFOLLOW, and what a
+  // machine's own symlinks point at stays inside that machine.
+  void make_dir(const std::string& path, std::uint32_t mode, bool) override { s_.make_dir(path, mode); }
   void set_attributes(const std::string& path, std::uint32_t mode,
                       std::optional<std::int64_t> mtime) override {
     s_.set_attributes(path, mode, mtime);
   }
   std::unique_ptr<RemoteReader> open_read(const std::string& path) override { return s_.open_read(path); }
-  std::unique_ptr<RemoteWriter> open_write(const std::string& path, std::uint32_t mode) override {
+  std::unique_ptr<RemoteWriter> open_write(const std::string& path, std::uint32_t mode, bool) override {
     return s_.open_write(path, mode);
   }
   std::string describe(const std::string& path) const override { return label_ + ":" + path; }
