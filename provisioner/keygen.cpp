@@ -11,8 +11,8 @@
 #include <memory>
 
 #include "machine/error.h"
+#include "machine/fs.h"
 #include "provisioner/known_hosts.h"
-#include "provisioner/ssh_files.h"
 #include "provisioner/ssh_wire.h"
 
 namespace machine::ssh {
@@ -140,8 +140,8 @@ void write_key_pair(const KeyPair& pair, const std::filesystem::path& private_pa
     fail(Code::AlreadyExists, fmt::format("ssh key {} already exists", private_path.string()));
   auto pub = private_path;
   pub += ".pub";
-  detail::write_file_atomic(pub, pair.public_key + "\n", 0644);
-  detail::write_file_atomic(private_path, pair.private_key, 0600);
+  fs::write_file_atomic(pub, pair.public_key + "\n", 0644);
+  fs::write_file_atomic(private_path, pair.private_key, 0600);
 }
 
 std::string create_machine_key(const std::filesystem::path& private_path, const std::string& comment) {
@@ -153,7 +153,7 @@ std::string create_machine_key(const std::filesystem::path& private_path, const 
 std::string read_public_key(const std::filesystem::path& private_path) {
   auto pub = private_path;
   pub += ".pub";
-  std::string text = detail::read_whole_file(pub);
+  std::string text = fs::read_file(pub);
   while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.pop_back();
   return text;
 }

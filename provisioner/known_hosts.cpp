@@ -8,7 +8,7 @@
 #include <set>
 
 #include "machine/error.h"
-#include "provisioner/ssh_files.h"
+#include "machine/fs.h"
 #include "provisioner/ssh_wire.h"
 
 namespace machine::ssh {
@@ -64,7 +64,7 @@ bool hashed_match(std::string_view hosts, const std::string& name) {
 
 std::string read_if_exists(const std::filesystem::path& path) {
   try {
-    return detail::read_whole_file(path);
+    return fs::read_file(path);
   } catch (const Error& e) {
     if (e.code() == Code::NotFound) return {};
     throw;
@@ -218,7 +218,7 @@ void write_known_hosts(const std::filesystem::path& known_hosts, const std::stri
   std::string text;
   for (const auto& k : keys)
     text += format_known_hosts_line(KnownHostEntry{"", known_hosts_name(host, port), k, ""}) + "\n";
-  detail::write_file_atomic(known_hosts, text, 0600);
+  fs::write_file_atomic(known_hosts, text, 0600);
 }
 
 void add_known_host(const std::filesystem::path& known_hosts, const std::string& host, int port,
@@ -226,7 +226,7 @@ void add_known_host(const std::filesystem::path& known_hosts, const std::string&
   std::string text = read_if_exists(known_hosts);
   if (!text.empty() && text.back() != '\n') text += '\n';
   text += format_known_hosts_line(KnownHostEntry{"", known_hosts_name(host, port), key, ""}) + "\n";
-  detail::write_file_atomic(known_hosts, text, 0600);
+  fs::write_file_atomic(known_hosts, text, 0600);
 }
 
 std::vector<HostKey> parse_serial_host_keys(std::string_view serial_log) {

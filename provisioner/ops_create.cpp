@@ -15,12 +15,50 @@ namespace {
 using namespace std::chrono_literals;
 using detail::Loaded;
 
-constexpr auto kBootTimeout = 300s;   // TCG on a busy 2-core host can be slow
+constexpr auto kBootTimeout = 300s;  // TCG on a busy 2-core host can be slow
 constexpr auto kSshTimeout = 120s;
 constexpr auto kEngineTimeout = 180s;
 
+// Flag values end up in generated files (daemon.json, a systemd drop-in on generic hosts,
+// certificate SANs): a newline there would add lines nobody asked for.
+void require_printable(std::string_view flag, const std::string& value) {
+  for (unsigned char c : value)
+    if (c < 0x20 || c == 0x7f)
+      fail(Code::InvalidArgument,
+           fmt::format("invalid value for --{}: it contains the control character 0x{:02x}; remove it", flag,
+                       c));
+}
+
+void require_printable(std::string_view flag, const std::vector<std::string>& values) {
+  for (const auto& v : values) require_printable(flag, v);
+}
+
+void validate_option_values(const CreateRequest& req) {
+  const auto& e = req.engine;
+  require_printable("engine-opt", e.arbitrary_flags);
+  require_printable("engine-env", e.env);
+  require_printable("engine-insecure-registry", e.insecure_registry);
+  require_printable("engine-label", e.labels);
+  require_printable("engine-registry-mirror", e.registry_mirror);
+  require_printable("engine-storage-driver", e.storage_driver);
+  require_printable("engine-install-url", e.install_url);
+  require_printable("engine-dns", e.dns);
+  require_printable("engine-log-level", e.log_level);
+  require_printable("engine-graph-dir", e.graph_dir);
+  const auto& s = req.swarm;
+  require_printable("swarm-image", s.image);
+  require_printable("swarm-discovery", s.discovery);
+  require_printable("swarm-addr", s.address);
+  require_printable("swarm-host", s.host);
+  require_printable("swarm-strategy", s.strategy);
+  require_printable("swarm-opt", s.arbitrary_flags);
+  require_printable("swarm-join-opt", s.arbitrary_join_flags);
+  require_printable("tls-san", req.tls_sans);
+}
+
 void validate(Env& env, const CreateRequest& req) {
   require_valid_machine_name(req.name);
+  validate_option_values(req);
   env.store.require_socket_paths_fit(req.name);
   if (env.store.exists(req.name))
     fail(Code::AlreadyExists, fmt::format("Docker machine \"{}\" already exists", req.name));
@@ -59,7 +97,8 @@ void build(Env& env, const CreateRequest& req, Loaded& m) {
   drivers::CreateSpec spec;
   spec.hostname = req.name;
   if (features.ssh && !std::filesystem::exists(dir / std::string(machine_files::kSshKey)))
-    spec.ssh_public_key = ssh::create_machine_key(dir / std::string(machine_files::kSshKey), "machine@" + req.name);
+    spec.ssh_public_key =
+        ssh::create_machine_key(dir / std::string(machine_files::kSshKey), "machine@" + req.name);
   if (features.seed) spec.seed_files = provision::engine_seed_files(detail::engine_request(env, m));
   detail::save(env, m);
 

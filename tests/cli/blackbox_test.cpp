@@ -13,8 +13,8 @@
 #include <regex>
 #include <thread>
 
-#include "drivers/ports.h"
 #include "certs/certs.h"
+#include "drivers/ports.h"
 #include "machine/process_runner.h"
 #include "machine/store.h"
 #include "tests/cli/golden.h"
@@ -91,8 +91,12 @@ class MachineCli : public ::testing::Test {
     Command cmd;
     cmd.program = machine_binary();
     cmd.args = std::move(args);
-    cmd.env = {{"MACHINE_STORAGE_PATH", store_.path().string()}, {"DOCKER_HOST", ""}, {"SHELL", "/bin/bash"},
-               {"MACHINE_DRIVER", ""}, {"NO_PROXY", ""}, {"no_proxy", ""}};
+    cmd.env = {{"MACHINE_STORAGE_PATH", store_.path().string()},
+               {"DOCKER_HOST", ""},
+               {"SHELL", "/bin/bash"},
+               {"MACHINE_DRIVER", ""},
+               {"NO_PROXY", ""},
+               {"no_proxy", ""}};
     for (auto& [k, v] : env) cmd.env[k] = v;
     cmd.stdin_data = std::move(input);
     cmd.timeout = 60s;
@@ -120,8 +124,9 @@ TEST_F(MachineCli, CreateListInspectAndRemoveANoneMachine) {
   auto r = create_none("vm1", engine.url());
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("Running pre-create checks..."), std::string::npos) << r.out;
-  EXPECT_TRUE(std::regex_search(r.out, std::regex("To see how to connect your Docker Client to the Docker Engine "
-                                                  "running on this virtual machine, run: \\S*machine env vm1\n")))
+  EXPECT_TRUE(
+      std::regex_search(r.out, std::regex("To see how to connect your Docker Client to the Docker Engine "
+                                          "running on this virtual machine, run: \\S*machine env vm1\n")))
       << r.out;
 
   r = machine({"ls"});
@@ -129,7 +134,8 @@ TEST_F(MachineCli, CreateListInspectAndRemoveANoneMachine) {
   const std::string url = engine.url();
   EXPECT_EQ(r.out, "NAME   ACTIVE   DRIVER   STATE     URL" + std::string(url.size(), ' ') +
                        "SWARM   DOCKER      ERRORS\n"
-                       "vm1    -        none     Running   " + url + "           v20.10.24   \n");
+                       "vm1    -        none     Running   " +
+                       url + "           v20.10.24   \n");
 
   r = machine({"ls", "--format", "{{.Name}} {{.Active}}"}, {{"DOCKER_HOST", engine.url()}});
   EXPECT_EQ(r.out, "vm1 *\n");
@@ -157,8 +163,8 @@ TEST_F(MachineCli, CreateListInspectAndRemoveANoneMachine) {
   auto dir = store_.path() / "machines" / "vm1";
   r = machine({"config", "vm1"});
   EXPECT_EQ(r.out, "--tlsverify\n--tlscacert=\"" + (dir / "ca.pem").string() + "\"\n--tlscert=\"" +
-                       (dir / "cert.pem").string() + "\"\n--tlskey=\"" + (dir / "key.pem").string() + "\"\n-H=" +
-                       engine.url() + "\n");
+                       (dir / "cert.pem").string() + "\"\n--tlskey=\"" + (dir / "key.pem").string() +
+                       "\"\n-H=" + engine.url() + "\n");
 
   r = machine({"ssh", "vm1", "true"});
   EXPECT_EQ(r.exit_code, 1);
@@ -168,9 +174,10 @@ TEST_F(MachineCli, CreateListInspectAndRemoveANoneMachine) {
   EXPECT_NE(r.err.find("has no SSH access"), std::string::npos) << r.err;
 
   r = machine({"rm", "vm1"}, {}, "n\n");
-  EXPECT_EQ(r.out,
-            "About to remove vm1\nWARNING: This action will delete both local reference and remote instance.\n"
-            "Are you sure? (y/n): ");
+  EXPECT_EQ(
+      r.out,
+      "About to remove vm1\nWARNING: This action will delete both local reference and remote instance.\n"
+      "Are you sure? (y/n): ");
   EXPECT_TRUE(std::filesystem::exists(dir));
   r = machine({"rm", "vm1"}, {}, "y\n");
   EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -187,10 +194,10 @@ TEST_F(MachineCli, EnvForEveryShellSetAndUnset) {
     ASSERT_EQ(r.exit_code, 0) << shell << ": " << r.err;
     // The golden files hold the same output for a fixed URL, path and argv[0].
     std::string out = r.out;
-    for (auto [from, to] : std::vector<std::pair<std::string, std::string>>{
-             {engine.url(), "tcp://127.0.0.1:2376"},
-             {dir, "/home/user/.docker/machine/machines/vm1"},
-             {machine_binary(), "machine"}}) {
+    for (auto [from, to] :
+         std::vector<std::pair<std::string, std::string>>{{engine.url(), "tcp://127.0.0.1:2376"},
+                                                          {dir, "/home/user/.docker/machine/machines/vm1"},
+                                                          {machine_binary(), "machine"}}) {
       for (size_t p; (p = out.find(from)) != std::string::npos;) out.replace(p, from.size(), to);
     }
     testing::expect_golden("env_" + shell + ".txt", out);
@@ -231,7 +238,8 @@ TEST_F(MachineCli, InvalidNameLeavesNothingBehind) {
   auto r = create_none("bad_name", "tcp://127.0.0.1:1");
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_EQ(r.err,
-            "Error creating machine: Invalid hostname specified. Allowed hostname chars are: 0-9a-zA-Z . - (machine "
+            "Error creating machine: Invalid hostname specified. Allowed hostname chars are: 0-9a-zA-Z . - "
+            "(machine "
             "name \"bad_name\": it contains '_')\n");
   EXPECT_TRUE(machine_dirs().empty());
 }
@@ -250,7 +258,8 @@ TEST_F(MachineCli, UnknownFlagIsAClearErrorAndLeavesNothingBehind) {
 }
 
 TEST_F(MachineCli, FailedPreCreateCheckExitsWith3) {
-  if (runner_->find_program("VBoxManage")) GTEST_SKIP() << "VirtualBox is installed: its pre-create check passes";
+  if (runner_->find_program("VBoxManage"))
+    GTEST_SKIP() << "VirtualBox is installed: its pre-create check passes";
   auto r = machine({"create", "-d", "virtualbox", "--no-docker-context", "vm1"});
   EXPECT_EQ(r.exit_code, 3) << r.out << r.err;
   EXPECT_NE(r.err, "");
@@ -266,9 +275,12 @@ TEST_F(MachineCli, UnknownDriverListsTheKnownOnes) {
 
 TEST_F(MachineCli, UnknownMachineMessageAndExitCode) {
   std::string msg = machine_not_found_message("nope") + "\n";
-  for (std::vector<std::string> args :
-       {std::vector<std::string>{"inspect", "nope"}, {"status", "nope"}, {"url", "nope"}, {"env", "nope"},
-        {"ip", "nope"}, {"stop", "nope"}}) {
+  for (std::vector<std::string> args : {std::vector<std::string>{"inspect", "nope"},
+                                        {"status", "nope"},
+                                        {"url", "nope"},
+                                        {"env", "nope"},
+                                        {"ip", "nope"},
+                                        {"stop", "nope"}}) {
     auto r = machine(args);
     EXPECT_EQ(r.exit_code, 1) << args[0];
     EXPECT_EQ(r.err, msg) << args[0];
@@ -353,6 +365,27 @@ TEST_F(MachineCli, HelpAndVersion) {
     r = machine({c, "--help"});
     EXPECT_EQ(r.exit_code, 0) << c;
     EXPECT_EQ(r.out.rfind(std::string("Usage: machine ") + c, 0), 0u) << r.out;
+  }
+}
+
+TEST_F(MachineCli, ControlCharactersInOptionValuesAreRefusedBeforeAnythingIsMade) {
+  for (std::vector<std::string> flag :
+       {std::vector<std::string>{"--engine-label", "a=b\nExecStart=/bin/evil"},
+        {"--engine-opt", "debug\r"},
+        {"--engine-insecure-registry", "r:5000\n"},
+        {"--tls-san", "host\nDNS:evil"},
+        {"--engine-env", std::string("A=\x1b[31m")}}) {
+    std::vector<std::string> args = {
+        "create", "-d", "none", "--url", "tcp://127.0.0.1:1", "--no-docker-context"};
+    args.insert(args.end(), flag.begin(), flag.end());
+    args.push_back("vm1");
+    auto r = machine(args);
+    EXPECT_EQ(r.exit_code, 1) << flag[0] << r.out << r.err;
+    EXPECT_NE(r.err.find("invalid value for " + flag[0] + ": it contains the control character"),
+              std::string::npos)
+        << r.err;
+    EXPECT_TRUE(machine_dirs().empty()) << flag[0];
+    EXPECT_FALSE(std::filesystem::exists(store_.path() / "certs")) << "checked before the CA is made";
   }
 }
 
