@@ -124,7 +124,12 @@ int cmd_regenerate_certs(Invocation& inv) {
       !confirm(inv, "Regenerate TLS machine certs?  Warning: this is irreversible."))
     return kExitOk;
   inv.out() << "Regenerating TLS certificates\n" << std::flush;
-  run_action(inv, inv.cmd.flags.boolean("client-certs") ? &regenerate_all : &regenerate_server, {});
+  bool client_certs = inv.cmd.flags.boolean("client-certs");
+  if (client_certs) {
+    for (const auto& n : target_hosts(inv)) inv.store->load(n);  // all names known before the CA changes
+    ops::regenerate_ca(*inv.env);  // once, before the machines are worked on in parallel
+  }
+  run_action(inv, client_certs ? &regenerate_all : &regenerate_server, {});
   return kExitOk;
 }
 

@@ -38,12 +38,12 @@ struct Env {
 struct CreateRequest {
   std::string name;
   std::string driver;
-  drivers::FlagValues flags;            // driver flags
-  EngineOptions engine;                 // --engine-*
-  SwarmOptions swarm;                   // --swarm-*
-  std::vector<std::string> tls_sans;    // --tls-san
-  bool keep_on_failure = false;         // --keep-on-failure
-  bool docker_context = true;           // off with --no-docker-context
+  drivers::FlagValues flags;          // driver flags
+  EngineOptions engine;               // --engine-*
+  SwarmOptions swarm;                 // --swarm-*
+  std::vector<std::string> tls_sans;  // --tls-san
+  bool keep_on_failure = false;       // --keep-on-failure
+  bool docker_context = true;         // off with --no-docker-context
 };
 
 // Validates everything, then creates, boots and provisions the machine. Prints
@@ -70,8 +70,11 @@ std::string ip(Env& env, const std::string& name);
 
 // Re-runs provisioning (certs, engine configuration) on a running machine.
 void provision(Env& env, const std::string& name);
-// Re-issues the machine's server cert (and with client_certs the CA and client cert
-// first), pushes it and restarts the engine.
+// Replaces the store's CA and client certificate, once, under the store's certs lock (which
+// create's CA bootstrap takes too). Call it before regenerate_certs(..., true) of any machine.
+void regenerate_ca(Env& env);
+// Re-issues the machine's server cert (signed by the store's current CA; with client_certs
+// the machine also gets the current client cert), pushes it and restarts the engine.
 void regenerate_certs(Env& env, const std::string& name, bool client_certs);
 void upgrade(Env& env, const std::string& name);
 

@@ -149,7 +149,10 @@ void create(Env& env, const CreateRequest& req) {
   Loaded m{new_host(env, req), drivers::make_driver(req.driver, detail::driver_context(env, req.name))};
   m.driver->configure(req.flags);
 
-  auto cert_result = certs::bootstrap(detail::auth_paths(env), detail::cert_options(env));
+  auto cert_result = [&] {
+    auto certs_lock = env.store.lock_resource("certs");  // never half a CA beside regenerate_ca
+    return certs::bootstrap(detail::auth_paths(env), detail::cert_options(env));
+  }();
   (void)cert_result;
   env.progress.step("Running pre-create checks...");
   m.driver->pre_create_check();

@@ -1,7 +1,8 @@
 // Flows that touch the engine's TLS: provision, regenerate-certs, upgrade, version, and the
 // validation behind env/config.
-#include <algorithm>
 #include <fmt/format.h>
+
+#include <algorithm>
 
 #include "drivers/base.h"
 #include "machine/error.h"
@@ -47,8 +48,12 @@ bool refresh_server_cert(Env& env, Loaded& m) {
   return true;
 }
 
-bool g_ca_regenerated = false;  // one CA per process, even for several names
 }  // namespace
+
+void regenerate_ca(Env& env) {
+  auto certs_lock = env.store.lock_resource("certs");
+  certs::regenerate_ca_and_client(detail::auth_paths(env), detail::cert_options(env));
+}
 
 void provision(Env& env, const std::string& name) {
   auto lock = env.store.lock(name);
@@ -66,10 +71,7 @@ void provision(Env& env, const std::string& name) {
 void regenerate_certs(Env& env, const std::string& name, bool client_certs) {
   auto lock = env.store.lock(name);
   Loaded m = detail::load(env, name);
-  if (client_certs && !g_ca_regenerated) {
-    certs::regenerate_ca_and_client(detail::auth_paths(env), detail::cert_options(env));
-    g_ca_regenerated = true;
-  }
+  (void)client_certs;  // the CA and client cert were replaced once by regenerate_ca()
   env.progress.step(fmt::format("Regenerating TLS certificates for \"{}\"", name));
   auto addresses = current_addresses(m);
   detail::issue_server_cert(env, m, detail::server_cert_hosts(m, addresses));
@@ -106,16 +108,18 @@ std::string validated_cert_path(Env& env, const std::string& name) {
   auto dir = env.store.machine_dir(name);
   auto fail_tls = [&](const std::string& why) {
     fail(Code::FailedPrecondition,
-         fmt::format("Error checking TLS connection: Error checking and/or regenerating the certs: There was an "
-                     "error validating certificates for host \"{}\": {}\nYou can attempt to regenerate them using "
-                     "'machine regenerate-certs [name]'.\nBe advised that this will trigger a Docker daemon "
-                     "restart which might stop running containers.\n",
-                     url.substr(url.find("://") == std::string::npos ? 0 : url.find("://") + 3), why));
+         fmt::format(
+             "Error checking TLS connection: Error checking and/or regenerating the certs: There was an "
+             "error validating certificates for host \"{}\": {}\nYou can attempt to regenerate them using "
+             "'machine regenerate-certs [name]'.\nBe advised that this will trigger a Docker daemon "
+             "restart which might stop running containers.\n",
+             url.substr(url.find("://") == std::string::npos ? 0 : url.find("://") + 3), why));
   };
   try {
     if (!engine::ping(url, detail::client_tls(env, name), 10s)) fail_tls("the engine did not answer /_ping");
   } catch (const Error& e) {
-    if (e.code() == Code::FailedPrecondition && std::string(e.what()).rfind("Error checking TLS", 0) == 0) throw;
+    if (e.code() == Code::FailedPrecondition && std::string(e.what()).rfind("Error checking TLS", 0) == 0)
+      throw;
     fail_tls(e.what());
   }
   return dir.string();

@@ -389,5 +389,42 @@ TEST_F(MachineCli, ControlCharactersInOptionValuesAreRefusedBeforeAnythingIsMade
   }
 }
 
+TEST_F(MachineCli, RegenerateClientCertsOfSeveralMachinesMakesOneNewCa) {
+  FakeEngine engine(store_.path());
+  std::vector<std::string> names;
+  for (int i = 1; i <= 6; ++i) {
+    names.push_back("m" + std::to_string(i));
+    ASSERT_EQ(create_none(names.back(), engine.url()).exit_code, 0);
+  }
+  const auto old_ca = read_file(store_.path() / "certs" / "ca.pem");
+  std::vector<std::string> args = {"regenerate-certs", "-f", "--client-certs"};
+  args.insert(args.end(), names.begin(), names.end());
+  auto r = machine(args);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const auto new_ca = read_file(store_.path() / "certs" / "ca.pem");
+  EXPECT_NE(new_ca, old_ca);
+  auto verifier = make_system_process_runner();
+  for (const auto& n : names) {
+    auto dir = store_.path() / "machines" / n;
+    EXPECT_EQ(read_file(dir / "ca.pem"), new_ca) << n;
+    EXPECT_EQ(read_file(dir / "cert.pem"), read_file(store_.path() / "certs" / "cert.pem")) << n;
+    Command verify;
+    verify.program = "openssl";
+    verify.args = {"verify", "-CAfile", (store_.path() / "certs" / "ca.pem").string(),
+                   (dir / "server.pem").string()};
+    auto v = verifier->run(verify);
+    EXPECT_EQ(v.exit_code, 0) << n << ": " << v.out << v.err;
+  }
+}
+
+TEST_F(MachineCli, RegenerateClientCertsWithAnUnknownNameChangesNoCa) {
+  FakeEngine engine(store_.path());
+  ASSERT_EQ(create_none("m1", engine.url()).exit_code, 0);
+  const auto old_ca = read_file(store_.path() / "certs" / "ca.pem");
+  auto r = machine({"regenerate-certs", "-f", "--client-certs", "m1", "nope"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_EQ(read_file(store_.path() / "certs" / "ca.pem"), old_ca);
+}
+
 }  // namespace
 }  // namespace machine::cli
