@@ -1,18 +1,19 @@
 #include "machine/process_runner.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
-#include <utility>
 #include <boost/asio.hpp>
 #include <boost/process.hpp>
 #include <boost/process/extend.hpp>
 #include <cstdlib>
 #include <cstring>
-#include <sys/wait.h>
-#include <fmt/format.h>
 #include <sstream>
+#include <utility>
 
 #include "machine/error.h"
 
@@ -48,12 +49,24 @@ struct CloseInheritedFds : bp::extend::handler {
   template <typename Executor>
   void on_exec_setup(Executor&) const {
     for (int fd = 3; fd < 4096; ++fd) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+    ::signal(SIGPIPE, SIG_DFL);  // an ignored signal would stay ignored across exec
   }
 };
+
+// Writing stdin_data to a child that exits without reading it must be an EPIPE error for
+// that write, not a SIGPIPE that kills us silently. Children get the default back.
+void ignore_sigpipe_once() {
+  static const bool done = [] {
+    ::signal(SIGPIPE, SIG_IGN);
+    return true;
+  }();
+  (void)done;
+}
 
 class SystemProcessRunner final : public ProcessRunner {
  public:
   ProcessResult run(const Command& cmd) override {
+    ignore_sigpipe_once();
     auto exe = resolve(cmd.program);
     boost::asio::io_context ios;
     std::future<std::string> out, err;
@@ -64,11 +77,11 @@ class SystemProcessRunner final : public ProcessRunner {
     auto env = make_env(cmd);
     auto dir = cmd.working_dir.empty() ? std::filesystem::current_path() : cmd.working_dir;
     if (cmd.stdin_data) {
-      child = bp::child(exe.string(), bp::args(cmd.args), env, bp::start_dir(dir.string()),
-                        bp::std_out > out, bp::std_err > err, bp::std_in < in_pipe, ios, CloseInheritedFds{}, ec);
+      child = bp::child(exe.string(), bp::args(cmd.args), env, bp::start_dir(dir.string()), bp::std_out > out,
+                        bp::std_err > err, bp::std_in < in_pipe, ios, CloseInheritedFds{}, ec);
     } else {
-      child = bp::child(exe.string(), bp::args(cmd.args), env, bp::start_dir(dir.string()),
-                        bp::std_out > out, bp::std_err > err, bp::std_in < bp::null, ios, CloseInheritedFds{}, ec);
+      child = bp::child(exe.string(), bp::args(cmd.args), env, bp::start_dir(dir.string()), bp::std_out > out,
+                        bp::std_err > err, bp::std_in < bp::null, ios, CloseInheritedFds{}, ec);
     }
     if (ec) fail(Code::Internal, fmt::format("cannot start `{}`: {}", cmd.to_string(), ec.message()));
     std::string input = cmd.stdin_data.value_or("");
@@ -90,8 +103,10 @@ class SystemProcessRunner final : public ProcessRunner {
     result.exit_code = result.timed_out ? -1 : child.exit_code();
     if (!result.timed_out && child.native_exit_code() != 0 && WIFSIGNALED(child.native_exit_code()))
       result.exit_code = -1;
-    result.out = out.valid() && out.wait_for(std::chrono::seconds(0)) == std::future_status::ready ? out.get() : "";
-    result.err = err.valid() && err.wait_for(std::chrono::seconds(0)) == std::future_status::ready ? err.get() : "";
+    result.out =
+        out.valid() && out.wait_for(std::chrono::seconds(0)) == std::future_status::ready ? out.get() : "";
+    result.err =
+        err.valid() && err.wait_for(std::chrono::seconds(0)) == std::future_status::ready ? err.get() : "";
     return result;
   }
 
@@ -115,6 +130,7 @@ class SystemProcessRunner final : public ProcessRunner {
       fail(Code::Internal, "cannot fork: " + std::string(std::strerror(errno)));
     }
     if (pid == 0) {
+      ::signal(SIGPIPE, SIG_DFL);
       ::setsid();
       int devnull = ::open("/dev/null", O_RDWR);
       if (log < 0) log = devnull;
@@ -157,7 +173,9 @@ std::string Command::to_string() const {
   return s;
 }
 
-std::unique_ptr<ProcessRunner> make_system_process_runner() { return std::make_unique<SystemProcessRunner>(); }
+std::unique_ptr<ProcessRunner> make_system_process_runner() {
+  return std::make_unique<SystemProcessRunner>();
+}
 
 ProcessResult run_checked(ProcessRunner& runner, const Command& cmd, const std::string& what) {
   ProcessResult r = runner.run(cmd);

@@ -97,6 +97,7 @@ int run_attached(const std::vector<std::string>& argv, int in_fd, int out_fd, in
   if (pid == 0) {
     ::sigaction(SIGINT, &old_int, nullptr);
     ::sigaction(SIGQUIT, &old_quit, nullptr);
+    ::signal(SIGPIPE, SIG_DFL);
     if (in_fd != 0) ::dup2(in_fd, 0);
     if (out_fd != 1) ::dup2(out_fd, 1);
     if (err_fd != 2) ::dup2(err_fd, 2);

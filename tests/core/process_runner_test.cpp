@@ -31,6 +31,17 @@ TEST(ProcessRunner, FeedsStdinAndEnv) {
   EXPECT_EQ(res.out, "in-data\nbar\n");
 }
 
+TEST(ProcessRunner, InputToAChildThatExitsUnreadDoesNotKillTheCaller) {
+  auto r = make_system_process_runner();
+  Command c{"true", {}};
+  c.stdin_data = std::string(1 << 20, 'x');  // more than a pipe holds: the write must hit EPIPE
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(r->run(c).exit_code, 0);  // a SIGPIPE would end this process
+  // ...and children still get SIGPIPE's default action, as shell pipelines expect.
+  auto res = r->run({"sh", {"-c", "grep SigIgn /proc/self/status"}});
+  unsigned long long ignored = std::stoull(res.out.substr(res.out.find(':') + 1), nullptr, 16);
+  EXPECT_EQ(ignored & (1ull << (SIGPIPE - 1)), 0u) << res.out;
+}
+
 TEST(ProcessRunner, ChildrenInheritNoStrayDescriptors) {
   int fds[2];
   ASSERT_EQ(::pipe(fds), 0);  // without O_CLOEXEC: would leak into children
