@@ -7,13 +7,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <boost/asio.hpp>
-#include <boost/process.hpp>
-#include <boost/process/extend.hpp>
 #include <cstdlib>
 #include <cstring>
 #include <sstream>
-#include <utility>
+#include <utility>  // before Boost 1.74's asio, which uses std::exchange without it
+
+#include <boost/asio.hpp>
+#include <boost/process.hpp>
+#include <boost/process/extend.hpp>
 
 #include "machine/error.h"
 
