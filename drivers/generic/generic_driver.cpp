@@ -1,11 +1,12 @@
 #include "drivers/generic/generic_driver.h"
 
+#include <fmt/format.h>
 #include <netdb.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <fmt/format.h>
+#include <cctype>
 #include <memory>
 #include <thread>
 
@@ -70,13 +71,26 @@ std::vector<Flag> GenericDriver::create_flags() const {
 
 void GenericDriver::configure(const FlagValues& flags) {
   base_.ip_address = flags.string("generic-ip-address");
-  if (base_.ip_address.empty()) fail(Code::InvalidArgument, "generic driver requires the --generic-ip-address option");
+  if (base_.ip_address.empty())
+    fail(Code::InvalidArgument, "generic driver requires the --generic-ip-address option");
   if (flags.has("generic-ssh-user") && !flags.string("generic-ssh-user").empty())
     base_.ssh_user = flags.string("generic-ssh-user");
+  // The user becomes part of an ssh destination and of sudo decisions: a POSIX login name only
+  // (a leading '-' would be read as an ssh option).
+  const auto& u = base_.ssh_user;
+  if (u.empty() || u.size() > 32 || !(std::islower(static_cast<unsigned char>(u[0])) || u[0] == '_') ||
+      u.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_.-") != std::string::npos)
+    fail(Code::InvalidArgument,
+         fmt::format(
+             "--generic-ssh-user \"{}\" is not a login name: use lowercase letters, digits, '_', '.' and "
+             "'-', starting with a letter or '_'",
+             u));
   if (flags.has("generic-ssh-port")) base_.ssh_port = flags.integer("generic-ssh-port");
   if (flags.has("generic-engine-port")) engine_port_ = flags.integer("generic-engine-port");
-  for (auto [name, port] : {std::pair{"--generic-ssh-port", base_.ssh_port}, {"--generic-engine-port", engine_port_}})
-    if (port < 1 || port > 65535) fail(Code::InvalidArgument, fmt::format("{} {} is not a TCP port", name, port));
+  for (auto [name, port] :
+       {std::pair{"--generic-ssh-port", base_.ssh_port}, {"--generic-engine-port", engine_port_}})
+    if (port < 1 || port > 65535)
+      fail(Code::InvalidArgument, fmt::format("{} {} is not a TCP port", name, port));
   user_key_ = flags.string("generic-ssh-key");
   if (user_key_.empty()) {
     const char* home = std::getenv("HOME");
@@ -90,7 +104,8 @@ void GenericDriver::configure(const FlagValues& flags) {
   }
   if (user_key_.empty())
     fail(Code::InvalidArgument,
-         "generic driver needs an SSH key: pass --generic-ssh-key PATH (no ~/.ssh/id_ed25519 or id_rsa found)");
+         "generic driver needs an SSH key: pass --generic-ssh-key PATH (no ~/.ssh/id_ed25519 or id_rsa "
+         "found)");
   base_.ssh_key_path = (ctx_.machine_dir / std::string(machine_files::kGenericSshKey)).string();
 }
 
@@ -121,21 +136,44 @@ void GenericDriver::kill() { fail(Code::FailedPrecondition, "generic driver does
 
 void GenericDriver::restart() {
   auto known_hosts = ctx_.machine_dir / std::string(machine_files::kKnownHosts);
+  // No user or system ssh config and no global known_hosts: only the pinned key counts.
+  // The reboot is detached and delayed, so a working session ends with status 0 before it.
+  const std::string reboot = "nohup sh -c 'sleep 1; shutdown -r now' >/dev/null 2>&1 &";
   Command cmd{"ssh",
-              {"-i", base_.ssh_key_path, "-p", std::to_string(base_.ssh_port), "-o", "IdentitiesOnly=yes", "-o",
-               "BatchMode=yes", "-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=" + known_hosts.string(),
-               "-o", "ConnectTimeout=10", base_.ssh_user + "@" + base_.ip_address,
-               base_.ssh_user == "root" ? "shutdown -r now" : "sudo shutdown -r now"}};
+              {"-F",
+               "/dev/null",
+               "-i",
+               base_.ssh_key_path,
+               "-p",
+               std::to_string(base_.ssh_port),
+               "-o",
+               "IdentitiesOnly=yes",
+               "-o",
+               "BatchMode=yes",
+               "-o",
+               "StrictHostKeyChecking=yes",
+               "-o",
+               "UserKnownHostsFile=" + known_hosts.string(),
+               "-o",
+               "GlobalKnownHostsFile=/dev/null",
+               "-o",
+               "ConnectTimeout=10",
+               "--",
+               base_.ssh_user + "@" + base_.ip_address,
+               base_.ssh_user == "root" ? reboot : "sudo " + reboot}};
   cmd.timeout = std::chrono::seconds(30);
   auto r = ctx_.runner.run(cmd);
-  // 255 is ssh's own status when the reboot drops the connection; that is success here.
-  if (r.exit_code != 0 && r.exit_code != 255)
+  // 255 is ssh's own failure (host key mismatch, authentication, network); only a session
+  // the host closed after it began (the reboot won the race) counts as done.
+  bool closed_by_reboot = r.exit_code == 255 && r.err.find("closed by remote host") != std::string::npos;
+  if (r.exit_code != 0 && !closed_by_reboot)
     fail(Code::Internal, fmt::format("cannot restart {}: `{}` exited with status {}: {}", ctx_.machine_name,
                                      cmd.to_string(), r.exit_code, r.err));
 }
 
 StateInfo GenericDriver::state() {
-  return {tcp_reachable(base_.ip_address, base_.ssh_port, std::chrono::seconds(2)) ? State::Running : State::Stopped,
+  return {tcp_reachable(base_.ip_address, base_.ssh_port, std::chrono::seconds(2)) ? State::Running
+                                                                                   : State::Stopped,
           ""};
 }
 

@@ -98,19 +98,58 @@ TEST_F(GenericDriverTest, CreateCopiesKeyPrivatelyAndUrlUsesEnginePort) {
 }
 
 TEST_F(GenericDriverTest, RestartRebootsOverSshWithPinnedHostKey) {
-  runner.on("ssh", [](const Command&) { return ProcessResult{255, "", "Connection closed", false}; });
+  runner.on("ssh", [](const Command&) { return ProcessResult{0, "", "", false}; });
   GenericDriver d(ctx);
   d.configure(flags(2222));
   d.restart();
   ASSERT_EQ(runner.commands().size(), 1u);
   auto c = runner.commands()[0];
+  EXPECT_NE(c.find("-F /dev/null"), std::string::npos) << c;
   EXPECT_NE(c.find("StrictHostKeyChecking=yes"), std::string::npos) << c;
+  EXPECT_NE(c.find("GlobalKnownHostsFile=/dev/null"), std::string::npos) << c;
   EXPECT_NE(c.find("-p 2222"), std::string::npos) << c;
-  EXPECT_NE(c.find("docker@127.0.0.1 'sudo shutdown -r now'"), std::string::npos) << c;
+  EXPECT_NE(c.find("-- docker@127.0.0.1 'sudo nohup sh -c '"), std::string::npos) << c;
+  EXPECT_NE(c.find("shutdown -r now"), std::string::npos) << c;
+}
+
+TEST_F(GenericDriverTest, RestartCountsAConnectionTheRebootClosedAsDone) {
+  runner.on("ssh", [](const Command&) {
+    return ProcessResult{255, "", "Connection to 127.0.0.1 closed by remote host.\n", false};
+  });
+  GenericDriver d(ctx);
+  d.configure(flags(2222));
+  EXPECT_NO_THROW(d.restart());
+}
+
+TEST_F(GenericDriverTest, RestartFailsWhenSshItselfFails) {
+  for (const char* err :
+       {"Host key verification failed.\n", "docker@127.0.0.1: Permission denied (publickey).\n",
+        "ssh: connect to host 127.0.0.1 port 2222: Connection refused\n"}) {
+    runner.on("ssh", [err](const Command&) { return ProcessResult{255, "", err, false}; });
+    GenericDriver d(ctx);
+    d.configure(flags(2222));
+    try {
+      d.restart();
+      ADD_FAILURE() << "accepted: " << err;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("exited with status 255"), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST_F(GenericDriverTest, SshUserMustBeALoginName) {
+  for (const char* user : {"-oProxyCommand=x", "a b", "root\n", "Admin", "a@b"}) {
+    GenericDriver d(ctx);
+    auto f = flags(22);
+    f.set("generic-ssh-user", {user}, true);
+    EXPECT_THROW(d.configure(f), Error) << user;
+  }
 }
 
 TEST_F(GenericDriverTest, RestartFailureCarriesStatus) {
-  runner.on("ssh", [](const Command&) { return ProcessResult{1, "", "sudo: a password is required", false}; });
+  runner.on("ssh", [](const Command&) {
+    return ProcessResult{1, "", "sudo: a password is required", false};
+  });
   GenericDriver d(ctx);
   d.configure(flags(2222));
   try {
