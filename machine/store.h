@@ -35,9 +35,14 @@ inline constexpr std::string_view kQmpSocket = "qmp.sock";
 inline constexpr std::string_view kVmLog = "vm.log";
 inline constexpr std::string_view kVmdk = "disk.vmdk";
 inline constexpr std::string_view kGenericSshKey = "id_rsa";  // a copy of --generic-ssh-key
-inline constexpr std::array<std::string_view, 17> kAll{
+// The port forwarder (`machine __forward NAME`): its pid, its log, what it forwards.
+inline constexpr std::string_view kForwarderPid = "forwarder.pid";
+inline constexpr std::string_view kForwarderLog = "forwarder.log";
+inline constexpr std::string_view kForwards = "forwards.json";
+inline constexpr std::array<std::string_view, 20> kAll{
     kConfig, kSshKey, kSshPublicKey, kKnownHosts, kCaCert, kClientCert, kClientKey, kServerCert,
-    kServerKey, kDisk, kSeed, kSerialLog, kPidFile, kQmpSocket, kVmLog, kVmdk, kGenericSshKey};
+    kServerKey, kDisk, kSeed, kSerialLog, kPidFile, kQmpSocket, kVmLog, kVmdk, kGenericSshKey,
+    kForwarderPid, kForwarderLog, kForwards};
 }  // namespace machine_files
 
 // Held while a command changes one machine; released on destruction.
