@@ -28,6 +28,16 @@ std::set<drivers::PublishedPort> list_published(const Engine& e) {
   return ports;
 }
 
+// "container die web1" from one /events line, for the log.
+std::string describe_event(const std::string& line) {
+  auto j = nlohmann::json::parse(line, nullptr, false);
+  if (!j.is_object()) return "?";
+  std::string name;
+  if (j.contains("Actor") && j["Actor"].contains("Attributes") && j["Actor"]["Attributes"].contains("name"))
+    name = j["Actor"]["Attributes"]["name"].is_string() ? j["Actor"]["Attributes"]["name"].get<std::string>() : "";
+  return fmt::format("{} {} {}", j.value("Type", "?"), j.value("Action", "?"), name);
+}
+
 class Loop {
  public:
   Loop(drivers::Driver& driver, const Engine& engine, std::filesystem::path status_file,
@@ -43,20 +53,18 @@ class Loop {
                     driver.publish_address(), read_status(status_file_).forwarded) {}
 
   void run() {
-    auto backoff = 250ms;
-    bool reported = false;  // the current outage was logged
     while (keep_running_()) {
       try {
         follow();
-      } catch (const Error& e) {
+      } catch (const std::exception& e) {  // the engine or the VM went away: wait, reconnect
         if (!keep_running_()) break;
-        if (!reported || status_.engine == "connected") log_(fmt::format("waiting for the engine: {}", e.what()));
-        reported = true;
+        // One line per outage, not one per attempt.
+        if (status_.engine.empty() || status_.engine == "connected")
+          log_(fmt::format("waiting for the engine: {}", e.what()));
         status_.engine = e.what();
         write_status();
-        sleep(backoff);
-        backoff = std::min<std::chrono::milliseconds>(backoff * 2, options_.max_backoff);
-        continue;
+        sleep(backoff_);
+        backoff_ = std::min<std::chrono::milliseconds>(backoff_ * 2, options_.max_backoff);
       }
     }
   }
@@ -69,13 +77,17 @@ class Loop {
     apply(reconciler_.reconcile(list_published(engine_), true));
     log_("following the engine's events");
     status_.engine = "connected";
+    backoff_ = 250ms;
     write_status();
     auto last_heard = Clock::now(), next_retry = Clock::now() + options_.retry_skipped;
     while (keep_running_()) {
-      if (events.next_line(1s)) {
-        while (events.next_line(20ms)) {
-        }  // a burst (compose up, docker rm -f of several) is listed once
-        apply(reconciler_.reconcile(list_published(engine_)));
+      if (auto line = events.next_line(1s)) {
+        std::string what = describe_event(*line);
+        while (auto more = events.next_line(20ms)) what += ", " + describe_event(*more);
+        // A burst (compose up, docker rm -f of several) is listed once.
+        auto changes = reconciler_.reconcile(list_published(engine_));
+        if (!changes.empty()) log_("engine: " + what);
+        apply(changes);
         last_heard = Clock::now();
       } else if (Clock::now() - last_heard > options_.keepalive) {
         // A guest rebooting under slirp leaves the host side of the stream silent, not closed.
@@ -123,6 +135,7 @@ class Loop {
   drivers::ForwardReconciler reconciler_;
   Status status_;
   std::string last_written_;
+  std::chrono::milliseconds backoff_{250};
 };
 
 }  // namespace
