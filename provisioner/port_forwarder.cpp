@@ -80,15 +80,22 @@ class Loop {
     backoff_ = 250ms;
     write_status();
     auto last_heard = Clock::now(), next_retry = Clock::now() + options_.retry_skipped;
+    std::optional<Clock::time_point> recheck;
     while (keep_running_()) {
-      if (auto line = events.next_line(1s)) {
+      if (auto line = events.next_line(recheck ? 200ms : 1s)) {
         std::string what = describe_event(*line);
         while (auto more = events.next_line(20ms)) what += ", " + describe_event(*more);
         // A burst (compose up, docker rm -f of several) is listed once.
         auto changes = reconciler_.reconcile(list_published(engine_));
         if (!changes.empty()) log_("engine: " + what);
         apply(changes);
+        // dockerd emits "die" before its container list shows the container stopped:
+        // list again a moment later.
+        recheck = Clock::now() + options_.recheck;
         last_heard = Clock::now();
+      } else if (recheck && Clock::now() > *recheck) {
+        recheck.reset();
+        apply(reconciler_.reconcile(list_published(engine_)));
       } else if (Clock::now() - last_heard > options_.keepalive) {
         // A guest rebooting under slirp leaves the host side of the stream silent, not closed.
         if (!engine::ping(engine_.url, engine_.tls, 5s)) fail(Code::Unavailable, "the engine did not answer /_ping");

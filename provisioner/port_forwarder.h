@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <functional>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -33,6 +34,7 @@ struct Options {
   std::chrono::milliseconds keepalive{10000};    // ping the engine after this much silence
   std::chrono::milliseconds retry_skipped{2000};  // how often taken host ports are probed again
   std::chrono::milliseconds max_backoff{2000};   // between reconnects while the VM is down
+  std::chrono::milliseconds recheck{500};        // second listing after an event (dockerd lags)
 };
 
 struct Engine {

@@ -68,7 +68,7 @@ std::set<drivers::PublishedPort> service_published_ports(const nlohmann::json& s
 }
 
 std::string port_events_path() {
-  nlohmann::json filters{{"type", {"container", "service"}}, {"event", {"start", "die", "create", "update", "remove"}}};
+  nlohmann::json filters{{"type", {"container", "service"}}, {"event", {"start", "die", "stop", "destroy", "create", "update", "remove"}}};
   return "/events?filters=" + url_encode(filters.dump());
 }
 

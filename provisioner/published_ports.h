@@ -19,7 +19,8 @@ std::set<drivers::PublishedPort> container_published_ports(const nlohmann::json&
 // node). Host-mode ports are containers' bindings and come from the container list.
 std::set<drivers::PublishedPort> service_published_ports(const nlohmann::json& services);
 
-// The /events query the forwarder follows: container start/die, service create/update/remove.
+// The /events query the forwarder follows: container start/die/stop/destroy, service
+// create/update/remove (container create comes along; it only costs a listing).
 std::string port_events_path();
 
 }  // namespace machine::engine

@@ -64,6 +64,7 @@ TEST(PublishedPorts, EventsQueryFiltersContainerAndServiceChanges) {
   EXPECT_NE(p.find("%22container%22"), std::string::npos);
   EXPECT_NE(p.find("%22service%22"), std::string::npos);
   EXPECT_NE(p.find("%22die%22"), std::string::npos);
+  EXPECT_NE(p.find("%22destroy%22"), std::string::npos) << "rm -f: listed again once the container is gone";
 }
 
 TEST(ForwarderStatus, RoundTripsAndToleratesJunk) {
