@@ -42,7 +42,9 @@ std::string capture(const std::string& cmd) {
   return out;
 }
 
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
 
 struct Vm {
   std::string dir, docker_config;
@@ -52,17 +54,18 @@ struct Vm {
     dir = ::mkdtemp(tmpl);
     docker_config = dir + "/docker-config";
     std::filesystem::create_directories(docker_config);
-    std::filesystem::create_directory_symlink(env_or("MACHINE_TEST_IMAGE_CACHE", "/var/tmp/machine-test-cache"),
-                                              dir + "/cache");
-    ok = std::system((m("create --qemu-restrict-network --no-docker-context pf") + " >/dev/null 2>&1").c_str()) == 0;
+    std::filesystem::create_directory_symlink(
+        env_or("MACHINE_TEST_IMAGE_CACHE", "/var/tmp/machine-test-cache"), dir + "/cache");
+    ok = std::system(
+             (m("create --qemu-restrict-network --no-docker-context pf") + " >/dev/null 2>&1").c_str()) == 0;
     if (!ok) return;
     // busybox httpd serving a small page and a 32 MB file.
     std::string root = dir + "/web-root";
     ok = std::system(("mkdir -p " + root + "/bin " + root + "/www && cp /bin/busybox " + root +
                       "/bin/ && ln -s busybox " + root + "/bin/httpd && echo hello > " + root +
-                      "/www/index.html && head -c 33554432 /dev/zero > " + root + "/www/big && tar -C " + root +
-                      " -cf " + dir + "/web.tar . && " + docker("import " + dir + "/web.tar bench/web") +
-                      " >/dev/null")
+                      "/www/index.html && head -c 33554432 /dev/zero > " + root + "/www/big && tar -C " +
+                      root + " -cf " + dir + "/web.tar . && " +
+                      docker("import " + dir + "/web.tar bench/web") + " >/dev/null")
                          .c_str()) == 0;
   }
   ~Vm() {
@@ -71,7 +74,8 @@ struct Vm {
   }
   std::string m(const std::string& args) const { return binary() + " -s " + dir + " " + args; }
   std::string docker(const std::string& args) const {
-    return "DOCKER_CONFIG=" + docker_config + " sh -c 'eval \"$(" + m("env pf") + ")\" && docker " + args + "'";
+    return "DOCKER_CONFIG=" + docker_config + " sh -c 'eval \"$(" + m("env pf") + ")\" && docker " + args +
+           "'";
   }
   std::string ssh(const std::string& script) const { return m("ssh pf -- '" + script + "'"); }
 };
@@ -83,7 +87,8 @@ std::string web(int port, const std::string& name) {
 }
 
 bool answers(int port) {
-  return std::system(("curl -s -o /dev/null --max-time 1 http://127.0.0.1:" + std::to_string(port) + "/").c_str()) ==
+  return std::system(
+             ("curl -s -o /dev/null --max-time 1 http://127.0.0.1:" + std::to_string(port) + "/").c_str()) ==
          0;
 }
 
@@ -107,16 +112,19 @@ void BM_PublishToAnswer(benchmark::State& state) {
         return;
       }
       auto t0 = Clock::now();
-      while (!answers(port) && seconds_since(t0) < 30) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      while (!answers(port) && seconds_since(t0) < 30)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
       host.push_back(seconds_since(t0));
       std::system((g_vm->docker("rm -f " + name) + " >/dev/null").c_str());
       // The same inside the VM: one SSH session times `docker run` returning -> local answer.
       int gport = port + 0;
-      auto out = capture(g_vm->ssh("docker run -d --name g" + name + " -p " + std::to_string(gport) +
-                                   ":8080 bench/web httpd -f -p 8080 -h /www >/dev/null; t0=$(date +%s%N); n=0; until "
-                                   "busybox wget -q -O /dev/null http://127.0.0.1:" + std::to_string(gport) +
-                                   "/ || [ $((n+=1)) -gt 3000 ]; do sleep 0.005; done; t1=$(date +%s%N); docker rm -f g" + name +
-                                   " >/dev/null; echo $(( (t1 - t0) / 1000000 ))"));
+      auto out = capture(
+          g_vm->ssh("docker run -d --name g" + name + " -p " + std::to_string(gport) +
+                    ":8080 bench/web httpd -f -p 8080 -h /www >/dev/null; t0=$(date +%s%N); n=0; until "
+                    "busybox wget -q -O /dev/null http://127.0.0.1:" +
+                    std::to_string(gport) +
+                    "/ || [ $((n+=1)) -gt 3000 ]; do sleep 0.005; done; t1=$(date +%s%N); docker rm -f g" +
+                    name + " >/dev/null; echo $(( (t1 - t0) / 1000000 ))"));
       guest.push_back(std::atof(out.c_str()) / 1000.0);
     }
   }

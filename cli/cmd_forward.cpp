@@ -3,8 +3,8 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
-#include <csignal>
 #include <chrono>
+#include <csignal>
 
 #include "cli/command.h"
 #include "machine/error.h"
@@ -12,7 +12,8 @@
 namespace machine::cli {
 
 int cmd_forward(Invocation& inv) {
-  if (inv.cmd.args.size() != 1) fail(Code::InvalidArgument, "Error: Expected one machine name as an argument");
+  if (inv.cmd.args.size() != 1)
+    fail(Code::InvalidArgument, "Error: Expected one machine name as an argument");
   std::string name = inv.cmd.args.front();
   inv.store->load(name);
   // A VM going down under an engine request closes the socket mid-write; the forwarder

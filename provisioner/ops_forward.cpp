@@ -134,8 +134,9 @@ std::string forwarder_problem(Env& env, const std::string& name) {
   auto info = forwarder_info(env, name);
   if (!info.supported) return "";
   if (!info.running)
-    return fmt::format("published ports are not forwarded: the port forwarder is not running (`start {}` restarts it)",
-                       name);
+    return fmt::format(
+        "published ports are not forwarded: the port forwarder is not running (`start {}` restarts it)",
+        name);
   std::string skipped;
   for (const auto& s : info.skipped) skipped += (skipped.empty() ? "" : "; ") + s;
   return skipped.empty() ? "" : "not forwarded: " + skipped;

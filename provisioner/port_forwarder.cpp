@@ -34,7 +34,8 @@ std::string describe_event(const std::string& line) {
   if (!j.is_object()) return "?";
   std::string name;
   if (j.contains("Actor") && j["Actor"].contains("Attributes") && j["Actor"]["Attributes"].contains("name"))
-    name = j["Actor"]["Attributes"]["name"].is_string() ? j["Actor"]["Attributes"]["name"].get<std::string>() : "";
+    name = j["Actor"]["Attributes"]["name"].is_string() ? j["Actor"]["Attributes"]["name"].get<std::string>()
+                                                        : "";
   return fmt::format("{} {} {}", j.value("Type", "?"), j.value("Action", "?"), name);
 }
 
@@ -98,7 +99,8 @@ class Loop {
         apply(reconciler_.reconcile(list_published(engine_)));
       } else if (Clock::now() - last_heard > options_.keepalive) {
         // A guest rebooting under slirp leaves the host side of the stream silent, not closed.
-        if (!engine::ping(engine_.url, engine_.tls, 5s)) fail(Code::Unavailable, "the engine did not answer /_ping");
+        if (!engine::ping(engine_.url, engine_.tls, 5s))
+          fail(Code::Unavailable, "the engine did not answer /_ping");
         last_heard = Clock::now();
       }
       if (!reconciler_.skipped().empty() && Clock::now() > next_retry) {
@@ -131,7 +133,8 @@ class Loop {
 
   void sleep(std::chrono::milliseconds d) {
     auto until = Clock::now() + d;
-    while (keep_running_() && Clock::now() < until) std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(d, 100ms));
+    while (keep_running_() && Clock::now() < until)
+      std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(d, 100ms));
   }
 
   Engine engine_;
@@ -148,10 +151,13 @@ class Loop {
 }  // namespace
 
 nlohmann::json to_json(const Status& s) {
-  nlohmann::json j{{"Pid", s.pid}, {"Engine", s.engine}, {"Forwarded", nlohmann::json::array()},
+  nlohmann::json j{{"Pid", s.pid},
+                   {"Engine", s.engine},
+                   {"Forwarded", nlohmann::json::array()},
                    {"Skipped", nlohmann::json::array()}};
   for (const auto& f : s.forwarded) j["Forwarded"].push_back(f.to_string());
-  for (const auto& [f, why] : s.skipped) j["Skipped"].push_back({{"Forward", f.to_string()}, {"Reason", why}});
+  for (const auto& [f, why] : s.skipped)
+    j["Skipped"].push_back({{"Forward", f.to_string()}, {"Reason", why}});
   return j;
 }
 

@@ -31,10 +31,10 @@ Status status_from_json(const nlohmann::json& j);  // tolerant: bad entries are 
 Status read_status(const std::filesystem::path& file);
 
 struct Options {
-  std::chrono::milliseconds keepalive{10000};    // ping the engine after this much silence
+  std::chrono::milliseconds keepalive{10000};     // ping the engine after this much silence
   std::chrono::milliseconds retry_skipped{2000};  // how often taken host ports are probed again
-  std::chrono::milliseconds max_backoff{2000};   // between reconnects while the VM is down
-  std::chrono::milliseconds recheck{500};        // second listing after an event (dockerd lags)
+  std::chrono::milliseconds max_backoff{2000};    // between reconnects while the VM is down
+  std::chrono::milliseconds recheck{500};         // second listing after an event (dockerd lags)
 };
 
 struct Engine {

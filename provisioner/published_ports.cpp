@@ -22,8 +22,10 @@ int int_field(const nlohmann::json& j, const char* key) {
 std::string url_encode(const std::string& s) {
   std::string out;
   for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out += static_cast<char>(c);
-    else out += fmt::format("%{:02X}", c);
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~')
+      out += static_cast<char>(c);
+    else
+      out += fmt::format("%{:02X}", c);
   }
   return out;
 }
@@ -54,7 +56,8 @@ std::set<drivers::PublishedPort> service_published_ports(const nlohmann::json& s
     const nlohmann::json* ports = nullptr;
     if (s.contains("Endpoint") && s["Endpoint"].is_object() && s["Endpoint"].contains("Ports"))
       ports = &s["Endpoint"]["Ports"];
-    else if (s.contains("Spec") && s["Spec"].contains("EndpointSpec") && s["Spec"]["EndpointSpec"].contains("Ports"))
+    else if (s.contains("Spec") && s["Spec"].contains("EndpointSpec") &&
+             s["Spec"]["EndpointSpec"].contains("Ports"))
       ports = &s["Spec"]["EndpointSpec"]["Ports"];
     if (!ports || !ports->is_array()) continue;
     for (const auto& p : *ports) {
@@ -68,7 +71,8 @@ std::set<drivers::PublishedPort> service_published_ports(const nlohmann::json& s
 }
 
 std::string port_events_path() {
-  nlohmann::json filters{{"type", {"container", "service"}}, {"event", {"start", "die", "stop", "destroy", "create", "update", "remove"}}};
+  nlohmann::json filters{{"type", {"container", "service"}},
+                         {"event", {"start", "die", "stop", "destroy", "create", "update", "remove"}}};
   return "/events?filters=" + url_encode(filters.dump());
 }
 

@@ -22,20 +22,24 @@ std::string ForwardChange::to_string() const {
 
 ForwardReconciler::ForwardReconciler(ForwardTarget target, std::string publish_address,
                                      std::vector<PortForward> active)
-    : target_(std::move(target)), publish_address_(std::move(publish_address)), active_(active.begin(), active.end()) {}
+    : target_(std::move(target)),
+      publish_address_(std::move(publish_address)),
+      active_(active.begin(), active.end()) {}
 
 PortForward ForwardReconciler::forward_for(const PublishedPort& p) const {
   return PortForward{p.proto, publish_address_, p.port, p.port};
 }
 
-void ForwardReconciler::skip(const PortForward& f, const std::string& why, std::vector<ForwardChange>& changes) {
+void ForwardReconciler::skip(const PortForward& f, const std::string& why,
+                             std::vector<ForwardChange>& changes) {
   auto it = skipped_.find(f);
   if (it != skipped_.end() && it->second == why) return;
   skipped_[f] = why;
   changes.push_back({ForwardChange::Kind::Skipped, f, why});
 }
 
-std::vector<ForwardChange> ForwardReconciler::reconcile(const std::set<PublishedPort>& published, bool resync) {
+std::vector<ForwardChange> ForwardReconciler::reconcile(const std::set<PublishedPort>& published,
+                                                        bool resync) {
   published_ = published;
   std::set<PortForward> wanted;
   for (const auto& p : published) wanted.insert(forward_for(p));

@@ -33,7 +33,7 @@ struct ForwardChange {
   enum class Kind { Added, Removed, Skipped, Failed };
   Kind kind = Kind::Added;
   PortForward forward;
-  std::string detail;  // why skipped / the error
+  std::string detail;             // why skipped / the error
   std::string to_string() const;  // one log line
 };
 

@@ -26,7 +26,8 @@ int parse_port(std::string_view s, std::string_view text, bool allow_empty = fal
   int v = 0;
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || end != s.data() + s.size() || v < 1 || v > 65535)
-    fail(Code::InvalidArgument, fmt::format("invalid port \"{}\" in port forward \"{}\": want 1-65535", s, text));
+    fail(Code::InvalidArgument,
+         fmt::format("invalid port \"{}\" in port forward \"{}\": want 1-65535", s, text));
   return v;
 }
 
@@ -43,7 +44,9 @@ std::string PortForward::to_string() const {
   return fmt::format("{}:{}:{}-:{}", proto_name(proto), host_addr, host_port, guest_port);
 }
 
-std::string PortForward::display() const { return fmt::format("{}:{}/{}", host_addr, host_port, proto_name(proto)); }
+std::string PortForward::display() const {
+  return fmt::format("{}:{}/{}", host_addr, host_port, proto_name(proto));
+}
 
 PortForward parse_port_forward(std::string_view text) {
   // proto:hostaddr:hostport-[guestaddr]:guestport
@@ -55,9 +58,12 @@ PortForward parse_port_forward(std::string_view text) {
   auto c1 = text.find(':');
   if (c1 == std::string_view::npos) bad("no protocol");
   auto proto = text.substr(0, c1);
-  if (proto == "tcp") f.proto = Proto::Tcp;
-  else if (proto == "udp") f.proto = Proto::Udp;
-  else bad("the protocol must be tcp or udp");
+  if (proto == "tcp")
+    f.proto = Proto::Tcp;
+  else if (proto == "udp")
+    f.proto = Proto::Udp;
+  else
+    bad("the protocol must be tcp or udp");
   auto dash = text.find('-', c1);
   if (dash == std::string_view::npos) bad("no '-' between the host and guest sides");
   auto host = text.substr(c1 + 1, dash - c1 - 1);
@@ -76,9 +82,10 @@ PortForward parse_port_forward(std::string_view text) {
 void require_publish_address(const std::string& address, std::string_view flag) {
   if (!is_ipv4(address))
     fail(Code::InvalidArgument,
-         fmt::format("invalid value \"{}\" for flag --{}: want an IPv4 address such as 127.0.0.1 (0.0.0.0 publishes "
-                     "on every interface)",
-                     address, flag));
+         fmt::format(
+             "invalid value \"{}\" for flag --{}: want an IPv4 address such as 127.0.0.1 (0.0.0.0 publishes "
+             "on every interface)",
+             address, flag));
 }
 
 std::string hostfwd_add_command(std::string_view netdev, const PortForward& f) {
@@ -99,9 +106,12 @@ std::vector<PortForward> parse_usernet_forwards(std::string_view info) {
     std::string kind, fd, src, sport, dst, dport;
     if (!(row >> kind >> fd >> src >> sport >> dst >> dport)) continue;
     PortForward f;
-    if (kind == "TCP[HOST_FORWARD]") f.proto = Proto::Tcp;
-    else if (kind == "UDP[HOST_FORWARD]") f.proto = Proto::Udp;
-    else continue;
+    if (kind == "TCP[HOST_FORWARD]")
+      f.proto = Proto::Tcp;
+    else if (kind == "UDP[HOST_FORWARD]")
+      f.proto = Proto::Udp;
+    else
+      continue;
     f.host_addr = src == "*" ? "0.0.0.0" : src;
     try {
       f.host_port = parse_port(sport, line);
@@ -119,8 +129,7 @@ std::string hostfwd_add_error(std::string_view reply) { return trim(reply); }
 std::string hostfwd_remove_error(std::string_view reply) {
   auto t = trim(reply);
   if (t.empty()) return "";
-  if (t.rfind("host forwarding rule for ", 0) == 0 &&
-      (t.ends_with(" removed") || t.ends_with(" not found")))
+  if (t.rfind("host forwarding rule for ", 0) == 0 && (t.ends_with(" removed") || t.ends_with(" not found")))
     return "";
   return t;
 }
@@ -141,7 +150,8 @@ bool host_port_free(const PortForward& f) {
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(f.host_port));
-  if (f.host_port < 1 || f.host_port > 65535 || ::inet_pton(AF_INET, f.host_addr.c_str(), &addr.sin_addr) != 1)
+  if (f.host_port < 1 || f.host_port > 65535 ||
+      ::inet_pton(AF_INET, f.host_addr.c_str(), &addr.sin_addr) != 1)
     return false;
   int fd = ::socket(AF_INET, (f.proto == Proto::Udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
   if (fd < 0) return false;

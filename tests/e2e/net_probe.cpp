@@ -38,7 +38,8 @@ std::optional<std::string> http_get(const std::string& addr, int port, std::chro
   auto deadline = Clock::now() + timeout;
   Fd s{::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0)};
   auto a = address(addr, port);
-  if (::connect(s.fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 && errno != EINPROGRESS) return std::nullopt;
+  if (::connect(s.fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 && errno != EINPROGRESS)
+    return std::nullopt;
   pollfd p{s.fd, POLLOUT, 0};
   if (::poll(&p, 1, ms_left(deadline)) != 1) return std::nullopt;
   int err = 0;
@@ -46,7 +47,8 @@ std::optional<std::string> http_get(const std::string& addr, int port, std::chro
   ::getsockopt(s.fd, SOL_SOCKET, SO_ERROR, &err, &len);
   if (err != 0) return std::nullopt;
   std::string req = "GET / HTTP/1.0\r\nHost: " + addr + "\r\n\r\n";
-  if (::send(s.fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) return std::nullopt;
+  if (::send(s.fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size()))
+    return std::nullopt;
   std::string raw;
   char buf[4096];
   for (;;) {

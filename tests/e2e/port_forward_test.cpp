@@ -35,8 +35,8 @@ std::filesystem::path web_image_tar(const std::filesystem::path& dir) {
   std::filesystem::copy_file(UDP_ECHO_BINARY, root / "bin/udp_echo");
   std::ofstream(root / "www/index.html") << kPage;
   auto tar = dir / "web.tar";
-  sh("for a in sh httpd sleep; do ln -sf busybox '" + root.string() + "/bin/'$a; done && tar -C '" + root.string() +
-     "' -cf '" + tar.string() + "' .");
+  sh("for a in sh httpd sleep; do ln -sf busybox '" + root.string() + "/bin/'$a; done && tar -C '" +
+     root.string() + "' -cf '" + tar.string() + "' .");
   return tar;
 }
 
@@ -81,7 +81,8 @@ class PortForward : public ::testing::Test {
   static bool forwarder_alive() {
     int pid = forwarder_pid();
     return pid > 0 && ::kill(pid, 0) == 0 &&
-           sh("tr '\\0' ' ' </proc/" + std::to_string(pid) + "/cmdline | grep -q -- '__forward pf1'").status == 0;
+           sh("tr '\\0' ' ' </proc/" + std::to_string(pid) + "/cmdline | grep -q -- '__forward pf1'")
+                   .status == 0;
   }
   static std::string web(int host_port, const std::string& extra = "") {
     return "run -d " + extra + " -p " + std::to_string(host_port) + ":8080 e2e/web httpd -f -p 8080 -h /www";
@@ -116,12 +117,14 @@ TEST_F(PortForward, PublishedTcpPortAnswersAtLoopbackAndMachineIpThenClosesAfter
   auto ip = trimmed(store_->machine("ip pf1").out);
   EXPECT_TRUE(page_at(ip, port)) << "at $(machine ip) = " << ip;
   auto fwd = store_->machine("inspect -f '{{json .PortForwarder.Forwarded}}' pf1");
-  EXPECT_NE(fwd.out.find("tcp:127.0.0.1:" + std::to_string(port) + "-:" + std::to_string(port)), std::string::npos)
+  EXPECT_NE(fwd.out.find("tcp:127.0.0.1:" + std::to_string(port) + "-:" + std::to_string(port)),
+            std::string::npos)
       << fwd.out;
 
   ASSERT_EQ(docker("rm -f web1").status, 0);
   // Closed, not merely unanswered: nothing listens on the host port any more.
-  EXPECT_TRUE(eventually([&] { return tcp_refused("127.0.0.1", port); }, 30s)) << "still forwarded after rm -f";
+  EXPECT_TRUE(eventually([&] { return tcp_refused("127.0.0.1", port); }, 30s))
+      << "still forwarded after rm -f";
 }
 
 TEST_F(PortForward, PublishedUdpPortEchoes) {
@@ -141,11 +144,15 @@ TEST_F(PortForward, TakenHostPortIsReportedNotStolenAndTakenOnceFreed) {
   ASSERT_EQ(run.status, 0) << run.out;
   std::string want = "127.0.0.1:" + std::to_string(port) + "/tcp: the port is in use on the host";
   EXPECT_TRUE(eventually(
-      [&] { return store_->machine("ls --format '{{.Name}} {{.Error}}'").out.find(want) != std::string::npos; }, 30s))
+      [&] {
+        return store_->machine("ls --format '{{.Name}} {{.Error}}'").out.find(want) != std::string::npos;
+      },
+      30s))
       << store_->machine("ls").out;
   auto skipped = store_->machine("inspect -f '{{json .PortForwarder.Skipped}}' pf1");
   EXPECT_NE(skipped.out.find(want), std::string::npos) << skipped.out;
-  EXPECT_NE(sh("cat " + machine_dir() + "/forwarder.log").out.find("not forwarding 127.0.0.1:" + std::to_string(port)),
+  EXPECT_NE(sh("cat " + machine_dir() + "/forwarder.log")
+                .out.find("not forwarding 127.0.0.1:" + std::to_string(port)),
             std::string::npos);
   EXPECT_FALSE(page_at("127.0.0.1", port)) << "our listener still owns the port";
 
@@ -190,7 +197,10 @@ TEST_F(PortForward, StopAndRmEndTheForwarder) {
   auto inspect = store_->machine("inspect -f '{{.PortForwarder.Running}}' pf1");
   EXPECT_EQ(inspect.out, "false\n");
   ASSERT_EQ(store_->machine("rm -y pf1").status, 0);
-  EXPECT_NE(sh("tr '\\0' ' ' </proc/" + std::to_string(pid) + "/cmdline 2>/dev/null | grep -q -- '__forward pf1'").status, 0);
+  EXPECT_NE(
+      sh("tr '\\0' ' ' </proc/" + std::to_string(pid) + "/cmdline 2>/dev/null | grep -q -- '__forward pf1'")
+          .status,
+      0);
   EXPECT_FALSE(std::filesystem::exists(machine_dir()));
 }
 

@@ -25,8 +25,7 @@ TEST(PublishedPorts, ContainersPortsBoundOnEveryGuestAddress) {
     {"Id":"b2","Names":["/quiet"],"Ports":[]},
     {"Id":"c3","Names":["/sctp"],"Ports":[{"IP":"0.0.0.0","PrivatePort":9,"PublicPort":9,"Type":"sctp"}]}
   ])");
-  EXPECT_EQ(container_published_ports(j),
-            (std::set<PublishedPort>{{Proto::Tcp, 4000}, {Proto::Udp, 5353}}));
+  EXPECT_EQ(container_published_ports(j), (std::set<PublishedPort>{{Proto::Tcp, 4000}, {Proto::Udp, 5353}}));
   EXPECT_TRUE(container_published_ports(nlohmann::json::parse("[]")).empty());
   EXPECT_TRUE(container_published_ports(nlohmann::json::parse(R"({"message":"oops"})")).empty());
 }

@@ -18,7 +18,7 @@ struct FakeHost {
   std::set<PortForward> driver;  // what the VM forwards
   std::set<int> taken;           // host ports someone else holds
   std::vector<std::string> calls;
-  std::string refuse;            // add_forward fails with this message when set
+  std::string refuse;  // add_forward fails with this message when set
   bool remove_fails = false;
   ForwardTarget target() {
     return {[this](const PortForward& f) {

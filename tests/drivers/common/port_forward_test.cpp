@@ -42,10 +42,12 @@ TEST(PortForward, ParseRoundTripsAndDropsAGuestAddress) {
 }
 
 TEST(PortForward, ParseNamesWhatIsWrong) {
-  EXPECT_NE(error_of([] { parse_port_forward("sctp:127.0.0.1:1-:1"); }).find("tcp or udp"), std::string::npos);
+  EXPECT_NE(error_of([] { parse_port_forward("sctp:127.0.0.1:1-:1"); }).find("tcp or udp"),
+            std::string::npos);
   EXPECT_NE(error_of([] { parse_port_forward("tcp:127.0.0.1:0-:1"); }).find("invalid port \"0\""),
             std::string::npos);
-  EXPECT_NE(error_of([] { parse_port_forward("tcp:127.0.0.1:70000-:1"); }).find("1-65535"), std::string::npos);
+  EXPECT_NE(error_of([] { parse_port_forward("tcp:127.0.0.1:70000-:1"); }).find("1-65535"),
+            std::string::npos);
   EXPECT_NE(error_of([] { parse_port_forward("tcp:127.0.0.1:80"); }).find("no '-'"), std::string::npos);
   EXPECT_NE(error_of([] { parse_port_forward("tcp::80-:80"); }).find("no host address"), std::string::npos);
   EXPECT_NE(error_of([] { parse_port_forward("4000"); }).find("no protocol"), std::string::npos);
