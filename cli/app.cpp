@@ -112,7 +112,7 @@ int run(const std::vector<std::string>& argv, Io& io) {
     ops::TlsPaths tls{globals.flags.string("tls-ca-cert"), globals.flags.string("tls-ca-key"),
                       globals.flags.string("tls-client-cert"), globals.flags.string("tls-client-key")};
     inv.env = std::make_unique<ops::Env>(
-        ops::Env{*inv.store, *inv.runner, *inv.progress, tls, globals.flags.boolean("native-ssh")});
+        ops::Env{*inv.store, *inv.runner, *inv.progress, tls, globals.flags.boolean("native-ssh"), io.self_program});
     return cmd->run(inv);
   } catch (const Error& e) {
     io.err << e.what() << "\n";

@@ -22,6 +22,8 @@ struct Io {
   Getenv getenv;
   // Where ops report progress; empty: steps go to `out`.
   std::function<std::unique_ptr<Progress>()> make_progress;
+  // This executable, which runs machines' port forwarders; empty: none are started.
+  std::string self_program;
 };
 
 // The process environment, for Io::getenv.

@@ -150,7 +150,8 @@ int cmd_create(Invocation& inv) {
 
   // docker-machine ends create with the env hint; print it unless ops already did.
   HintWatcher progress(*inv.progress);
-  ops::Env env{inv.env->store, inv.env->runner, progress, inv.env->tls, inv.env->native_ssh};
+  ops::Env env{inv.env->store, inv.env->runner, progress, inv.env->tls, inv.env->native_ssh,
+               inv.env->forwarder_program};
   try {
     ops::create(env, req);
   } catch (const Error& err) {

@@ -30,6 +30,11 @@ int cmd_inspect(Invocation& inv) {
   }
   Host host = inv.store->load(name);
   nlohmann::json j = to_json(host);
+  // Ours, beside docker-machine's fields: whether published ports reach this host.
+  if (auto fwd = ops::forwarder_info(*inv.env, name); fwd.supported)
+    j["PortForwarder"] = {{"Running", fwd.running},     {"Pid", fwd.pid},
+                          {"Engine", fwd.engine},       {"Forwarded", fwd.forwarded},
+                          {"Skipped", fwd.skipped},     {"Log", fwd.log.string()}};
   if (tmpl) inv.out() << tmpl->execute(j) << "\n";
   else inv.out() << j.dump(4) << "\n";
   return kExitOk;

@@ -61,7 +61,7 @@ void run_action(Invocation& inv, Action action, const Messages& msg) {
   for (const auto& n : names) {
     jobs.push_back(std::async(std::launch::async, [&, n]() -> std::string {
       auto runner = make_system_process_runner();
-      ops::Env env{*inv.store, *runner, progress, inv.env->tls, inv.env->native_ssh};
+      ops::Env env{*inv.store, *runner, progress, inv.env->tls, inv.env->native_ssh, inv.env->forwarder_program};
       try {
         say(msg.before.empty() ? "" : fmt::format(fmt::runtime(msg.before), q(n)));
         action(env, n);

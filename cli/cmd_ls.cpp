@@ -70,6 +70,13 @@ HostQuery make_query(const Invocation& inv, std::chrono::milliseconds timeout) {
       }
     }
     if (error == "Host is not running") error.clear();
+    if (error.empty() && item.state == State::Running) {
+      try {
+        error = ops::forwarder_problem(env, host.name);
+      } catch (const Error& e) {
+        error = e.what();
+      }
+    }
     for (char c : error)
       if (c != '\n') item.error += c;
     item.response_time = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - begin);

@@ -43,6 +43,7 @@ struct CommandSpec {
   int (*run)(Invocation&);
   bool skip_flag_parsing = false;  // create (driver-dependent flags) and ssh
   bool needs_store = true;
+  bool hidden = false;  // internal (__forward): not in the command list
 };
 
 const std::vector<CommandSpec>& command_table();
@@ -66,6 +67,7 @@ int cmd_active(Invocation&);
 int cmd_config(Invocation&);
 int cmd_create(Invocation&);
 int cmd_env(Invocation&);
+int cmd_forward(Invocation&);
 int cmd_image(Invocation&);
 int cmd_inspect(Invocation&);
 int cmd_ip(Invocation&);

@@ -87,6 +87,8 @@ const std::vector<CommandSpec>& command_table() {
        {}, &cmd_upgrade},
       {"url", "Get the URL of a machine", "Argument is a machine name.", {}, &cmd_url},
       {"version", "Show the Docker Machine version or a machine docker version", "", {}, &cmd_version},
+      {"__forward", "Forward a machine's published ports to this host (started by create and start)",
+       "Argument is a machine name.", {}, &cmd_forward, false, true, true},
   };
   return table;
 }
@@ -163,7 +165,8 @@ std::string app_help(const std::string& program, const std::string& storage_defa
   auto globals = global_flags(storage_default);
   s += help_flag_lines(globals, "  ");
   s += "  \nCommands:\n";
-  for (const auto& c : command_table()) s += "  " + c.name + "\t" + c.usage + "\n";
+  for (const auto& c : command_table())
+    if (!c.hidden) s += "  " + c.name + "\t" + c.usage + "\n";
   s += "  help\tShows a list of commands or help for one command\n";
   s += "  \n";
   s += fmt::format("Run '{} COMMAND --help' for more information on a command.\n", name);

@@ -1,6 +1,7 @@
 // The `machine` executable: everything lives in machine_cli (cli/app.h).
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 
 #include "cli/app.h"
@@ -12,6 +13,8 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv, argv + argc);
   machine::cli::Io io{std::cout, std::cerr, std::cin, &machine::cli::system_getenv,
                       [] { return std::make_unique<machine::ConsoleProgress>(stdout, stderr); }};
+  std::error_code ec;
+  io.self_program = std::filesystem::read_symlink("/proc/self/exe", ec).string();
   int status = machine::cli::run(args, io);
   std::cout.flush();
   std::cerr.flush();

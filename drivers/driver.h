@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "drivers/common/port_forward.h"
 #include "machine/process_runner.h"
 #include "machine/progress.h"
 #include "machine/state.h"
@@ -24,6 +25,10 @@ struct Features {
   bool provision = false;        // the provisioner configures the engine over SSH
   bool seed = false;             // create() delivers CreateSpec's first-boot seed to the guest
   bool private_network = false;  // supports a VM-to-VM network (swarm)
+  // add_forward/remove_forward publish guest ports on this host (user-mode/NAT networking);
+  // the per-machine forwarder runs only for these. generic and none need none: their
+  // engine's host is reachable directly.
+  bool port_forwarding = false;
 };
 
 // One create flag, docker-machine style (name without dashes, env var fallback).
@@ -123,6 +128,13 @@ class Driver {
   // SSH host keys known out of band ("ssh-ed25519 AAAA..."), e.g. printed by the guest on
   // its serial console; empty means trust on first use.
   virtual std::vector<std::string> host_keys() = 0;
+  // Port forwarding (features().port_forwarding), on a running machine: makes guest port
+  // f.guest_port answer at f.host_addr:f.host_port on this host. Idempotent; throws
+  // Error(Unavailable) when the host port cannot be taken. The defaults do nothing.
+  virtual void add_forward(const PortForward& f) { (void)f; }
+  virtual void remove_forward(const PortForward& f) { (void)f; }  // idempotent
+  // The host address published ports are forwarded from (--qemu-publish-address ...).
+  virtual std::string publish_address() { return kDefaultPublishAddress; }
   // Persisted as config.json's "Driver" object.
   virtual nlohmann::json to_json() const = 0;
   virtual void from_json(const nlohmann::json& j) = 0;

@@ -35,10 +35,14 @@ inline constexpr std::string_view kQmpSocket = "qmp.sock";
 inline constexpr std::string_view kVmLog = "vm.log";
 inline constexpr std::string_view kVmdk = "disk.vmdk";
 inline constexpr std::string_view kGenericSshKey = "id_rsa";  // a copy of --generic-ssh-key
-inline constexpr std::array<std::string_view, 17> kAll{
-    kConfig,    kSshKey,     kSshPublicKey, kKnownHosts, kCaCert,       kClientCert,
-    kClientKey, kServerCert, kServerKey,    kDisk,       kSeed,         kSerialLog,
-    kPidFile,   kQmpSocket,  kVmLog,        kVmdk,       kGenericSshKey};
+// The port forwarder (`machine __forward NAME`): its pid, its log, what it forwards.
+inline constexpr std::string_view kForwarderPid = "forwarder.pid";
+inline constexpr std::string_view kForwarderLog = "forwarder.log";
+inline constexpr std::string_view kForwards = "forwards.json";
+inline constexpr std::array<std::string_view, 20> kAll{
+    kConfig,     kSshKey,    kSshPublicKey,  kKnownHosts,   kCaCert,       kClientCert, kClientKey,
+    kServerCert, kServerKey, kDisk,          kSeed,         kSerialLog,    kPidFile,    kQmpSocket,
+    kVmLog,      kVmdk,      kGenericSshKey, kForwarderPid, kForwarderLog, kForwards};
 // The unix sockets among them: their full paths must fit sockaddr_un.sun_path.
 inline constexpr std::array<std::string_view, 1> kSockets{kQmpSocket};
 }  // namespace machine_files

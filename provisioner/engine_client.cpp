@@ -115,49 +115,133 @@ TlsFiles TlsFiles::in_dir(const std::filesystem::path& dir) {
   return {dir / "ca.pem", dir / "cert.pem", dir / "key.pem"};
 }
 
-HttpResponse get(const std::string& url, const std::string& path, const TlsFiles& tls,
-                 std::chrono::milliseconds timeout) {
-  auto deadline = Clock::now() + timeout;
+namespace {
+// One mutual-TLS connection to the engine with the request sent: the part get() and
+// LineStream share.
+struct TlsConnection {
+  std::shared_ptr<SSL_CTX> ctx;
+  Fd sock;
+  std::unique_ptr<SSL, decltype(&SSL_free)> ssl{nullptr, SSL_free};
+};
+
+void open_request(TlsConnection& c, const std::string& url, const std::string& path, const TlsFiles& tls,
+                  Clock::time_point deadline) {
   std::string host = drivers::url_host(url);
   int port = parse_port(url);
   if (host.empty()) fail(Code::InvalidArgument, "URL " + url + " has no host");
-  auto ctx = make_context(tls);
-  Fd sock{dial(host, port, deadline)};
-  set_io_timeout(sock.fd, deadline);
-  std::unique_ptr<SSL, decltype(&SSL_free)> ssl(SSL_new(ctx.get()), SSL_free);
-  SSL_set_fd(ssl.get(), sock.fd);
-  X509_VERIFY_PARAM* param = SSL_get0_param(ssl.get());
+  c.ctx = make_context(tls);
+  c.sock.fd = dial(host, port, deadline);
+  set_io_timeout(c.sock.fd, deadline);
+  c.ssl.reset(SSL_new(c.ctx.get()));
+  SSL* ssl = c.ssl.get();
+  SSL_set_fd(ssl, c.sock.fd);
+  X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
   in6_addr probe{};
   bool is_ip = ::inet_pton(AF_INET, host.c_str(), &probe) == 1 || ::inet_pton(AF_INET6, host.c_str(), &probe) == 1;
   if (is_ip) {
     X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str());
   } else {
     X509_VERIFY_PARAM_set1_host(param, host.c_str(), 0);
-    SSL_set_tlsext_host_name(ssl.get(), host.c_str());
+    SSL_set_tlsext_host_name(ssl, host.c_str());
   }
-  if (SSL_connect(ssl.get()) != 1) {
-    long v = SSL_get_verify_result(ssl.get());
+  if (SSL_connect(ssl) != 1) {
+    long v = SSL_get_verify_result(ssl);
     std::string why = v != X509_V_OK ? X509_verify_cert_error_string(v) : ssl_error();
     fail(Code::Unavailable, fmt::format("TLS handshake with {} failed: {}", url, why));
   }
+  // HTTP/1.0: the engine answers without chunked encoding and closes at the end, so a
+  // streamed body (GET /events) arrives as plain lines.
   std::string req = fmt::format("GET {} HTTP/1.0\r\nHost: {}\r\nUser-Agent: machine\r\nConnection: close\r\n\r\n",
                                 path, host);
-  if (SSL_write(ssl.get(), req.data(), static_cast<int>(req.size())) <= 0)
+  if (SSL_write(ssl, req.data(), static_cast<int>(req.size())) <= 0)
     fail(Code::Unavailable, fmt::format("cannot send request to {}: {}", url, ssl_error()));
+}
+
+// Status code of a raw response whose header is complete; throws when it is not HTTP.
+int response_status(const std::string& raw, const std::string& url) {
+  if (raw.rfind("HTTP/", 0) != 0 || raw.find("\r\n\r\n") == std::string::npos)
+    fail(Code::Unavailable, fmt::format("no HTTP answer from {}", url));
+  return std::atoi(raw.c_str() + raw.find(' ') + 1);
+}
+}  // namespace
+
+HttpResponse get(const std::string& url, const std::string& path, const TlsFiles& tls,
+                 std::chrono::milliseconds timeout) {
+  TlsConnection c;
+  open_request(c, url, path, tls, Clock::now() + timeout);
   std::string raw;
   char buf[8192];
   for (;;) {
-    int n = SSL_read(ssl.get(), buf, sizeof buf);
+    int n = SSL_read(c.ssl.get(), buf, sizeof buf);
     if (n <= 0) break;
     raw.append(buf, static_cast<size_t>(n));
   }
-  auto header_end = raw.find("\r\n\r\n");
-  if (raw.rfind("HTTP/", 0) != 0 || header_end == std::string::npos)
-    fail(Code::Unavailable, fmt::format("no HTTP answer from {}", url));
   HttpResponse r;
-  r.status = std::atoi(raw.c_str() + raw.find(' ') + 1);
-  r.body = raw.substr(header_end + 4);
+  r.status = response_status(raw, url);
+  r.body = raw.substr(raw.find("\r\n\r\n") + 4);
   return r;
+}
+
+struct LineStream::Impl {
+  TlsConnection conn;
+  std::string url;
+  std::string buffer;  // received body bytes not yet returned as lines
+};
+
+LineStream::LineStream(const std::string& url, const std::string& path, const TlsFiles& tls,
+                       std::chrono::milliseconds connect_timeout)
+    : impl_(std::make_unique<Impl>()) {
+  auto deadline = Clock::now() + connect_timeout;
+  impl_->url = url;
+  open_request(impl_->conn, url, path, tls, deadline);
+  std::string raw;
+  char buf[4096];
+  while (raw.find("\r\n\r\n") == std::string::npos) {
+    if (Clock::now() > deadline) fail(Code::Unavailable, fmt::format("no HTTP answer from {} for {}", url, path));
+    int n = SSL_read(impl_->conn.ssl.get(), buf, sizeof buf);
+    if (n <= 0) fail(Code::Unavailable, fmt::format("{} closed the connection before answering {}", url, path));
+    raw.append(buf, static_cast<size_t>(n));
+  }
+  auto end = raw.find("\r\n\r\n");
+  int status = response_status(raw, url);
+  if (status != 200)
+    fail(Code::Unavailable, fmt::format("GET {} on {} answered {}: {}", path, url, status, raw.substr(end + 4)));
+  impl_->buffer = raw.substr(end + 4);
+}
+
+LineStream::~LineStream() = default;
+
+std::optional<std::string> LineStream::next_line(std::chrono::milliseconds timeout) {
+  auto deadline = Clock::now() + timeout;
+  SSL* ssl = impl_->conn.ssl.get();
+  int fd = impl_->conn.sock.fd;
+  char buf[8192];
+  for (;;) {
+    auto nl = impl_->buffer.find('\n');
+    if (nl != std::string::npos) {
+      std::string line = impl_->buffer.substr(0, nl);
+      impl_->buffer.erase(0, nl + 1);
+      return line;
+    }
+    if (SSL_pending(ssl) == 0) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+      if (left <= 0) return std::nullopt;
+      pollfd p{fd, POLLIN, 0};
+      int r = ::poll(&p, 1, static_cast<int>(left));
+      if (r < 0 && errno == EINTR) continue;
+      if (r == 0) return std::nullopt;
+    }
+    // Readable, but a TLS record may still be partial: bound the blocking read.
+    set_io_timeout(fd, std::max(deadline, Clock::now() + std::chrono::milliseconds(100)));
+    int n = SSL_read(ssl, buf, sizeof buf);
+    if (n > 0) {
+      impl_->buffer.append(buf, static_cast<size_t>(n));
+      continue;
+    }
+    int err = SSL_get_error(ssl, n);
+    if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) continue;
+    fail(Code::Unavailable, fmt::format("the engine at {} closed the stream", impl_->url));
+  }
 }
 
 bool ping(const std::string& url, const TlsFiles& tls, std::chrono::milliseconds timeout) {

@@ -4,6 +4,8 @@
 // the server certificate against the CA and the URL's host.
 #include <chrono>
 #include <filesystem>
+#include <memory>
+#include <optional>
 #include <string>
 
 namespace machine::engine {
@@ -26,6 +28,26 @@ struct HttpResponse {
 // "x509: certificate is valid for 127.0.0.1, not 10.0.2.15"-like text from OpenSSL).
 HttpResponse get(const std::string& url, const std::string& path, const TlsFiles& tls,
                  std::chrono::milliseconds timeout);
+
+// A long-lived GET whose body arrives line by line (GET /events: one JSON object a line).
+class LineStream {
+ public:
+  // Connects, sends the request and reads the header; throws Error(Unavailable) as get()
+  // does, and when the engine answers anything but 200.
+  LineStream(const std::string& url, const std::string& path, const TlsFiles& tls,
+             std::chrono::milliseconds connect_timeout);
+  ~LineStream();
+  LineStream(const LineStream&) = delete;
+  LineStream& operator=(const LineStream&) = delete;
+
+  // The next line of the body (without its newline), waiting at most `timeout`; nullopt
+  // when none arrived in time. Throws Error(Unavailable) once the connection has ended.
+  std::optional<std::string> next_line(std::chrono::milliseconds timeout);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 // True when GET /_ping answers 200 "OK".
 bool ping(const std::string& url, const TlsFiles& tls, std::chrono::milliseconds timeout);

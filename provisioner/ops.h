@@ -4,6 +4,7 @@
 // that changes a machine goes through here.
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -33,6 +34,9 @@ struct Env {
   Progress& progress;
   TlsPaths tls;
   bool native_ssh = false;  // --native-ssh
+  // The `machine` executable that runs port forwarders (`<it> -s STORE __forward NAME`);
+  // empty: none are started (library callers, unit tests).
+  std::string forwarder_program;
 };
 
 struct CreateRequest {
@@ -91,6 +95,23 @@ std::string validated_cert_path(Env& env, const std::string& name);
 // its pinned known_hosts. Error(FailedPrecondition) when the driver has no SSH or the
 // machine is not running.
 ssh::SshEndpoint ssh_endpoint(Env& env, const std::string& name);
+
+// The port forwarder of a machine whose driver forwards published ports.
+struct ForwarderInfo {
+  bool supported = false;  // the driver has Features::port_forwarding
+  bool running = false;
+  int pid = 0;
+  std::string engine;                  // "connected", or why it cannot reach the engine
+  std::vector<std::string> forwarded;  // "tcp:127.0.0.1:4000-:4000"
+  std::vector<std::string> skipped;    // "127.0.0.1:4000/tcp: the port is in use on the host"
+  std::filesystem::path log;
+};
+ForwarderInfo forwarder_info(Env& env, const std::string& name);
+// What `ls` shows in ERRORS for a running machine: a dead forwarder, ports not forwarded.
+std::string forwarder_problem(Env& env, const std::string& name);
+// The forwarder itself (hidden `machine __forward NAME`): runs until the machine is removed
+// or SIGTERM/SIGINT; `log` gets one line per change.
+void run_forwarder(Env& env, const std::string& name, const std::function<void(const std::string&)>& log);
 
 // Names of the machines whose driver state refers to a file under `dir` (e.g. a cached
 // image their disk overlays are backed by). Machines whose config cannot be read are skipped.

@@ -57,6 +57,13 @@ void issue_server_cert(Env& env, const Loaded& m, const std::vector<std::string>
 // What the machine's engine must look like: its engine options, the CA and its server cert.
 provision::EngineRequest engine_request(Env& env, const Loaded& m);
 
+// The port forwarder (ops_forward.cpp). start: when the driver forwards ports, the
+// environment names a forwarder program and none runs yet (so `start` on a running machine
+// brings a dead one back); reports, never throws for the forwarder's sake. stop: ends it
+// (SIGTERM, then SIGKILL) and clears its pid and status files; idempotent.
+void start_forwarder(Env& env, const Loaded& m);
+void stop_forwarder(Env& env, const std::string& name);
+
 // `docker context` registration named after the machine (best effort, reported).
 void create_docker_context(Env& env, const Loaded& m);
 void remove_docker_context(Env& env, const std::string& name);

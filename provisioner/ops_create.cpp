@@ -128,6 +128,7 @@ void build(Env& env, const CreateRequest& req, Loaded& m) {
   env.progress.step("Checking connection to Docker...");
   engine::wait_for_engine(m.driver->engine_url(), detail::client_tls(env, req.name), kEngineTimeout);
   detail::save(env, m);
+  detail::start_forwarder(env, m);  // published ports reach the host from here on
   if (req.docker_context) detail::create_docker_context(env, m);
   env.progress.step("Docker is up and running!");
   // The "To see how to connect..." hint names the binary: cli/ prints it.
@@ -135,6 +136,7 @@ void build(Env& env, const CreateRequest& req, Loaded& m) {
 
 void rollback(Env& env, const CreateRequest& req, Loaded& m) {
   try {
+    detail::stop_forwarder(env, req.name);
     if (m.driver) m.driver->remove();
   } catch (const std::exception& e) {
     env.progress.step(fmt::format("Error removing the half-created machine \"{}\": {}", req.name, e.what()));

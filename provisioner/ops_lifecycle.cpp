@@ -25,6 +25,13 @@ void transition(Env& env, const std::string& name, Action action, void (drivers:
   ((*m.driver).*fn)();
   detail::save(env, m);
 }
+
+// Before stop/kill, whatever the state says: a forwarder may outlive its VM.
+void stop_forwarder_locked(Env& env, const std::string& name) {
+  if (!env.store.exists(name)) return;
+  auto lock = env.store.lock(name);
+  detail::stop_forwarder(env, name);
+}
 }  // namespace
 
 std::unique_ptr<drivers::Driver> load_driver(Env& env, const Host& host) {
@@ -37,6 +44,7 @@ void remove(Env& env, const std::string& name, bool force) {
   if (!env.store.exists(name)) fail(Code::NotFound, machine_not_found_message(name));
   auto lock = env.store.lock(name);
   try {
+    detail::stop_forwarder(env, name);
     Loaded m = detail::load(env, name);
     m.driver->remove();
   } catch (const Error& e) {
@@ -55,10 +63,17 @@ void start(Env& env, const std::string& name) {
     m.driver->wait_ready(300s);
     detail::save(env, m);
   }
+  detail::start_forwarder(env, m);  // also brings back a forwarder that died
 }
 
-void stop(Env& env, const std::string& name) { transition(env, name, Action::Stop, &drivers::Driver::stop); }
-void kill(Env& env, const std::string& name) { transition(env, name, Action::Kill, &drivers::Driver::kill); }
+void stop(Env& env, const std::string& name) {
+  stop_forwarder_locked(env, name);
+  transition(env, name, Action::Stop, &drivers::Driver::stop);
+}
+void kill(Env& env, const std::string& name) {
+  stop_forwarder_locked(env, name);
+  transition(env, name, Action::Kill, &drivers::Driver::kill);
+}
 
 void restart(Env& env, const std::string& name) {
   transition(env, name, Action::Restart, &drivers::Driver::restart);
@@ -68,6 +83,7 @@ void restart(Env& env, const std::string& name) {
     m.driver->wait_ready(300s);
     detail::save(env, m);
   }
+  detail::start_forwarder(env, m);  // it followed the engine through the restart; unless it died
 }
 
 drivers::StateInfo state(Env& env, const std::string& name) { return detail::load(env, name).driver->state(); }

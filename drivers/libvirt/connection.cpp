@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <libvirt/libvirt-qemu.h>
 #include <libvirt/virterror.h>
 #include <unistd.h>
 
@@ -221,6 +222,16 @@ std::optional<RawState> Connection::domain_state(const std::string& name) {
   if (virDomainGetState(d.get(), &s.state, &s.reason, 0) < 0)
     fail_libvirt(fmt::format("cannot get the state of domain '{}'", name));
   return s;
+}
+
+std::string Connection::qemu_monitor_command(const std::string& name, const std::string& hmp) {
+  auto d = domain(conn_, name, "reach the monitor of");
+  char* reply = nullptr;
+  if (virDomainQemuMonitorCommand(d.get(), hmp.c_str(), &reply, VIR_DOMAIN_QEMU_MONITOR_COMMAND_HMP) < 0)
+    fail_libvirt(fmt::format("monitor command '{}' on domain '{}' failed", hmp, name));
+  std::string out = reply ? reply : "";
+  free(reply);
+  return out;
 }
 
 std::string Connection::domain_xml_desc(const std::string& name, bool inactive) {

@@ -57,6 +57,9 @@ class Connection {
   void undefine_domain(const std::string& name);  // no-op when absent
   std::optional<RawState> domain_state(const std::string& name);  // nullopt: not defined
   std::string domain_xml_desc(const std::string& name, bool inactive = false);  // inactive: the persistent definition
+  // A human monitor (HMP) command on a running QEMU domain, through libvirt-qemu's
+  // passthrough; returns QEMU's text reply (port forwards on the user netdev).
+  std::string qemu_monitor_command(const std::string& name, const std::string& hmp);
 
   // Storage. ensure_pool() makes a defined pool active (starting it when inactive).
   bool pool_exists(const std::string& pool);

@@ -22,7 +22,7 @@ std::string disk_xml(const std::string& pool, const std::string& volume, const s
 // type='user'> cannot forward ports), so the NIC goes on QEMU's own command line. The
 // explicit PCI address keeps it clear of the root ports libvirt puts on q35's pcie.0.
 std::string user_net_args(const UserNet& n) {
-  auto netdev = fmt::format("user,id=mnet0{},hostfwd=tcp:{}:{}-:22,hostfwd=tcp:{}:{}-:{}",
+  auto netdev = fmt::format("user,id={}{},hostfwd=tcp:{}:{}-:22,hostfwd=tcp:{}:{}-:{}", kUserNetdev,
                             n.restrict ? ",restrict=on" : "", n.bind, n.ssh_port, n.bind, n.engine_port,
                             kGuestEnginePort);
   return fmt::format(
@@ -30,9 +30,9 @@ std::string user_net_args(const UserNet& n) {
       "    <qemu:arg value='-netdev'/>\n"
       "    <qemu:arg value='{}'/>\n"
       "    <qemu:arg value='-device'/>\n"
-      "    <qemu:arg value='virtio-net-pci,netdev=mnet0,bus=pcie.0,addr=0x10'/>\n"
+      "    <qemu:arg value='virtio-net-pci,netdev={},bus=pcie.0,addr=0x10'/>\n"
       "  </qemu:commandline>\n",
-      xml_escape(netdev));
+      xml_escape(netdev), kUserNetdev);
 }
 
 }  // namespace

@@ -51,5 +51,7 @@ std::string xml_escape(const std::string& s);
 
 // The guest port the engine listens on (dockerd --tlsverify).
 inline constexpr int kGuestEnginePort = 2376;
+// The id of the user-mode netdev on QEMU's command line (published-port forwards go on it).
+inline constexpr const char* kUserNetdev = "mnet0";
 
 }  // namespace machine::drivers::libvirt

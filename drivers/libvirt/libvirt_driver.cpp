@@ -37,6 +37,9 @@ LibvirtDriver::~LibvirtDriver() = default;
 Features LibvirtDriver::features() const {
   Features f;
   f.lifecycle = f.ssh = f.provision = f.seed = true;
+  // Published ports go onto the user netdev's loopback forwards; a named libvirt network
+  // or a remote hypervisor's ports are not this host's loopback.
+  f.port_forwarding = config_.network.empty() && config_.forward_bind == "127.0.0.1";
   return f;
 }
 
@@ -321,6 +324,20 @@ void LibvirtDriver::from_json(const nlohmann::json& j) {
   auto name = config_.base.machine_name;
   config_ = libvirt::libvirt_config_from_json(j);
   if (config_.base.machine_name.empty()) config_.base.machine_name = name;
+}
+
+// The same HMP rules as the qemu driver (drivers/common), through libvirt-qemu's monitor
+// passthrough to the netdev the domain XML puts on QEMU's command line.
+void LibvirtDriver::add_forward(const PortForward& f) {
+  hmp_add_forward([&](const std::string& c) { return conn().qemu_monitor_command(domain(), c); },
+                  libvirt::kUserNetdev, f);
+}
+
+void LibvirtDriver::remove_forward(const PortForward& f) {
+  auto s = conn().domain_state(domain());
+  if (!s || (s->state != VIR_DOMAIN_RUNNING && s->state != VIR_DOMAIN_PAUSED)) return;  // no QEMU, no forwards
+  hmp_remove_forward([&](const std::string& c) { return conn().qemu_monitor_command(domain(), c); },
+                     libvirt::kUserNetdev, f);
 }
 
 }  // namespace machine::drivers

@@ -50,6 +50,9 @@ class LibvirtDriver final : public Driver {
   std::string engine_url() override;
   SshAddress ssh_address() override;
   std::vector<std::string> host_keys() override;
+  void add_forward(const PortForward& f) override;
+  void remove_forward(const PortForward& f) override;
+  std::string publish_address() override { return config_.forward_bind; }
   nlohmann::json to_json() const override;
   void from_json(const nlohmann::json& j) override;
 

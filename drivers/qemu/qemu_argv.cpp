@@ -47,11 +47,11 @@ std::vector<std::string> build_qemu_args(const VmSpec& s) {
     a.insert(a.end(), {"-append", s.kernel_cmdline});
   }
   // The user-mode NIC comes first so it is the guest's first NIC (its primary network).
-  std::string user = "user,id=net0";
+  std::string user = fmt::format("user,id={}", kUserNetdev);
   if (s.restrict_network) user += ",restrict=on";
   user += fmt::format(",hostfwd=tcp:127.0.0.1:{}-:22", s.ssh_port);
   user += fmt::format(",hostfwd=tcp:127.0.0.1:{}-:{}", s.engine_port, kGuestEnginePort);
-  a.insert(a.end(), {"-netdev", user, "-device", "virtio-net-pci,netdev=net0"});
+  a.insert(a.end(), {"-netdev", user, "-device", fmt::format("virtio-net-pci,netdev={}", kUserNetdev)});
   // With -kernel, QEMU's linuxboot ROM holds boot index 0; the disk only boots itself.
   a.insert(a.end(), {"-drive", "if=none,id=disk0,format=qcow2,discard=unmap,file=" + escape(file_in(s, mf::kDisk)),
                      "-device", s.kernel.empty() ? "virtio-blk-pci,drive=disk0,bootindex=0" : "virtio-blk-pci,drive=disk0"});

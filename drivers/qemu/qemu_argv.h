@@ -36,6 +36,9 @@ struct VmSpec {
 // argv[1..] for qemu-system-x86_64 (the program itself is not included).
 std::vector<std::string> build_qemu_args(const VmSpec& spec);
 
+// The id of the user-mode netdev (SSH, engine and published-port forwards live on it).
+inline constexpr const char* kUserNetdev = "net0";
+
 // The guest port the engine listens on (dockerd --tlsverify).
 inline constexpr int kGuestEnginePort = 2376;
 

@@ -33,6 +33,9 @@ std::vector<Flag> qemu_flags() {
        "QEMU_NETWORK", ""},
       {"qemu-network-subnet", K::String,
        "Subnet of a new --qemu-network (default: 192.168.99.0/24, or the next free /24)", "QEMU_NETWORK_SUBNET", ""},
+      {"qemu-publish-address", K::String,
+       "Host address containers' published ports are forwarded from (0.0.0.0: every interface)",
+       "QEMU_PUBLISH_ADDRESS", kDefaultPublishAddress},
   };
 }
 
@@ -74,6 +77,10 @@ void apply_flags(QemuConfig& c, const FlagValues& f, long host_memory_mb) {
     });
     require(!c.network.empty(), "qemu-network-subnet", c.network_subnet, "needs --qemu-network");
   }
+  if (f.has("qemu-publish-address")) {
+    c.publish_address = f.string("qemu-publish-address");
+    require_publish_address(c.publish_address, "qemu-publish-address");
+  }
 }
 
 nlohmann::json to_json(const QemuConfig& c) {
@@ -88,6 +95,7 @@ nlohmann::json to_json(const QemuConfig& c) {
   j["QemuBinary"] = c.binary;
   j["RestrictNetwork"] = c.restrict_network;
   j["EnginePort"] = c.engine_port;
+  j["PublishAddress"] = c.publish_address;
   j["BaseDisk"] = c.base_disk;
   j["Kernel"] = c.kernel;
   j["Initrd"] = c.initrd;
@@ -114,6 +122,7 @@ QemuConfig qemu_config_from_json(const nlohmann::json& j) {
   read_field(j, "QemuBinary", c.binary);
   read_field(j, "RestrictNetwork", c.restrict_network);
   read_field(j, "EnginePort", c.engine_port);
+  read_field(j, "PublishAddress", c.publish_address);
   read_field(j, "BaseDisk", c.base_disk);
   read_field(j, "Kernel", c.kernel);
   read_field(j, "Initrd", c.initrd);

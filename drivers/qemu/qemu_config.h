@@ -26,6 +26,8 @@ struct QemuConfig {
   std::string binary = "qemu-system-x86_64";
   bool restrict_network = false;
   int engine_port = 0;           // 127.0.0.1:engine_port -> guest 2376
+  // --qemu-publish-address: where containers' published ports are forwarded from.
+  std::string publish_address = kDefaultPublishAddress;
   // --qemu-network: a private VM-to-VM network (drivers/network), "" = none. The address is
   // allocated by prepare() and kept, so the machine always comes back with it.
   std::string network;

@@ -60,6 +60,7 @@ Features QemuDriver::features() const {
   f.ssh = true;
   f.seed = true;
   f.private_network = true;
+  f.port_forwarding = true;
   // The machine OS starts dockerd with TLS from the seed, so provisioning it only verifies
   // (idempotent, no restart); a stock cloud image gets the engine installed and configured.
   f.provision = true;
@@ -319,6 +320,25 @@ SshAddress QemuDriver::ssh_address() { return {"127.0.0.1", config_.base.ssh_por
 
 std::vector<std::string> QemuDriver::host_keys() {
   return qemu::parse_host_keys(qemu::read_file_tail(file(mf::kSerialLog), 1 << 20));
+}
+
+// Published ports go onto the user netdev through QMP's HMP passthrough (hostfwd_add);
+// the rules are drivers/common's, shared with libvirt.
+void QemuDriver::add_forward(const PortForward& f) {
+  // slirp's restricted mode drops every UDP datagram the guest sends but DHCP/TFTP, replies
+  // to a forward included: say so instead of forwarding into silence.
+  if (f.proto == Proto::Udp && config_.restrict_network)
+    fail(Code::FailedPrecondition, "UDP cannot be forwarded on a --qemu-restrict-network machine (its user "
+                                   "networking drops the guest's UDP replies)");
+  qemu::QmpClient qmp(file(mf::kQmpSocket), 3s);
+  hmp_add_forward(qemu::hmp_runner(qmp), qemu::kUserNetdev, f);
+}
+
+void QemuDriver::remove_forward(const PortForward& f) {
+  auto pidfile = file(mf::kPidFile);
+  if (!qemu::process_has_arg(qemu::read_pidfile(pidfile), pidfile.string())) return;  // no VM, no forwards
+  qemu::QmpClient qmp(file(mf::kQmpSocket), 3s);
+  hmp_remove_forward(qemu::hmp_runner(qmp), qemu::kUserNetdev, f);
 }
 
 nlohmann::json QemuDriver::to_json() const { return qemu::to_json(config_); }

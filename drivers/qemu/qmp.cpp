@@ -110,4 +110,11 @@ nlohmann::json QmpClient::execute(const std::string& command, const nlohmann::js
   }
 }
 
+std::function<std::string(const std::string&)> hmp_runner(QmpClient& qmp) {
+  return [&qmp](const std::string& line) {
+    auto r = qmp.execute("human-monitor-command", {{"command-line", line}});
+    return r.is_string() ? r.get<std::string>() : std::string();
+  };
+}
+
 }  // namespace machine::drivers::qemu

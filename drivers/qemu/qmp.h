@@ -3,6 +3,7 @@
 // handshake, synchronous commands. Asynchronous events are collected, not acted on.
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -40,5 +41,8 @@ class QmpClient {
   std::vector<nlohmann::json> events_;
   int next_id_ = 1;
 };
+
+// HMP command lines through `qmp` (human-monitor-command), returning the monitor's text.
+std::function<std::string(const std::string&)> hmp_runner(QmpClient& qmp);
 
 }  // namespace machine::drivers::qemu

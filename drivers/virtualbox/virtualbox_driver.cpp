@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <fstream>
 #include <random>
 #include <thread>
@@ -494,5 +495,34 @@ std::string VirtualBoxDriver::engine_url() { return tcp_url("127.0.0.1", config_
 SshAddress VirtualBoxDriver::ssh_address() { return {"127.0.0.1", config_.base.ssh_port, config_.base.ssh_user}; }
 
 std::vector<std::string> VirtualBoxDriver::host_keys() { return console_host_keys(file(mf::kSerialLog)); }
+
+std::vector<std::string> VirtualBoxDriver::nat_rules() {
+  auto r = vbm().run({"showvminfo", ctx_.machine_name, "--machinereadable"});
+  return natpf_rules(parse_machine_readable(r.out));
+}
+
+// Idempotent on top of VBoxManage, which refuses a rule name twice and a delete of an
+// absent one: the adapter's current rules decide.
+void VirtualBoxDriver::add_forward(const PortForward& f) {
+  auto rules = nat_rules();
+  auto rule = natpf_rule(f);
+  if (std::find(rules.begin(), rules.end(), rule) != rules.end()) return;
+  auto name = rule.substr(0, rule.find(','));
+  for (const auto& r : rules)
+    if (r.substr(0, r.find(',')) == name) vbm().run(natpf_delete_command(ctx_.machine_name, f));  // other address
+  vbm().run(natpf_add_command(ctx_.machine_name, f));
+}
+
+void VirtualBoxDriver::remove_forward(const PortForward& f) {
+  auto s = vm_state();
+  if (s != "running" && s != "paused") return;  // controlvm needs a running VM, which a stopped one has none of
+  auto rule = natpf_rule(f);
+  auto name = rule.substr(0, rule.find(','));
+  for (const auto& r : nat_rules())
+    if (r.substr(0, r.find(',')) == name) {
+      vbm().run(natpf_delete_command(ctx_.machine_name, f));
+      return;
+    }
+}
 
 }  // namespace machine::drivers

@@ -62,7 +62,9 @@ class VirtualBoxDriver final : public Driver {
   explicit VirtualBoxDriver(const Context& ctx, VirtualBoxOptions options = {});
 
   std::string_view name() const override { return "virtualbox"; }
-  Features features() const override { return {true, true, true, true, true}; }
+  // Published ports: NAT adapter 1 forwards them from 127.0.0.1 (the host-only address
+  // reaches them too, as with docker-machine).
+  Features features() const override { return {true, true, true, true, true, true}; }
   std::vector<Flag> create_flags() const override;
   void configure(const FlagValues& flags) override;
   void pre_create_check() override;
@@ -79,6 +81,8 @@ class VirtualBoxDriver final : public Driver {
   std::string engine_url() override;
   SshAddress ssh_address() override;
   std::vector<std::string> host_keys() override;
+  void add_forward(const PortForward& f) override;
+  void remove_forward(const PortForward& f) override;
   nlohmann::json to_json() const override { return config_.to_json(); }
   void from_json(const nlohmann::json& j) override { config_.from_json(j); }
 
@@ -90,6 +94,7 @@ class VirtualBoxDriver final : public Driver {
   std::filesystem::path vm_dir() const;
   // "running", "poweroff", ...; "" when VirtualBox does not know the VM.
   std::string vm_state();
+  std::vector<std::string> nat_rules();  // NAT adapter 1's forwarding rules, as VirtualBox lists them
   virtualbox::HostOnlyResult ensure_network();
   void attach_hostonly_nic();
   void start_vm();

@@ -1,5 +1,7 @@
 #include "drivers/virtualbox/vm_commands.h"
 
+#include <fmt/format.h>
+
 #include <cctype>
 
 namespace machine::drivers::virtualbox {
@@ -85,6 +87,31 @@ std::string mac_with_colons(const std::string& vbox_mac) {
     out += static_cast<char>(std::tolower(static_cast<unsigned char>(vbox_mac[i])));
   }
   return out;
+}
+
+namespace {
+std::string natpf_name(const PortForward& f) { return fmt::format("{}-{}", proto_name(f.proto), f.host_port); }
+}  // namespace
+
+std::string natpf_rule(const PortForward& f) {
+  return fmt::format("{},{},{},{},,{}", natpf_name(f), proto_name(f.proto), f.host_addr, f.host_port, f.guest_port);
+}
+
+Args natpf_add_command(const std::string& vm, const PortForward& f) { return {"controlvm", vm, "natpf1", natpf_rule(f)}; }
+
+Args natpf_delete_command(const std::string& vm, const PortForward& f) {
+  return {"controlvm", vm, "natpf1", "delete", natpf_name(f)};
+}
+
+std::vector<std::string> natpf_rules(const std::map<std::string, std::string>& info) {
+  // Adapter 1's rules come first and are numbered from 0 (VBoxManage lists them per NIC).
+  std::vector<std::string> rules;
+  for (int i = 0;; ++i) {
+    auto it = info.find(fmt::format("Forwarding({})", i));
+    if (it == info.end()) break;
+    rules.push_back(it->second);
+  }
+  return rules;
 }
 
 }  // namespace machine::drivers::virtualbox

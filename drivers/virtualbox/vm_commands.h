@@ -3,9 +3,12 @@
 // so the whole create sequence is pinned by a golden list. Defaults and option order
 // follow docker-machine's virtualbox driver; differences are commented where they are.
 #include <filesystem>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "drivers/common/port_forward.h"
 
 namespace machine::drivers::virtualbox {
 
@@ -42,6 +45,14 @@ std::vector<Args> create_vm_commands(const VmSettings& s);
 Args hostonly_nic_command(const std::string& name, const HostOnlyNic& nic);
 // startvm <name> --type <ui>
 Args start_vm_command(const std::string& name, const std::string& ui_type);
+
+// Published-port forwards on a running VM's NAT adapter 1. The rule is named after the
+// protocol and host port ("tcp-4000"), which VirtualBox keeps unique per adapter.
+std::string natpf_rule(const PortForward& f);  // "tcp-4000,tcp,127.0.0.1,4000,,4000"
+Args natpf_add_command(const std::string& vm, const PortForward& f);     // controlvm vm natpf1 <rule>
+Args natpf_delete_command(const std::string& vm, const PortForward& f);  // controlvm vm natpf1 delete tcp-4000
+// NAT adapter 1's rules from `showvminfo --machinereadable` (Forwarding(n)="...").
+std::vector<std::string> natpf_rules(const std::map<std::string, std::string>& info);
 
 // The guest port the engine listens on (dockerd --tlsverify).
 inline constexpr int kGuestEnginePort = 2376;

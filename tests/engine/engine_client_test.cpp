@@ -48,6 +48,7 @@ struct Server {
   Server(const Pki& pki, const std::string& bind_host) : port(free_port()) {
     write_file(www / "_ping", "OK");
     write_file(www / "version", R"({"Version":"20.10.24+dfsg1","ApiVersion":"1.41"})");
+    write_file(www / "events", "{\"Type\":\"container\",\"Action\":\"start\"}\n{\"Type\":\"container\",\"Action\":\"die\"}\n");
     pid = ::fork();
     if (pid == 0) {
       if (::chdir(www.path().c_str()) != 0) ::_exit(127);
@@ -77,6 +78,22 @@ TEST(EngineClient, PingAndVersionOverMutualTls) {
   EXPECT_TRUE(ping(s.url("127.0.0.1"), tls, 5s));
   EXPECT_EQ(version(s.url("127.0.0.1"), tls, 5s), "20.10.24+dfsg1");
   EXPECT_NO_THROW(wait_for_engine(s.url("127.0.0.1"), tls, 10s));
+}
+
+TEST(EngineClient, LineStreamReturnsTheBodyLineByLineThenReportsTheEnd) {
+  Pki pki({"vm"});
+  Server s(pki, "127.0.0.1");
+  LineStream events(s.url("127.0.0.1"), "/events", TlsFiles::in_dir(pki.client_dir), 5s);
+  EXPECT_EQ(events.next_line(5s), R"({"Type":"container","Action":"start"})");
+  EXPECT_EQ(events.next_line(5s), R"({"Type":"container","Action":"die"})");
+  try {
+    while (events.next_line(5s)) {
+    }
+    FAIL() << "the server closed the stream; the reader must say so, not time out forever";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Code::Unavailable);
+    EXPECT_NE(std::string(e.what()).find("closed"), std::string::npos) << e.what();
+  }
 }
 
 TEST(EngineClient, ForeignCaIsRefused) {

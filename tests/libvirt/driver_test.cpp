@@ -101,6 +101,8 @@ TEST_F(LibvirtDriverTest, PrepareForwardsFreeLoopbackPorts) {
   EXPECT_NE(d->engine_url(), "tcp://127.0.0.1:" + std::to_string(ssh.port));
   EXPECT_EQ(d->config().domain_type, "qemu");
   EXPECT_EQ(d->config().forward_bind, "127.0.0.1");
+  EXPECT_TRUE(d->features().port_forwarding) << "loopback forwards: published ports reach this host";
+  EXPECT_EQ(d->publish_address(), "127.0.0.1");
 }
 
 TEST_F(LibvirtDriverTest, AutoDomainTypeIsTcgWhereKvmDoesNotReallyWork) {
@@ -118,8 +120,14 @@ TEST_F(LibvirtDriverTest, RemoteHostForwardsOnItsAddressesAndIsDialedByName) {
   d->configure(f);
   EXPECT_EQ(d->prepare(), std::vector<std::string>{"host.example"});
   EXPECT_EQ(d->config().forward_bind, "0.0.0.0");
+  EXPECT_FALSE(d->features().port_forwarding) << "a remote hypervisor's ports are not this host's";
   EXPECT_EQ(d->ssh_address().host, "host.example");
   EXPECT_EQ(d->engine_url().rfind("tcp://host.example:", 0), 0u);
+}
+
+TEST_F(LibvirtDriverTest, RemovingAForwardOfAStoppedDomainHasNothingToDo) {
+  auto d = created();  // defined, not running: the test driver has no QEMU monitor to ask
+  EXPECT_NO_THROW(d->remove_forward({Proto::Tcp, "127.0.0.1", 4000, 4000}));
 }
 
 TEST_F(LibvirtDriverTest, PreCreateCheckRefusesAnExistingDomainAndMissingPool) {

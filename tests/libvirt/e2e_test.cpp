@@ -13,6 +13,8 @@
 
 #include "drivers/libvirt/connection.h"
 #include "drivers/libvirt/libvirt_driver.h"
+#include "drivers/ports.h"
+#include "drivers/qemu/readiness.h"
 #include "machine/error.h"
 #include "machine/store.h"
 #include "tests/libvirt/libvirtd_fixture.h"
@@ -23,6 +25,11 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
 double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+template <typename M>
+std::string c_monitor_usernet(M& m) {
+  return libvirt::Connection("qemu:///system").qemu_monitor_command(m.ctx.machine_name, "info usernet");
+}
 
 std::unique_ptr<ProcessRunner> g_runner;
 std::unique_ptr<Libvirtd> g_libvirtd;
@@ -118,6 +125,20 @@ TEST_F(LibvirtE2e, BootsUnderTcgToSshAndRemoveLeavesNothing) {
   auto docker = m.ssh("docker version --format '{{.Server.Version}}'");
   EXPECT_TRUE(docker.ok()) << docker.out << docker.err;
   std::printf("libvirt e2e: guest docker server %s", docker.out.c_str());
+
+  // Published-port forwards through libvirt-qemu's monitor passthrough: guest port 22 (its
+  // SSH banner proves the path) at a fresh loopback port, idempotently added and removed.
+  ASSERT_TRUE(m.driver->features().port_forwarding);
+  int pub = pick_free_loopback_ports(1).front();
+  PortForward fwd{Proto::Tcp, "127.0.0.1", pub, 22};
+  m.driver->add_forward(fwd);
+  m.driver->add_forward(fwd);
+  EXPECT_TRUE(qemu::ssh_banner_ready(pub, 10s)) << "no SSH banner through the published forward";
+  EXPECT_NE(c_monitor_usernet(m).find(std::to_string(pub)), std::string::npos);
+  m.driver->remove_forward(fwd);
+  m.driver->remove_forward(fwd);
+  EXPECT_FALSE(qemu::ssh_banner_ready(pub, 2s));
+  EXPECT_TRUE(loopback_port_free(pub)) << "the host port is given back";
 
   libvirt::Connection c("qemu:///system");
   auto xml = c.domain_xml_desc("lv-e2e-local");

@@ -22,6 +22,7 @@ TEST(QemuFlags, EveryFlagHasAnEnvFallbackAndTheDocumentedDefault) {
       {"qemu-accel", {"QEMU_ACCEL", "auto"}},        {"qemu-binary", {"QEMU_BINARY", "qemu-system-x86_64"}},
       {"qemu-restrict-network", {"QEMU_RESTRICT_NETWORK", "false"}},
       {"qemu-network", {"QEMU_NETWORK", ""}},        {"qemu-network-subnet", {"QEMU_NETWORK_SUBNET", ""}},
+      {"qemu-publish-address", {"QEMU_PUBLISH_ADDRESS", "127.0.0.1"}},
   };
   EXPECT_EQ(flags.size(), want.size());
   for (const auto& [name, env_default] : want) {
@@ -52,6 +53,10 @@ TEST(QemuFlags, AppliesValues) {
   EXPECT_EQ(c.binary, "/opt/qemu");
   EXPECT_TRUE(c.restrict_network);
   EXPECT_EQ(c.image, "/img.qcow2");
+  EXPECT_EQ(c.publish_address, "127.0.0.1") << "published ports stay on loopback unless asked";
+  apply_flags(c, values({{"qemu-publish-address", "0.0.0.0"}}), 8192);
+  EXPECT_EQ(c.publish_address, "0.0.0.0");
+  EXPECT_EQ(to_json(c)["PublishAddress"], "0.0.0.0");
 }
 
 void expect_invalid(std::map<std::string, std::string> v, const std::string& mention) {
@@ -73,6 +78,7 @@ TEST(QemuFlags, RejectsBadValuesNamingTheFlag) {
   expect_invalid({{"qemu-cpus", "1000"}}, "--qemu-cpus");
   expect_invalid({{"qemu-disk-size", "10"}}, "--qemu-disk-size");
   expect_invalid({{"qemu-accel", "xen"}}, "--qemu-accel");
+  expect_invalid({{"qemu-publish-address", "localhost"}}, "--qemu-publish-address");
   expect_invalid({{"qemu-restrict-network", "maybe"}}, "--qemu-restrict-network");
 }
 

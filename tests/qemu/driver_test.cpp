@@ -163,6 +163,26 @@ TEST_F(QemuDriverTest, FeaturesOfTheMachineOs) {
   EXPECT_TRUE(f.lifecycle);
   EXPECT_TRUE(f.ssh);
   EXPECT_TRUE(f.seed);
+  EXPECT_TRUE(f.port_forwarding);
+  EXPECT_EQ(driver()->publish_address(), "127.0.0.1");
+}
+
+TEST_F(QemuDriverTest, UdpForwardOnARestrictedMachineIsRefusedWithTheReason) {
+  auto d = driver();
+  FlagValues f;
+  f.set("qemu-restrict-network", {"true"});
+  d->configure(f);
+  try {
+    d->add_forward({Proto::Udp, "127.0.0.1", 5353, 5353});
+    FAIL() << "restricted slirp drops the guest's UDP replies: the forward would be silent";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Code::FailedPrecondition);
+    EXPECT_NE(std::string(e.what()).find("--qemu-restrict-network"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(QemuDriverTest, RemovingAForwardOfAStoppedMachineHasNothingToDo) {
+  EXPECT_NO_THROW(driver()->remove_forward({Proto::Tcp, "127.0.0.1", 4000, 4000}));
 }
 
 TEST_F(QemuDriverTest, StockCloudImageIsProvisionedOverSsh) {
