@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "machine/host.h"
 #include "machine/process_runner.h"
 #include "machine/progress.h"
 #include "machine/state.h"
@@ -24,6 +25,7 @@ struct Features {
   bool provision = false;        // the provisioner configures the engine over SSH
   bool seed = false;             // create() delivers CreateSpec's first-boot seed to the guest
   bool private_network = false;  // supports a VM-to-VM network (swarm)
+  bool virtiofs = false;         // shares host dirs over virtiofs (CreateSpec::virtiofs_mounts)
 };
 
 // One create flag, docker-machine style (name without dashes, env var fallback).
@@ -72,6 +74,9 @@ struct CreateSpec {
   std::string hostname;
   std::string ssh_public_key;       // OpenSSH one-line public key for the guest user
   std::vector<SeedFile> seed_files; // delivered via the first-boot seed when features().seed
+  // Host dirs to export over virtiofs (features().virtiofs), in order: the i-th is tagged
+  // common::mount_tag(i). Kept by the driver and exported again on every start.
+  std::vector<Mount> virtiofs_mounts;
 };
 
 struct SshAddress {

@@ -35,9 +35,11 @@ inline constexpr std::string_view kQmpSocket = "qmp.sock";
 inline constexpr std::string_view kVmLog = "vm.log";
 inline constexpr std::string_view kVmdk = "disk.vmdk";
 inline constexpr std::string_view kGenericSshKey = "id_rsa";  // a copy of --generic-ssh-key
-inline constexpr std::array<std::string_view, 17> kAll{
+// Host-folder mount helpers (drivers/common): virtiofs-N.{sock,pid,log}, sshfs-N.{pid,log}.
+inline constexpr std::string_view kMountsDir = "mounts";
+inline constexpr std::array<std::string_view, 18> kAll{
     kConfig, kSshKey, kSshPublicKey, kKnownHosts, kCaCert, kClientCert, kClientKey, kServerCert,
-    kServerKey, kDisk, kSeed, kSerialLog, kPidFile, kQmpSocket, kVmLog, kVmdk, kGenericSshKey};
+    kServerKey, kDisk, kSeed, kSerialLog, kPidFile, kQmpSocket, kVmLog, kVmdk, kGenericSshKey, kMountsDir};
 }  // namespace machine_files
 
 // Held while a command changes one machine; released on destruction.

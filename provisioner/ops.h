@@ -44,6 +44,12 @@ struct CreateRequest {
   std::vector<std::string> tls_sans;    // --tls-san
   bool keep_on_failure = false;         // --keep-on-failure
   bool docker_context = true;           // off with --no-docker-context
+  // Host folders (provisioner/ops_mounts.h): --mount specs, --no-mounts, --mount-type;
+  // without --mount the user's home (`home`, from $HOME) is mounted where the driver can.
+  std::vector<std::string> mounts;
+  bool no_mounts = false;
+  std::string mount_type;
+  std::string home;
 };
 
 // Validates everything, then creates, boots and provisions the machine. Prints
@@ -88,6 +94,11 @@ std::string validated_cert_path(Env& env, const std::string& name);
 // its pinned known_hosts. Error(FailedPrecondition) when the driver has no SSH or the
 // machine is not running.
 ssh::SshEndpoint ssh_endpoint(Env& env, const std::string& name);
+
+// `machine mount NAME:/path /local/dir` (and -u): the machine's directory on the host over
+// the host's sshfs, logging in with the machine key and its pinned known_hosts.
+void mount_on_host(Env& env, const std::string& name, const std::string& guest_dir, const std::string& local_dir);
+void unmount_on_host(Env& env, const std::string& local_dir);
 
 // Names of the machines whose driver state refers to a file under `dir` (e.g. a cached
 // image their disk overlays are backed by). Machines whose config cannot be read are skipped.

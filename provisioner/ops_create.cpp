@@ -8,6 +8,8 @@
 #include "machine/fs.h"
 #include "provisioner/keygen.h"
 #include "provisioner/ops_common.h"
+#include "provisioner/ops_mounts.h"
+#include "drivers/common/mounts.h"
 #include "provisioner/provision.h"
 
 namespace machine::ops {
@@ -61,6 +63,7 @@ void build(Env& env, const CreateRequest& req, Loaded& m) {
   if (features.ssh && !std::filesystem::exists(dir / std::string(machine_files::kSshKey)))
     spec.ssh_public_key = ssh::create_machine_key(dir / std::string(machine_files::kSshKey), "machine@" + req.name);
   if (features.seed) spec.seed_files = provision::engine_seed_files(detail::engine_request(env, m));
+  if (m.host.options.mount_type == drivers::common::kVirtiofs) spec.virtiofs_mounts = m.host.options.mounts;
   detail::save(env, m);
 
   env.progress.step("Creating machine...");
@@ -88,6 +91,7 @@ void build(Env& env, const CreateRequest& req, Loaded& m) {
   throw_if_cancelled();
   env.progress.step("Checking connection to Docker...");
   engine::wait_for_engine(m.driver->engine_url(), detail::client_tls(env, req.name), kEngineTimeout);
+  detail::establish_mounts(env, m);
   detail::save(env, m);
   if (req.docker_context) detail::create_docker_context(env, m);
   env.progress.step("Docker is up and running!");
@@ -95,6 +99,7 @@ void build(Env& env, const CreateRequest& req, Loaded& m) {
 }
 
 void rollback(Env& env, const CreateRequest& req, Loaded& m) {
+  detail::stop_mount_helpers(env, req.name);
   try {
     if (m.driver) m.driver->remove();
   } catch (const std::exception& e) {
@@ -109,6 +114,7 @@ void create(Env& env, const CreateRequest& req) {
   validate(env, req);
   Loaded m{new_host(env, req), drivers::make_driver(req.driver, detail::driver_context(env, req.name))};
   m.driver->configure(req.flags);
+  detail::plan_mounts(env, req, m);
 
   auto cert_result = certs::bootstrap(detail::auth_paths(env), detail::cert_options(env));
   (void)cert_result;
