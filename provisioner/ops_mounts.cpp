@@ -17,10 +17,13 @@ namespace common = drivers::common;
 
 constexpr auto kMountTimeout = 60s;
 
-// True when the guest dir is a mount point that answers (a dead sshfs gives ENOTCONN).
+// True when the guest dir is a mount point (another device than its parent) that answers
+// (a dead sshfs gives ENOTCONN).
 bool mount_answers(ssh::SshSession& s, const Mount& m) {
-  auto q = common::shell_quote(m.guest_dir);
-  return s.run(fmt::format("sudo busybox mountpoint -q {} && sudo ls {} > /dev/null", q, q)).ok();
+  auto q = common::shell_quote(m.guest_dir), parent = common::shell_quote(m.guest_dir + "/..");
+  return s.run(fmt::format("test \"$(sudo stat -c %d {})\" != \"$(sudo stat -c %d {})\" && sudo ls {} > /dev/null", q,
+                           parent, q))
+      .ok();
 }
 
 }  // namespace

@@ -52,11 +52,10 @@ std::string guest_umount_command(const Mount& m) {
 }
 
 Command reverse_sshfs_command(const SshLogin& login, const Mount& m) {
-  Command c{"dpipe", {kSftpServer}};
   // -R: sftp-server itself refuses writes, so :ro holds even against root in the guest.
-  if (m.read_only) c.args.push_back("-R");
-  c.args.push_back("=");
-  c.args.push_back("ssh");
+  std::string script = fmt::format("coproc SFTP {{ exec {}{}; }}; exec \"$@\" <&\"${{SFTP[0]}}\" >&\"${{SFTP[1]}}\"",
+                                   kSftpServer, m.read_only ? " -R" : "");
+  Command c{"bash", {"-c", script, "reverse-sshfs", "ssh"}};
   auto opts = ssh_options(login);
   c.args.insert(c.args.end(), opts.begin(), opts.end());
   c.args.push_back(login.user + "@" + login.host);
@@ -80,7 +79,7 @@ Command host_sshfs_command(const SshLogin& l, const std::string& guest_dir, cons
 void start_reverse_sshfs(ProcessRunner& runner, const sfs::path& machine_dir, const SshLogin& login,
                          const Mount& mount, size_t index) {
   stop_helper(pidfile(machine_dir, index), machine_dir.string());
-  require_program(runner, "dpipe", kDpipePackage);
+  require_program(runner, "bash", "bash");
   require_program(runner, "ssh", "openssh-client");
   require_program(runner, kSftpServer, kSftpServerPackage);
   machine::fs::ensure_private_dir(mounts_dir(machine_dir));

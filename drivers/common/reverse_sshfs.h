@@ -25,7 +25,6 @@ struct SshLogin {
 
 inline constexpr const char* kSftpServer = "/usr/lib/openssh/sftp-server";
 inline constexpr const char* kSftpServerPackage = "openssh-sftp-server";
-inline constexpr const char* kDpipePackage = "vde2";  // dpipe: two commands, stdio crossed
 
 // OpenSSH client options shared by every non-interactive login of ours: the machine key
 // only, its pinned host keys only (StrictHostKeyChecking=yes), never a password prompt,
@@ -39,7 +38,10 @@ std::string guest_virtiofs_command(const std::string& tag, const Mount& m);
 // The guest command that unmounts `m`.
 std::string guest_umount_command(const Mount& m);
 
-// `dpipe sftp-server [-R] = ssh ... sudo machine-mount sshfs HOST GUEST rw|ro`. Pure.
+// bash with sftp-server [-R] as a coprocess whose stdio is crossed with
+// `ssh ... sudo machine-mount sshfs HOST GUEST rw|ro` (bash execs into ssh, so the helper's
+// pid is ssh's and both stay in its process group; vde2's dpipe insists on a process
+// group of its own, which a session leader cannot make). Pure.
 Command reverse_sshfs_command(const SshLogin& login, const Mount& m);
 
 // `machine mount`: the host's sshfs mounting the machine's `guest_dir` at `local_dir`

@@ -52,8 +52,11 @@ TEST(Virtiofs, QemuGetsASharedMemfdOfTheGuestSizeAndEscapedSocketPaths) {
 
 TEST(ReverseSshfs, PipesSftpServerIntoGuestSshfsOverThePinnedLogin) {
   auto c = reverse_sshfs_command(login(), {"/home/u/my src", "/home/u/my src", false});
-  EXPECT_EQ(c.program, "dpipe");
-  std::vector<std::string> want{"/usr/lib/openssh/sftp-server", "=", "ssh", "-F", "/dev/null", "-i", "/M/id_ed25519",
+  EXPECT_EQ(c.program, "bash");
+  std::vector<std::string> want{"-c",
+                                "coproc SFTP { exec /usr/lib/openssh/sftp-server; }; "
+                                "exec \"$@\" <&\"${SFTP[0]}\" >&\"${SFTP[1]}\"",
+                                "reverse-sshfs", "ssh", "-F", "/dev/null", "-i", "/M/id_ed25519",
                                 "-p", "40022", "-o", "IdentitiesOnly=yes", "-o", "UserKnownHostsFile=/M/known_hosts",
                                 "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "LogLevel=ERROR", "-o",
                                 "ServerAliveInterval=10", "-o", "ServerAliveCountMax=6", "docker@127.0.0.1",
@@ -65,7 +68,7 @@ TEST(ReverseSshfs, PipesSftpServerIntoGuestSshfsOverThePinnedLogin) {
 TEST(ReverseSshfs, ReadOnlyMountsMakeSftpServerRefuseWrites) {
   auto c = reverse_sshfs_command(login(), {"/data", "/mnt/d", true});
   ASSERT_GE(c.args.size(), 3u);
-  EXPECT_EQ(c.args[1], "-R");
+  EXPECT_EQ(c.args[1], "coproc SFTP { exec /usr/lib/openssh/sftp-server -R; }; exec \"$@\" <&\"${SFTP[0]}\" >&\"${SFTP[1]}\"");
   EXPECT_EQ(c.args.back(), "sudo /usr/sbin/machine-mount sshfs '/data' '/mnt/d' ro");
 }
 
