@@ -1,3 +1,5 @@
+#include "drivers/common/mounts.h"
+#include "drivers/common/virtiofs.h"
 #include "drivers/libvirt/libvirt_driver.h"
 
 #include <fmt/format.h>
@@ -37,6 +39,8 @@ LibvirtDriver::~LibvirtDriver() = default;
 Features LibvirtDriver::features() const {
   Features f;
   f.lifecycle = f.ssh = f.provision = f.seed = true;
+  // libvirt runs virtiofsd next to QEMU: only when that is this host (remote: sshfs).
+  f.virtiofs = !remote();
   return f;
 }
 
@@ -131,6 +135,10 @@ void LibvirtDriver::create(const CreateSpec& spec) {
     config_.base_volume = libvirt::base_volume_name(image.disk, "disk.qcow2");
     auto base = libvirt::ensure_uploaded(c, config_.pool, config_.base_volume, image.disk);
     libvirt::DomainSpec d;
+    for (size_t i = 0; i < spec.virtiofs_mounts.size(); ++i)
+      d.filesystems.push_back({common::mount_tag(i), spec.virtiofs_mounts[i].host_dir});
+    if (!d.filesystems.empty())
+      if (auto v = common::find_virtiofsd(ctx_.runner)) d.virtiofsd = v->string();
     // The machine OS disk is a bare filesystem without a bootloader, and <kernel> must name
     // a file on the hypervisor host: so kernel and initrd are volumes in the pool too.
     if (!image.kernel.empty()) {
