@@ -15,7 +15,8 @@ int cmd_mount(Invocation& inv) {
   auto colon = args[0].find(':');
   if (colon == std::string::npos || colon == 0)
     fail(Code::InvalidArgument,
-         fmt::format("Error: \"{}\" is not machine:/path (e.g. {} mount vm1:/tmp/d ./d)", args[0], inv.program));
+         fmt::format("Error: \"{}\" is not machine:/path (e.g. {} mount vm1:/tmp/d ./d)", args[0],
+                     inv.program));
   std::string name = args[0].substr(0, colon), path = args[0].substr(colon + 1);
   if (path.empty()) path = "/home/docker";  // docker-machine mounts the login's home by default
   if (unmount) {

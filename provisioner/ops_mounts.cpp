@@ -21,8 +21,10 @@ constexpr auto kMountTimeout = 60s;
 // (a dead sshfs gives ENOTCONN).
 bool mount_answers(ssh::SshSession& s, const Mount& m) {
   auto q = common::shell_quote(m.guest_dir), parent = common::shell_quote(m.guest_dir + "/..");
-  return s.run(fmt::format("test \"$(sudo stat -c %d {})\" != \"$(sudo stat -c %d {})\" && sudo ls {} > /dev/null", q,
-                           parent, q))
+  return s
+      .run(
+          fmt::format("test \"$(sudo stat -c %d {})\" != \"$(sudo stat -c %d {})\" && sudo ls {} > /dev/null",
+                      q, parent, q))
       .ok();
 }
 
@@ -71,8 +73,8 @@ void establish_mounts(Env& env, Loaded& m) {
       for (size_t i = 0; i < mounts.size(); ++i) {
         auto r = session->run(common::guest_virtiofs_command(common::mount_tag(i), mounts[i]));
         if (!r.ok())
-          fail(Code::Unavailable, fmt::format("mounting {} at {} failed: {}", mounts[i].host_dir, mounts[i].guest_dir,
-                                              r.err.empty() ? r.out : r.err));
+          fail(Code::Unavailable, fmt::format("mounting {} at {} failed: {}", mounts[i].host_dir,
+                                              mounts[i].guest_dir, r.err.empty() ? r.out : r.err));
       }
       return;
     }
@@ -87,8 +89,9 @@ void establish_mounts(Env& env, Loaded& m) {
         if (!common::reverse_sshfs_alive(dir, i) || std::chrono::steady_clock::now() > deadline) {
           auto log = common::reverse_sshfs_log(dir, i);
           common::stop_reverse_sshfs(dir);
-          fail(Code::Unavailable, fmt::format("sshfs mount of {} at {} did not come up{}{}", mounts[i].host_dir,
-                                              mounts[i].guest_dir, log.empty() ? "" : ": ", log));
+          fail(Code::Unavailable,
+               fmt::format("sshfs mount of {} at {} did not come up{}{}", mounts[i].host_dir,
+                           mounts[i].guest_dir, log.empty() ? "" : ": ", log));
         }
         std::this_thread::sleep_for(200ms);
       }
@@ -104,11 +107,13 @@ void stop_mount_helpers(Env& env, const std::string& name) {
 
 namespace machine::ops {
 
-void mount_on_host(Env& env, const std::string& name, const std::string& guest_dir, const std::string& local_dir) {
+void mount_on_host(Env& env, const std::string& name, const std::string& guest_dir,
+                   const std::string& local_dir) {
   if (!std::filesystem::path(guest_dir).is_absolute())
     fail(Code::InvalidArgument, fmt::format("\"{}\" is not an absolute path in the machine", guest_dir));
   if (!std::filesystem::is_directory(local_dir))
-    fail(Code::InvalidArgument, fmt::format("local directory \"{}\" does not exist; create it first", local_dir));
+    fail(Code::InvalidArgument,
+         fmt::format("local directory \"{}\" does not exist; create it first", local_dir));
   require_program(env.runner, "sshfs", "sshfs");
   auto ep = ssh_endpoint(env, name);  // running, host key pinned
   auto c = drivers::common::host_sshfs_command({ep.host, ep.port, ep.user, ep.private_key, ep.known_hosts},

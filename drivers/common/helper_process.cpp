@@ -49,8 +49,10 @@ void stop_helper(const std::filesystem::path& pidfile, const std::string& marker
     ::kill(group ? -pid : pid, SIGTERM);
     auto deadline = std::chrono::steady_clock::now() + 3s;
     while (alive(pid) && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(20ms);
-    if (group) ::kill(-pid, SIGKILL);
-    else if (alive(pid)) ::kill(pid, SIGKILL);
+    if (group)
+      ::kill(-pid, SIGKILL);
+    else if (alive(pid))
+      ::kill(pid, SIGKILL);
   }
   std::error_code ec;
   std::filesystem::remove(pidfile, ec);

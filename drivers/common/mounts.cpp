@@ -14,14 +14,29 @@ namespace fs = std::filesystem;
 // Guest directories a mount may neither cover nor sit inside: the machine's OS, its engine
 // state and the docker user's home (SSH keys live there).
 const std::vector<std::string>& system_dirs() {
-  static const std::vector<std::string> dirs = {
-      "/bin", "/boot", "/dev", "/etc", "/lib", "/lib64", "/proc", "/run", "/sbin", "/sys", "/usr",
-      "/var/lib/docker", "/var/lib/containerd", "/var/lib/machine", "/var/run", "/var/log", "/home/docker"};
+  static const std::vector<std::string> dirs = {"/bin",
+                                                "/boot",
+                                                "/dev",
+                                                "/etc",
+                                                "/lib",
+                                                "/lib64",
+                                                "/proc",
+                                                "/run",
+                                                "/sbin",
+                                                "/sys",
+                                                "/usr",
+                                                "/var/lib/docker",
+                                                "/var/lib/containerd",
+                                                "/var/lib/machine",
+                                                "/var/run",
+                                                "/var/log",
+                                                "/home/docker"};
   return dirs;
 }
 // Guest directories a mount may sit inside but not replace.
 const std::vector<std::string>& top_dirs() {
-  static const std::vector<std::string> dirs = {"/", "/home", "/var", "/var/lib", "/tmp", "/mnt", "/opt", "/srv", "/media"};
+  static const std::vector<std::string> dirs = {"/",    "/home", "/var", "/var/lib", "/tmp",
+                                                "/mnt", "/opt",  "/srv", "/media"};
   return dirs;
 }
 
@@ -43,7 +58,8 @@ std::string describe(const Mount& m) {
 
 void check_chars(const Mount& m, const std::string& p) {
   // ',' separates QEMU/virtiofsd options; control characters break the guest command line.
-  if (p.find(',') != std::string::npos || std::any_of(p.begin(), p.end(), [](unsigned char c) { return c < 0x20; }))
+  if (p.find(',') != std::string::npos ||
+      std::any_of(p.begin(), p.end(), [](unsigned char c) { return c < 0x20; }))
     fail(Code::InvalidArgument,
          fmt::format("invalid --mount {}: \"{}\" contains a comma or a control character; rename or link the "
                      "directory",
@@ -66,8 +82,10 @@ Mount parse_mount(const std::string& spec) {
     parts.pop_back();
   }
   if (parts.empty() || parts.size() > 2 || parts[0].empty() || (parts.size() == 2 && parts[1].empty()))
-    fail(Code::InvalidArgument,
-         fmt::format("invalid --mount \"{}\": expected HOST_DIR[:GUEST_DIR][:ro], e.g. --mount $HOME/src:/src", spec));
+    fail(
+        Code::InvalidArgument,
+        fmt::format("invalid --mount \"{}\": expected HOST_DIR[:GUEST_DIR][:ro], e.g. --mount $HOME/src:/src",
+                    spec));
   m.host_dir = parts[0];
   m.guest_dir = parts.size() == 2 ? parts[1] : parts[0];
   return m;
@@ -81,9 +99,10 @@ std::vector<Mount> validate_mounts(std::vector<Mount> mounts) {
                        "(e.g. \"$PWD/{}\")",
                        describe(m), m.host_dir, m.host_dir));
     if (!fs::path(m.guest_dir).is_absolute())
-      fail(Code::InvalidArgument,
-           fmt::format("invalid --mount {}: machine directory \"{}\" is a relative path; give an absolute one",
-                       describe(m), m.guest_dir));
+      fail(
+          Code::InvalidArgument,
+          fmt::format("invalid --mount {}: machine directory \"{}\" is a relative path; give an absolute one",
+                      describe(m), m.guest_dir));
     check_chars(m, m.host_dir);
     check_chars(m, m.guest_dir);
     m.host_dir = normalise(m.host_dir);
@@ -92,27 +111,30 @@ std::vector<Mount> validate_mounts(std::vector<Mount> mounts) {
     auto st = fs::status(m.host_dir, ec);
     if (!fs::exists(st))
       fail(Code::InvalidArgument,
-           fmt::format("invalid --mount {}: host directory \"{}\" does not exist; create it first", describe(m),
-                       m.host_dir));
+           fmt::format("invalid --mount {}: host directory \"{}\" does not exist; create it first",
+                       describe(m), m.host_dir));
     if (!fs::is_directory(st))
       fail(Code::InvalidArgument,
            fmt::format("invalid --mount {}: \"{}\" is not a directory", describe(m), m.host_dir));
     for (const auto& d : system_dirs())
       if (contains(m.guest_dir, d) || contains(d, m.guest_dir))
         fail(Code::InvalidArgument,
-             fmt::format("invalid --mount {}: machine directory \"{}\" would hide or change {}, which the machine "
-                         "needs; choose another path (e.g. under /mnt or the same path as on the host)",
-                         describe(m), m.guest_dir, d));
+             fmt::format(
+                 "invalid --mount {}: machine directory \"{}\" would hide or change {}, which the machine "
+                 "needs; choose another path (e.g. under /mnt or the same path as on the host)",
+                 describe(m), m.guest_dir, d));
     for (const auto& d : top_dirs())
       if (m.guest_dir == d)
         fail(Code::InvalidArgument,
-             fmt::format("invalid --mount {}: machine directory \"{}\" would hide the machine's own {}; choose a "
-                         "directory below it",
-                         describe(m), m.guest_dir, d));
+             fmt::format(
+                 "invalid --mount {}: machine directory \"{}\" would hide the machine's own {}; choose a "
+                 "directory below it",
+                 describe(m), m.guest_dir, d));
   }
   for (size_t i = 0; i < mounts.size(); ++i)
     for (size_t j = i + 1; j < mounts.size(); ++j)
-      if (contains(mounts[i].guest_dir, mounts[j].guest_dir) || contains(mounts[j].guest_dir, mounts[i].guest_dir))
+      if (contains(mounts[i].guest_dir, mounts[j].guest_dir) ||
+          contains(mounts[j].guest_dir, mounts[i].guest_dir))
         fail(Code::InvalidArgument,
              fmt::format("invalid --mount: {} and {} overlap in the machine; give them separate directories",
                          describe(mounts[i]), describe(mounts[j])));
@@ -132,7 +154,8 @@ std::string choose_mount_type(const std::string& requested, const MountSupport& 
   if (requested.empty()) {
     if (support.virtiofs) return kVirtiofs;
     if (support.ssh) return kSshfs;
-    fail(Code::InvalidArgument, "this driver cannot share host directories (no virtiofs, no SSH); use --no-mounts");
+    fail(Code::InvalidArgument,
+         "this driver cannot share host directories (no virtiofs, no SSH); use --no-mounts");
   }
   if (requested == kVirtiofs) {
     if (!support.virtiofs)

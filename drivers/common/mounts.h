@@ -30,9 +30,9 @@ std::optional<Mount> default_home_mount(const std::string& home);
 
 // What a driver and this host allow for the transports.
 struct MountSupport {
-  bool virtiofs = false;  // the driver can attach vhost-user-fs (and virtiofsd can run here)
+  bool virtiofs = false;         // the driver can attach vhost-user-fs (and virtiofsd can run here)
   std::string virtiofs_missing;  // why not, for the error when it was asked for
-  bool ssh = false;       // the machine is reachable over SSH (reverse sshfs)
+  bool ssh = false;              // the machine is reachable over SSH (reverse sshfs)
 };
 
 // `--mount-type` ("" = automatic): virtiofs where the driver supports it, else sshfs.

@@ -40,11 +40,13 @@ std::vector<std::string> ssh_options(const SshLogin& l) {
 }
 
 std::string guest_sshfs_command(const Mount& m) {
-  return fmt::format("{} sshfs {} {} {}", kGuestMount, shell_quote(m.host_dir), shell_quote(m.guest_dir), mode(m));
+  return fmt::format("{} sshfs {} {} {}", kGuestMount, shell_quote(m.host_dir), shell_quote(m.guest_dir),
+                     mode(m));
 }
 
 std::string guest_virtiofs_command(const std::string& tag, const Mount& m) {
-  return fmt::format("{} virtiofs {} {} {}", kGuestMount, shell_quote(tag), shell_quote(m.guest_dir), mode(m));
+  return fmt::format("{} virtiofs {} {} {}", kGuestMount, shell_quote(tag), shell_quote(m.guest_dir),
+                     mode(m));
 }
 
 std::string guest_umount_command(const Mount& m) {
@@ -53,8 +55,9 @@ std::string guest_umount_command(const Mount& m) {
 
 Command reverse_sshfs_command(const SshLogin& login, const Mount& m) {
   // -R: sftp-server itself refuses writes, so :ro holds even against root in the guest.
-  std::string script = fmt::format("coproc SFTP {{ exec {}{}; }}; exec \"$@\" <&\"${{SFTP[0]}}\" >&\"${{SFTP[1]}}\"",
-                                   kSftpServer, m.read_only ? " -R" : "");
+  std::string script =
+      fmt::format("coproc SFTP {{ exec {}{}; }}; exec \"$@\" <&\"${{SFTP[0]}}\" >&\"${{SFTP[1]}}\"",
+                  kSftpServer, m.read_only ? " -R" : "");
   Command c{"bash", {"-c", script, "reverse-sshfs", "ssh"}};
   auto opts = ssh_options(login);
   c.args.insert(c.args.end(), opts.begin(), opts.end());
@@ -65,15 +68,10 @@ Command reverse_sshfs_command(const SshLogin& login, const Mount& m) {
 
 Command host_sshfs_command(const SshLogin& l, const std::string& guest_dir, const std::string& local_dir) {
   return Command{"sshfs",
-                 {fmt::format("{}@{}:{}", l.user, l.host, guest_dir), local_dir,
-                  "-F", "/dev/null",
-                  "-p", std::to_string(l.port),
-                  "-o", "IdentityFile=" + l.key.string(),
-                  "-o", "IdentitiesOnly=yes",
-                  "-o", "UserKnownHostsFile=" + l.known_hosts.string(),
-                  "-o", "StrictHostKeyChecking=yes",
-                  "-o", "BatchMode=yes",
-                  "-o", "LogLevel=ERROR"}};
+                 {fmt::format("{}@{}:{}", l.user, l.host, guest_dir), local_dir, "-F", "/dev/null", "-p",
+                  std::to_string(l.port), "-o", "IdentityFile=" + l.key.string(), "-o", "IdentitiesOnly=yes",
+                  "-o", "UserKnownHostsFile=" + l.known_hosts.string(), "-o", "StrictHostKeyChecking=yes",
+                  "-o", "BatchMode=yes", "-o", "LogLevel=ERROR"}};
 }
 
 void start_reverse_sshfs(ProcessRunner& runner, const sfs::path& machine_dir, const SshLogin& login,
@@ -83,7 +81,8 @@ void start_reverse_sshfs(ProcessRunner& runner, const sfs::path& machine_dir, co
   require_program(runner, "ssh", "openssh-client");
   require_program(runner, kSftpServer, kSftpServerPackage);
   machine::fs::ensure_private_dir(mounts_dir(machine_dir));
-  start_helper(runner, reverse_sshfs_command(login, mount), pidfile(machine_dir, index), logfile(machine_dir, index));
+  start_helper(runner, reverse_sshfs_command(login, mount), pidfile(machine_dir, index),
+               logfile(machine_dir, index));
 }
 
 bool reverse_sshfs_alive(const sfs::path& machine_dir, size_t index) {
@@ -105,7 +104,8 @@ void stop_reverse_sshfs(const sfs::path& machine_dir) {
   if (!sfs::is_directory(dir, ec)) return;
   std::vector<sfs::path> pids;
   for (const auto& e : sfs::directory_iterator(dir, ec))
-    if (e.path().filename().string().rfind("sshfs-", 0) == 0 && e.path().extension() == ".pid") pids.push_back(e.path());
+    if (e.path().filename().string().rfind("sshfs-", 0) == 0 && e.path().extension() == ".pid")
+      pids.push_back(e.path());
   for (const auto& p : pids) stop_helper(p, machine_dir.string());
 }
 

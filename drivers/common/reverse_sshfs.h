@@ -50,8 +50,8 @@ Command host_sshfs_command(const SshLogin& login, const std::string& guest_dir, 
 
 // Starts the helper of the i-th mount (stopping a stale one first); pidfile and log in
 // mounts/. Throws Error(FailedPrecondition) naming the Debian package of a missing tool.
-void start_reverse_sshfs(ProcessRunner& runner, const std::filesystem::path& machine_dir, const SshLogin& login,
-                         const Mount& mount, size_t index);
+void start_reverse_sshfs(ProcessRunner& runner, const std::filesystem::path& machine_dir,
+                         const SshLogin& login, const Mount& mount, size_t index);
 // The helper of the i-th mount is still running.
 bool reverse_sshfs_alive(const std::filesystem::path& machine_dir, size_t index);
 // Its log (why it ended), trimmed.

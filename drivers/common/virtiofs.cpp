@@ -32,12 +32,15 @@ std::string tail(const sfs::path& p) {
 
 }  // namespace
 
-sfs::path mounts_dir(const sfs::path& machine_dir) { return machine_dir / std::string(machine_files::kMountsDir); }
+sfs::path mounts_dir(const sfs::path& machine_dir) {
+  return machine_dir / std::string(machine_files::kMountsDir);
+}
 
 std::vector<VirtiofsShare> virtiofs_shares(const sfs::path& machine_dir, const std::vector<Mount>& mounts) {
   std::vector<VirtiofsShare> out;
   for (size_t i = 0; i < mounts.size(); ++i)
-    out.push_back({mount_tag(i), mounts[i].host_dir, mounts_dir(machine_dir) / fmt::format("virtiofs-{}.sock", i)});
+    out.push_back(
+        {mount_tag(i), mounts[i].host_dir, mounts_dir(machine_dir) / fmt::format("virtiofs-{}.sock", i)});
   return out;
 }
 
@@ -57,14 +60,15 @@ std::string virtiofs_unavailable_reason(ProcessRunner& runner) {
 Command virtiofsd_command(const sfs::path& virtiofsd, const VirtiofsShare& s) {
   // cache=auto: host-side edits show up in the guest within a second (metadata timeout 1 s).
   return Command{virtiofsd.string(),
-                 {"--socket-path=" + s.socket.string(), "-o", "source=" + s.host_dir, "-o", "cache=auto", "-f",
-                  "-o", "log_level=warn"}};
+                 {"--socket-path=" + s.socket.string(), "-o", "source=" + s.host_dir, "-o", "cache=auto",
+                  "-f", "-o", "log_level=warn"}};
 }
 
 std::vector<std::string> qemu_virtiofs_args(int memory_mb, const std::vector<VirtiofsShare>& shares) {
   if (shares.empty()) return {};
-  std::vector<std::string> a{"-object", fmt::format("memory-backend-memfd,id=mem,size={}M,share=on", memory_mb),
-                             "-numa", "node,memdev=mem"};
+  std::vector<std::string> a{"-object",
+                             fmt::format("memory-backend-memfd,id=mem,size={}M,share=on", memory_mb), "-numa",
+                             "node,memdev=mem"};
   for (size_t i = 0; i < shares.size(); ++i) {
     std::string sock;
     for (char c : shares[i].socket.string()) sock += c == ',' ? std::string(",,") : std::string(1, c);
@@ -74,7 +78,8 @@ std::vector<std::string> qemu_virtiofs_args(int memory_mb, const std::vector<Vir
   return a;
 }
 
-void start_virtiofsd(ProcessRunner& runner, const sfs::path& machine_dir, const std::vector<VirtiofsShare>& shares) {
+void start_virtiofsd(ProcessRunner& runner, const sfs::path& machine_dir,
+                     const std::vector<VirtiofsShare>& shares) {
   if (shares.empty()) return;
   stop_virtiofsd(machine_dir);
   auto bin = find_virtiofsd(runner);
@@ -83,7 +88,8 @@ void start_virtiofsd(ProcessRunner& runner, const sfs::path& machine_dir, const 
   for (const auto& s : shares) {
     if (!sfs::is_directory(s.host_dir))
       fail(Code::FailedPrecondition,
-           fmt::format("cannot share {}: it is no longer a directory; recreate it or the machine", s.host_dir));
+           fmt::format("cannot share {}: it is no longer a directory; recreate it or the machine",
+                       s.host_dir));
     start_helper(runner, virtiofsd_command(*bin, s), pidfile_for(s), log_for(s));
   }
   const auto marker = machine_dir.string();
@@ -93,7 +99,8 @@ void start_virtiofsd(ProcessRunner& runner, const sfs::path& machine_dir, const 
       if (!live_helper(pidfile_for(s), marker) || std::chrono::steady_clock::now() > deadline) {
         auto why = tail(log_for(s));
         stop_virtiofsd(machine_dir);
-        fail(Code::Internal, fmt::format("virtiofsd for {} did not start{}{}", s.host_dir, why.empty() ? "" : ": ", why));
+        fail(Code::Internal,
+             fmt::format("virtiofsd for {} did not start{}{}", s.host_dir, why.empty() ? "" : ": ", why));
       }
       std::this_thread::sleep_for(10ms);
     }
@@ -111,7 +118,8 @@ void stop_virtiofsd(const sfs::path& machine_dir) {
   }
   for (const auto& e : sfs::directory_iterator(dir, ec)) {
     auto name = e.path().filename().string();
-    if (name.rfind("virtiofs-", 0) == 0 && (e.path().extension() == ".sock" || e.path().extension() == ".pid"))
+    if (name.rfind("virtiofs-", 0) == 0 &&
+        (e.path().extension() == ".sock" || e.path().extension() == ".pid"))
       sfs::remove(e.path(), ec);
   }
 }

@@ -14,16 +14,17 @@
 namespace machine::drivers::common {
 
 struct VirtiofsShare {
-  std::string tag;                 // what the guest mounts ("mount0")
+  std::string tag;  // what the guest mounts ("mount0")
   std::string host_dir;
-  std::filesystem::path socket;    // vhost-user socket
+  std::filesystem::path socket;  // vhost-user socket
 };
 
 // <machine dir>/mounts: sockets, pidfiles and logs of the mount helpers.
 std::filesystem::path mounts_dir(const std::filesystem::path& machine_dir);
 
 // The shares for `mounts`, tagged in order (mount_tag), sockets in mounts_dir.
-std::vector<VirtiofsShare> virtiofs_shares(const std::filesystem::path& machine_dir, const std::vector<Mount>& mounts);
+std::vector<VirtiofsShare> virtiofs_shares(const std::filesystem::path& machine_dir,
+                                           const std::vector<Mount>& mounts);
 
 // virtiofsd from qemu-system-common (/usr/lib/qemu/virtiofsd on Debian 12), or nullopt.
 std::optional<std::filesystem::path> find_virtiofsd(ProcessRunner& runner);

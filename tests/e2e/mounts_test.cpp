@@ -46,8 +46,8 @@ class MountFlow : public ::testing::Test {
   }
   // docker run --rm -v <share>:/data e2e/busybox sh -c '<script>'
   static Result in_container(const std::string& script) {
-    return store_->with_env(name_, "docker run --rm -v " + share_->path().string() +
-                                       ":/data e2e/busybox sh -c '" + script + "'");
+    return store_->with_env(
+        name_, "docker run --rm -v " + share_->path().string() + ":/data e2e/busybox sh -c '" + script + "'");
   }
 
   void ContainerWritesShowOnTheHostOwnedByTheUser() {
@@ -82,8 +82,9 @@ class MountFlow : public ::testing::Test {
     auto dir = (store_->path() / "machines" / name_).string();
     auto r = store_->machine("stop " + name_);
     ASSERT_EQ(r.status, 0) << r.out;
-    auto ps = sh("for p in /proc/[0-9]*; do tr '\\0' ' ' < $p/cmdline 2>/dev/null; echo; done | grep -F -- '" + dir +
-                 "/' | grep -v grep");
+    auto ps =
+        sh("for p in /proc/[0-9]*; do tr '\\0' ' ' < $p/cmdline 2>/dev/null; echo; done | grep -F -- '" +
+           dir + "/' | grep -v grep");
     EXPECT_NE(ps.status, 0) << "still running after stop:\n" << ps.out;
     r = store_->machine("start " + name_);
     ASSERT_EQ(r.status, 0) << r.out;
@@ -110,7 +111,8 @@ class Virtiofs : public MountFlow {
 };
 
 TEST_F(Virtiofs, ConfigAndInspectShowTheMount) {
-  auto r = store_->machine("inspect --format '{{json .HostOptions.Mounts}} {{.HostOptions.MountType}}' " + name_);
+  auto r =
+      store_->machine("inspect --format '{{json .HostOptions.Mounts}} {{.HostOptions.MountType}}' " + name_);
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_NE(r.out.find("\"HostDir\":\"" + share_->path().string() + "\""), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("virtiofs"), std::string::npos) << r.out;
@@ -156,7 +158,8 @@ TEST(MountRefusals, BadSpecsFailCreateAndLeaveNoMachine) {
            {"--mount " + tmp.path().string() + ":/usr", "would hide or change /usr"},
            {"--mount " + tmp.path().string() + ":/var/lib/docker", "/var/lib/docker"},
            {"--mount " + tmp.path().string() + ":/", "\"/\""},
-           {"--mount " + tmp.path().string() + ":/src --mount " + tmp.path().string() + ":/src/sub", "overlap"},
+           {"--mount " + tmp.path().string() + ":/src --mount " + tmp.path().string() + ":/src/sub",
+            "overlap"},
            {"--mount-type nfs", "invalid --mount-type"},
        }) {
     auto r = s.machine("create --qemu-restrict-network " + c.flags + " bad");

@@ -36,7 +36,9 @@ class Mounts : public ::testing::Test {
     machine::testing::write_file(tmp_ / "file", "x");
   }
   std::string dir(const std::string& rel) const { return (tmp_ / rel).string(); }
-  std::string validate_error(std::vector<Mount> ms) { return error_of([&] { validate_mounts(ms); }); }
+  std::string validate_error(std::vector<Mount> ms) {
+    return error_of([&] { validate_mounts(ms); });
+  }
 
   machine::testing::TempDir tmp_;
 };
@@ -86,9 +88,9 @@ TEST_F(Mounts, RefusesMissingHostDirsAndFiles) {
 }
 
 TEST_F(Mounts, RefusesGuestDirsThatHideWhatTheMachineNeeds) {
-  for (const char* guest : {"/", "/usr", "/usr/local/src", "/etc", "/proc", "/sys/x", "/var/lib/docker",
-                            "/var/lib/docker/volumes", "/var", "/var/lib", "/home", "/home/docker", "/tmp", "/run/x",
-                            "/lib"}) {
+  for (const char* guest :
+       {"/", "/usr", "/usr/local/src", "/etc", "/proc", "/sys/x", "/var/lib/docker",
+        "/var/lib/docker/volumes", "/var", "/var/lib", "/home", "/home/docker", "/tmp", "/run/x", "/lib"}) {
     auto msg = validate_error({{dir("a"), guest, false}});
     EXPECT_THAT(msg, HasSubstr("invalid --mount")) << "guest dir: " << guest;
     EXPECT_THAT(msg, HasSubstr(std::string("\"") + guest + "\"")) << msg;
@@ -131,7 +133,10 @@ TEST(MountType, ExplicitVirtiofsWithoutSupportSaysWhyAndWhatToUse) {
   auto msg = error_of([] { choose_mount_type("virtiofs", {false, "virtiofsd is not installed", true}); });
   EXPECT_THAT(msg, HasSubstr("virtiofsd is not installed"));
   EXPECT_THAT(msg, HasSubstr("--mount-type sshfs"));
-  EXPECT_THAT(error_of([] { choose_mount_type("9p", {true, "", true}); }), HasSubstr("invalid --mount-type \"9p\""));
+  EXPECT_THAT(error_of([] {
+                choose_mount_type("9p", {true, "", true});
+              }),
+              HasSubstr("invalid --mount-type \"9p\""));
   EXPECT_THAT(error_of([] { choose_mount_type("sshfs", {true, "", false}); }), HasSubstr("SSH"));
 }
 

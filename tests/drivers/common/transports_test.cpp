@@ -37,17 +37,17 @@ TEST(Virtiofs, SharesAreTaggedInOrderWithSocketsInTheMountsDir) {
 TEST(Virtiofs, VirtiofsdServesTheDirOnTheSocketInTheForeground) {
   auto c = virtiofsd_command("/usr/lib/qemu/virtiofsd", {"mount0", "/home/u", "/M/mounts/virtiofs-0.sock"});
   EXPECT_EQ(c.program, "/usr/lib/qemu/virtiofsd");
-  EXPECT_THAT(c.args, ElementsAre("--socket-path=/M/mounts/virtiofs-0.sock", "-o", "source=/home/u", "-o", "cache=auto",
-                                  "-f", "-o", "log_level=warn"));
+  EXPECT_THAT(c.args, ElementsAre("--socket-path=/M/mounts/virtiofs-0.sock", "-o", "source=/home/u", "-o",
+                                  "cache=auto", "-f", "-o", "log_level=warn"));
 }
 
 TEST(Virtiofs, NoSharesAddNoQemuOptions) { EXPECT_TRUE(qemu_virtiofs_args(1024, {}).empty()); }
 
 TEST(Virtiofs, QemuGetsASharedMemfdOfTheGuestSizeAndEscapedSocketPaths) {
   auto a = qemu_virtiofs_args(2048, {{"mount0", "/h", "/a,b/virtiofs-0.sock"}});
-  EXPECT_THAT(a, ElementsAre("-object", "memory-backend-memfd,id=mem,size=2048M,share=on", "-numa", "node,memdev=mem",
-                             "-chardev", "socket,id=fs0,path=/a,,b/virtiofs-0.sock", "-device",
-                             "vhost-user-fs-pci,chardev=fs0,tag=mount0"));
+  EXPECT_THAT(a, ElementsAre("-object", "memory-backend-memfd,id=mem,size=2048M,share=on", "-numa",
+                             "node,memdev=mem", "-chardev", "socket,id=fs0,path=/a,,b/virtiofs-0.sock",
+                             "-device", "vhost-user-fs-pci,chardev=fs0,tag=mount0"));
 }
 
 TEST(ReverseSshfs, PipesSftpServerIntoGuestSshfsOverThePinnedLogin) {
@@ -56,10 +56,29 @@ TEST(ReverseSshfs, PipesSftpServerIntoGuestSshfsOverThePinnedLogin) {
   std::vector<std::string> want{"-c",
                                 "coproc SFTP { exec /usr/lib/openssh/sftp-server; }; "
                                 "exec \"$@\" <&\"${SFTP[0]}\" >&\"${SFTP[1]}\"",
-                                "reverse-sshfs", "ssh", "-F", "/dev/null", "-i", "/M/id_ed25519",
-                                "-p", "40022", "-o", "IdentitiesOnly=yes", "-o", "UserKnownHostsFile=/M/known_hosts",
-                                "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "LogLevel=ERROR", "-o",
-                                "ServerAliveInterval=10", "-o", "ServerAliveCountMax=6", "docker@127.0.0.1",
+                                "reverse-sshfs",
+                                "ssh",
+                                "-F",
+                                "/dev/null",
+                                "-i",
+                                "/M/id_ed25519",
+                                "-p",
+                                "40022",
+                                "-o",
+                                "IdentitiesOnly=yes",
+                                "-o",
+                                "UserKnownHostsFile=/M/known_hosts",
+                                "-o",
+                                "StrictHostKeyChecking=yes",
+                                "-o",
+                                "BatchMode=yes",
+                                "-o",
+                                "LogLevel=ERROR",
+                                "-o",
+                                "ServerAliveInterval=10",
+                                "-o",
+                                "ServerAliveCountMax=6",
+                                "docker@127.0.0.1",
                                 "sudo /usr/sbin/machine-mount sshfs '/home/u/my src' '/home/u/my src' rw"};
   EXPECT_THAT(c.args, ElementsAreArray(want));
   EXPECT_THAT(c.args, Not(Contains("StrictHostKeyChecking=no")));
@@ -68,23 +87,26 @@ TEST(ReverseSshfs, PipesSftpServerIntoGuestSshfsOverThePinnedLogin) {
 TEST(ReverseSshfs, ReadOnlyMountsMakeSftpServerRefuseWrites) {
   auto c = reverse_sshfs_command(login(), {"/data", "/mnt/d", true});
   ASSERT_GE(c.args.size(), 3u);
-  EXPECT_EQ(c.args[1], "coproc SFTP { exec /usr/lib/openssh/sftp-server -R; }; exec \"$@\" <&\"${SFTP[0]}\" >&\"${SFTP[1]}\"");
+  EXPECT_EQ(
+      c.args[1],
+      "coproc SFTP { exec /usr/lib/openssh/sftp-server -R; }; exec \"$@\" <&\"${SFTP[0]}\" >&\"${SFTP[1]}\"");
   EXPECT_EQ(c.args.back(), "sudo /usr/sbin/machine-mount sshfs '/data' '/mnt/d' ro");
 }
 
 TEST(GuestCommands, QuoteEveryPathForTheGuestShell) {
   Mount m{"/h", "/it's here", false};
-  EXPECT_EQ(guest_virtiofs_command("mount0", m), "sudo /usr/sbin/machine-mount virtiofs 'mount0' '/it'\\''s here' rw");
+  EXPECT_EQ(guest_virtiofs_command("mount0", m),
+            "sudo /usr/sbin/machine-mount virtiofs 'mount0' '/it'\\''s here' rw");
   EXPECT_EQ(guest_umount_command(m), "sudo /usr/sbin/machine-mount umount '/it'\\''s here'");
 }
 
 TEST(HostSshfs, MountsTheMachineDirWithThePinnedKeyOnly) {
   auto c = host_sshfs_command(login(), "/tmp/d", "/local/d");
   EXPECT_EQ(c.program, "sshfs");
-  EXPECT_THAT(c.args, ElementsAre("docker@127.0.0.1:/tmp/d", "/local/d", "-F", "/dev/null", "-p", "40022", "-o",
-                                  "IdentityFile=/M/id_ed25519", "-o", "IdentitiesOnly=yes", "-o",
-                                  "UserKnownHostsFile=/M/known_hosts", "-o", "StrictHostKeyChecking=yes", "-o",
-                                  "BatchMode=yes", "-o", "LogLevel=ERROR"));
+  EXPECT_THAT(c.args, ElementsAre("docker@127.0.0.1:/tmp/d", "/local/d", "-F", "/dev/null", "-p", "40022",
+                                  "-o", "IdentityFile=/M/id_ed25519", "-o", "IdentitiesOnly=yes", "-o",
+                                  "UserKnownHostsFile=/M/known_hosts", "-o", "StrictHostKeyChecking=yes",
+                                  "-o", "BatchMode=yes", "-o", "LogLevel=ERROR"));
 }
 
 class Helpers : public ::testing::Test {
