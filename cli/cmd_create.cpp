@@ -147,6 +147,10 @@ int cmd_create(Invocation& inv) {
   req.tls_sans = f.list("tls-san");
   req.keep_on_failure = f.boolean("keep-on-failure");
   req.docker_context = !f.boolean("no-docker-context");
+  req.mounts = f.list("mount");
+  req.no_mounts = f.boolean("no-mounts");
+  req.mount_type = f.string("mount-type");
+  req.home = inv.getenv("HOME").value_or("");
 
   // docker-machine ends create with the env hint; print it unless ops already did.
   HintWatcher progress(*inv.progress);

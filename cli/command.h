@@ -73,6 +73,7 @@ int cmd_inspect(Invocation&);
 int cmd_ip(Invocation&);
 int cmd_kill(Invocation&);
 int cmd_ls(Invocation&);
+int cmd_mount(Invocation&);
 int cmd_network(Invocation&);
 int cmd_provision(Invocation&);
 int cmd_regenerate_certs(Invocation&);

@@ -43,6 +43,9 @@ const std::vector<CommandSpec>& command_table() {
         {{"timeout", "t"}, FlagKind::Int, timeout_usage, "", "10"},
         {{"format", "f"}, FlagKind::String, "Pretty-print machines using a Go template", "", ""}},
        &cmd_ls},
+      {"mount", "Mount or unmount a directory from a machine with SSHFS.",
+       "Arguments are [machine:][path] [mount point]",
+       {{{"unmount", "u"}, FlagKind::Bool, "Unmount instead of mount", "", ""}}, &cmd_mount},
       {"network", "List or remove private networks (--qemu-network)",
        "Subcommands: ls lists networks; rm [-f] NAME... removes them (-f even while machines use them).",
        {{{"force", "f"}, FlagKind::Bool, "Remove the network even while machines use it", "", ""}}, &cmd_network},
@@ -128,6 +131,11 @@ std::vector<FlagSpec> shared_create_flags() {
       {{"keep-on-failure"}, K::Bool, "Keep the machine (for debugging) when create fails instead of removing it", "",
        ""},
       {{"no-docker-context"}, K::Bool, "Do not create a docker CLI context for the machine", "", ""},
+      {{"mount"}, K::StringList,
+       "Share a host directory into the machine: HOST_DIR[:GUEST_DIR][:ro] (default: your home directory)", "", ""},
+      {{"no-mounts"}, K::Bool, "Share no host directory (not even your home directory)", "", ""},
+      {{"mount-type"}, K::String, "How to share host directories: virtiofs or sshfs (default: virtiofs where the driver "
+       "supports it, else sshfs)", "MACHINE_MOUNT_TYPE", ""},
   };
 }
 

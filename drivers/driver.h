@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "drivers/common/port_forward.h"
+#include "machine/host.h"
 #include "machine/process_runner.h"
 #include "machine/progress.h"
 #include "machine/state.h"
@@ -29,6 +30,7 @@ struct Features {
   // the per-machine forwarder runs only for these. generic and none need none: their
   // engine's host is reachable directly.
   bool port_forwarding = false;
+  bool virtiofs = false;         // shares host dirs over virtiofs (CreateSpec::virtiofs_mounts)
 };
 
 // One create flag, docker-machine style (name without dashes, env var fallback).
@@ -77,6 +79,9 @@ struct CreateSpec {
   std::string hostname;
   std::string ssh_public_key;       // OpenSSH one-line public key for the guest user
   std::vector<SeedFile> seed_files; // delivered via the first-boot seed when features().seed
+  // Host dirs to export over virtiofs (features().virtiofs), in order: the i-th is tagged
+  // common::mount_tag(i). Kept by the driver and exported again on every start.
+  std::vector<Mount> virtiofs_mounts;
 };
 
 struct SshAddress {

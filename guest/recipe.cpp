@@ -15,6 +15,8 @@ const std::vector<std::string>& packages() {
       "docker.io", "containerd", "runc", "iptables",
       // dropbear is small and starts at once; sftp-server gives it SFTP (machine scp)
       "dropbear-bin", "openssh-sftp-server",
+      // host folders: sshfs for the reverse-sshfs transport (virtiofs is in the kernel)
+      "sshfs", "fuse3",
       "ca-certificates", "sudo",
       // init, acpid, findfs, ip come from busybox; mount, kmod, e2fsprogs for the rest
       "busybox-static", "mount", "kmod", "e2fsprogs",

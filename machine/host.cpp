@@ -90,7 +90,9 @@ json to_json(const Host& h) {
             {"Disk", o.disk},
             {"EngineOptions", engine_json(o.engine)},
             {"SwarmOptions", swarm_json(o.swarm)},
-            {"AuthOptions", auth_json(o.auth)}}},
+            {"AuthOptions", auth_json(o.auth)},
+            {"Mounts", mounts_to_json(o.mounts)},
+            {"MountType", o.mount_type}}},
           {"Name", h.name}};
 }
 
@@ -150,6 +152,8 @@ Host host_from_json(const json& j) {
   get(a, "ClientCertPath", o.auth.client_cert_path);
   get(a, "ServerCertSANs", o.auth.server_cert_sans);
   get(a, "StorePath", o.auth.store_path);
+  get(ho, "MountType", o.mount_type);
+  if (auto it = ho.find("Mounts"); it != ho.end()) o.mounts = mounts_from_json(*it);
   return h;
 }
 
@@ -186,6 +190,29 @@ std::string invalid_machine_name_message(const std::string& name) {
 
 void require_valid_machine_name(const std::string& name) {
   if (!valid_machine_name(name)) fail(Code::InvalidArgument, invalid_machine_name_message(name));
+}
+
+json mounts_to_json(const std::vector<Mount>& mounts) {
+  json a = json::array();
+  for (const auto& m : mounts)
+    a.push_back({{"HostDir", m.host_dir}, {"GuestDir", m.guest_dir}, {"ReadOnly", m.read_only}});
+  return a;
+}
+
+std::vector<Mount> mounts_from_json(const json& j) {
+  std::vector<Mount> out;
+  if (j.is_null()) return out;
+  if (!j.is_array()) fail(Code::InvalidArgument, "field Mounts is not an array");
+  for (const auto& mj : j) {
+    if (!mj.is_object()) fail(Code::InvalidArgument, "field Mounts holds a non-object");
+    Mount m;
+    get(mj, "HostDir", m.host_dir);
+    get(mj, "GuestDir", m.guest_dir);
+    get(mj, "ReadOnly", m.read_only);
+    out.push_back(m);
+  }
+  return out;
+}
 }
 
 }  // namespace machine

@@ -57,6 +57,14 @@ struct AuthOptions {
   std::string store_path;                     // the machine dir
 };
 
+// A host directory shared into the machine (`create --mount`); validated by
+// drivers/common/mounts before it is stored.
+struct Mount {
+  std::string host_dir;   // absolute path on the host
+  std::string guest_dir;  // absolute path in the machine (defaults to host_dir)
+  bool read_only = false;
+};
+
 struct HostOptions {
   std::string driver;
   int memory = 0;
@@ -64,6 +72,8 @@ struct HostOptions {
   EngineOptions engine;
   SwarmOptions swarm;
   AuthOptions auth;
+  std::vector<Mount> mounts;  // ours ("Mounts"); docker-machine ignores unknown fields
+  std::string mount_type;     // "virtiofs" or "sshfs" (chosen at create); "" = no mounts
 };
 
 struct Host {
@@ -75,6 +85,9 @@ struct Host {
 };
 
 nlohmann::json to_json(const Host& h);
+// A mount list as JSON ([{"HostDir","GuestDir","ReadOnly"}]) and back; null reads as empty.
+nlohmann::json mounts_to_json(const std::vector<Mount>& mounts);
+std::vector<Mount> mounts_from_json(const nlohmann::json& j);
 // Throws Error(InvalidArgument) naming the bad field when `j` is not a host config.
 Host host_from_json(const nlohmann::json& j);
 

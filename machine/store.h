@@ -39,10 +39,12 @@ inline constexpr std::string_view kGenericSshKey = "id_rsa";  // a copy of --gen
 inline constexpr std::string_view kForwarderPid = "forwarder.pid";
 inline constexpr std::string_view kForwarderLog = "forwarder.log";
 inline constexpr std::string_view kForwards = "forwards.json";
-inline constexpr std::array<std::string_view, 20> kAll{
-    kConfig,     kSshKey,    kSshPublicKey,  kKnownHosts,   kCaCert,       kClientCert, kClientKey,
-    kServerCert, kServerKey, kDisk,          kSeed,         kSerialLog,    kPidFile,    kQmpSocket,
-    kVmLog,      kVmdk,      kGenericSshKey, kForwarderPid, kForwarderLog, kForwards};
+// Host-folder mount helpers (drivers/common): virtiofs-N.{sock,pid,log}, sshfs-N.{pid,log}.
+inline constexpr std::string_view kMountsDir = "mounts";
+inline constexpr std::array<std::string_view, 21> kAll{
+    kConfig, kSshKey, kSshPublicKey, kKnownHosts, kCaCert, kClientCert, kClientKey, kServerCert,
+    kServerKey, kDisk, kSeed, kSerialLog, kPidFile, kQmpSocket, kVmLog, kVmdk, kGenericSshKey,
+    kForwarderPid, kForwarderLog, kForwards, kMountsDir};
 // The unix sockets among them: their full paths must fit sockaddr_un.sun_path.
 inline constexpr std::array<std::string_view, 1> kSockets{kQmpSocket};
 }  // namespace machine_files

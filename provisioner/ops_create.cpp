@@ -8,6 +8,8 @@
 #include "machine/fs.h"
 #include "provisioner/keygen.h"
 #include "provisioner/ops_common.h"
+#include "provisioner/ops_mounts.h"
+#include "drivers/common/mounts.h"
 #include "provisioner/provision.h"
 
 namespace machine::ops {
@@ -100,6 +102,7 @@ void build(Env& env, const CreateRequest& req, Loaded& m) {
     spec.ssh_public_key =
         ssh::create_machine_key(dir / std::string(machine_files::kSshKey), "machine@" + req.name);
   if (features.seed) spec.seed_files = provision::engine_seed_files(detail::engine_request(env, m));
+  if (m.host.options.mount_type == drivers::common::kVirtiofs) spec.virtiofs_mounts = m.host.options.mounts;
   detail::save(env, m);
 
   env.progress.step("Creating machine...");
@@ -127,6 +130,7 @@ void build(Env& env, const CreateRequest& req, Loaded& m) {
   throw_if_cancelled();
   env.progress.step("Checking connection to Docker...");
   engine::wait_for_engine(m.driver->engine_url(), detail::client_tls(env, req.name), kEngineTimeout);
+  detail::establish_mounts(env, m);
   detail::save(env, m);
   detail::start_forwarder(env, m);  // published ports reach the host from here on
   if (req.docker_context) detail::create_docker_context(env, m);
@@ -135,6 +139,7 @@ void build(Env& env, const CreateRequest& req, Loaded& m) {
 }
 
 void rollback(Env& env, const CreateRequest& req, Loaded& m) {
+  detail::stop_mount_helpers(env, req.name);
   try {
     detail::stop_forwarder(env, req.name);
     if (m.driver) m.driver->remove();
@@ -150,6 +155,7 @@ void create(Env& env, const CreateRequest& req) {
   validate(env, req);
   Loaded m{new_host(env, req), drivers::make_driver(req.driver, detail::driver_context(env, req.name))};
   m.driver->configure(req.flags);
+  detail::plan_mounts(env, req, m);
 
   auto cert_result = [&] {
     auto certs_lock = env.store.lock_resource("certs");  // never half a CA beside regenerate_ca

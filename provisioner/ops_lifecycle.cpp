@@ -5,6 +5,7 @@
 #include "drivers/registry.h"
 #include "machine/error.h"
 #include "provisioner/ops_common.h"
+#include "provisioner/ops_mounts.h"
 
 namespace machine::ops {
 namespace {
@@ -46,6 +47,7 @@ void remove(Env& env, const std::string& name, bool force) {
   try {
     detail::stop_forwarder(env, name);
     Loaded m = detail::load(env, name);
+    detail::stop_mount_helpers(env, name);
     m.driver->remove();
   } catch (const Error& e) {
     if (!force) throw e.with_context(fmt::format("cannot remove machine \"{}\" (use -f to force)", name));
@@ -64,19 +66,24 @@ void start(Env& env, const std::string& name) {
     detail::save(env, m);
   }
   detail::start_forwarder(env, m);  // also brings back a forwarder that died
+  detail::establish_mounts(env, m);
 }
 
+// The forwarder and the mount helpers end with the machine (their SSH connection is gone anyway).
 void stop(Env& env, const std::string& name) {
   stop_forwarder_locked(env, name);
   transition(env, name, Action::Stop, &drivers::Driver::stop);
+  detail::stop_mount_helpers(env, name);
 }
 void kill(Env& env, const std::string& name) {
   stop_forwarder_locked(env, name);
   transition(env, name, Action::Kill, &drivers::Driver::kill);
+  detail::stop_mount_helpers(env, name);
 }
 
 void restart(Env& env, const std::string& name) {
   transition(env, name, Action::Restart, &drivers::Driver::restart);
+  detail::stop_mount_helpers(env, name);
   auto lock = env.store.lock(name);
   Loaded m = detail::load(env, name);
   if (m.driver->features().lifecycle) {
@@ -84,6 +91,7 @@ void restart(Env& env, const std::string& name) {
     detail::save(env, m);
   }
   detail::start_forwarder(env, m);  // it followed the engine through the restart; unless it died
+  detail::establish_mounts(env, m);
 }
 
 drivers::StateInfo state(Env& env, const std::string& name) { return detail::load(env, name).driver->state(); }

@@ -61,6 +61,9 @@ std::string domain_xml(const DomainSpec& s) {
   x += fmt::format("  <name>{}</name>\n", xml_escape(s.name));
   x += fmt::format("  <memory unit='MiB'>{}</memory>\n", s.memory_mb);
   x += fmt::format("  <vcpu>{}</vcpu>\n", s.cpus);
+  // vhost-user (virtiofsd) maps guest RAM: it must be a shared memfd.
+  if (!s.filesystems.empty())
+    x += "  <memoryBacking>\n    <source type='memfd'/>\n    <access mode='shared'/>\n  </memoryBacking>\n";
   x += "  <os>\n    <type arch='x86_64' machine='q35'>hvm</type>\n";
   if (!s.kernel_path.empty()) {
     x += fmt::format("    <kernel>{}</kernel>\n", xml_escape(s.kernel_path));
@@ -78,6 +81,16 @@ std::string domain_xml(const DomainSpec& s) {
   x += "  <devices>\n";
   x += disk_xml(s.pool, s.disk_volume, "qcow2", "vda", false);
   if (!s.seed_volume.empty()) x += disk_xml(s.pool, s.seed_volume, "raw", "vdb", true);
+  for (const auto& fs : s.filesystems)
+    x += fmt::format(
+        "    <filesystem type='mount' accessmode='passthrough'>\n"
+        "      <driver type='virtiofs'/>\n"
+        "{}"
+        "      <source dir='{}'/>\n"
+        "      <target dir='{}'/>\n"
+        "    </filesystem>\n",
+        s.virtiofsd.empty() ? "" : fmt::format("      <binary path='{}'/>\n", xml_escape(s.virtiofsd)),
+        xml_escape(fs.host_dir), xml_escape(fs.tag));
   x += "    <controller type='usb' model='none'/>\n";
   if (!user_net)
     x += fmt::format(

@@ -3,6 +3,7 @@
 // spec: nothing is probed or looked up here, so golden tests pin every variant.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace machine::drivers::libvirt {
 
@@ -12,6 +13,12 @@ struct UserNet {             // QEMU user-mode networking through <qemu:commandl
   int ssh_port = 0;          // bind:ssh_port -> guest 22
   int engine_port = 0;       // bind:engine_port -> guest 2376
   bool restrict = false;     // restrict=on: no outbound traffic, only the forwards
+};
+
+// A host directory exported over virtiofs; libvirt runs `virtiofsd` for it on every start.
+struct FsShare {
+  std::string tag;       // what the guest mounts (common::mount_tag)
+  std::string host_dir;
 };
 
 struct DomainSpec {
@@ -28,6 +35,8 @@ struct DomainSpec {
   std::string serial_log;           // serial console to this file; "" = a pty (read via a stream)
   std::string network;              // a named libvirt network; "" = user-mode networking
   UserNet user_net;                 // used when `network` is empty
+  std::vector<FsShare> filesystems; // virtiofs shares (guest RAM then comes from a shared memfd)
+  std::string virtiofsd;            // virtiofsd binary on the hypervisor host; "" = libvirt's default
 };
 
 // The <domain> document for virDomainDefineXML.

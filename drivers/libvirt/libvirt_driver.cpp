@@ -1,3 +1,5 @@
+#include "drivers/common/mounts.h"
+#include "drivers/common/virtiofs.h"
 #include "drivers/libvirt/libvirt_driver.h"
 
 #include <fmt/format.h>
@@ -40,6 +42,8 @@ Features LibvirtDriver::features() const {
   // Published ports go onto the user netdev's loopback forwards; a named libvirt network
   // or a remote hypervisor's ports are not this host's loopback.
   f.port_forwarding = config_.network.empty() && config_.forward_bind == "127.0.0.1";
+  // libvirt runs virtiofsd next to QEMU: only when that is this host (remote: sshfs).
+  f.virtiofs = !remote();
   return f;
 }
 
@@ -134,6 +138,10 @@ void LibvirtDriver::create(const CreateSpec& spec) {
     config_.base_volume = libvirt::base_volume_name(image.disk, "disk.qcow2");
     auto base = libvirt::ensure_uploaded(c, config_.pool, config_.base_volume, image.disk);
     libvirt::DomainSpec d;
+    for (size_t i = 0; i < spec.virtiofs_mounts.size(); ++i)
+      d.filesystems.push_back({common::mount_tag(i), spec.virtiofs_mounts[i].host_dir});
+    if (!d.filesystems.empty())
+      if (auto v = common::find_virtiofsd(ctx_.runner)) d.virtiofsd = v->string();
     // The machine OS disk is a bare filesystem without a bootloader, and <kernel> must name
     // a file on the hypervisor host: so kernel and initrd are volumes in the pool too.
     if (!image.kernel.empty()) {

@@ -60,6 +60,8 @@ std::vector<std::string> build_qemu_args(const VmSpec& s) {
                        "-device", "virtio-blk-pci,drive=seed0"});
   a.insert(a.end(), {"-object", "rng-random,id=rng0,filename=/dev/urandom", "-device",
                      "virtio-rng-pci,rng=rng0"});
+  auto fs = common::qemu_virtiofs_args(s.memory_mb, s.virtiofs);
+  a.insert(a.end(), fs.begin(), fs.end());
   if (s.private_nic) {
     a.insert(a.end(), {"-netdev", s.private_nic->netdev + ",id=net1", "-device",
                        "virtio-net-pci,netdev=net1,mac=" + s.private_nic->mac});

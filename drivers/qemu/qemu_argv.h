@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "drivers/accel.h"
+#include "drivers/common/virtiofs.h"
 
 namespace machine::drivers::qemu {
 
@@ -31,6 +32,7 @@ struct VmSpec {
   int engine_port = 0;               // 127.0.0.1:engine_port -> guest 2376
   bool restrict_network = false;     // user networking restrict=on: no outbound traffic
   std::optional<PrivateNic> private_nic;
+  std::vector<common::VirtiofsShare> virtiofs;  // host dirs over vhost-user-fs
 };
 
 // argv[1..] for qemu-system-x86_64 (the program itself is not included).

@@ -104,6 +104,7 @@ nlohmann::json to_json(const QemuConfig& c) {
   j["PrivateNetworkSubnet"] = c.network_subnet;
   j["PrivateIPAddress"] = c.private_ip;
   j["PrivateMACAddress"] = c.private_mac;
+  j["VirtiofsMounts"] = mounts_to_json(c.virtiofs_mounts);
   return j;
 }
 
@@ -131,6 +132,7 @@ QemuConfig qemu_config_from_json(const nlohmann::json& j) {
   read_field(j, "PrivateNetworkSubnet", c.network_subnet);
   read_field(j, "PrivateIPAddress", c.private_ip);
   read_field(j, "PrivateMACAddress", c.private_mac);
+  if (auto it = j.find("VirtiofsMounts"); it != j.end()) c.virtiofs_mounts = mounts_from_json(*it);
   return c;
 }
 

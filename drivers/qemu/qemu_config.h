@@ -39,6 +39,8 @@ struct QemuConfig {
   std::string kernel;            // "" = boot from disk (stock cloud image)
   std::string initrd;
   std::string kernel_cmdline;
+  // Host dirs exported over virtiofs at every launch (CreateSpec::virtiofs_mounts).
+  std::vector<Mount> virtiofs_mounts;
 };
 
 // The flags `create -d qemu` accepts, with QEMU_* env fallbacks and defaults.

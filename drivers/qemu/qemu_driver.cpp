@@ -8,6 +8,7 @@
 #include <regex>
 #include <thread>
 
+#include "drivers/common/virtiofs.h"
 #include "drivers/network/network_store.h"
 #include "drivers/network/subnet.h"
 #include "drivers/ports.h"
@@ -61,6 +62,7 @@ Features QemuDriver::features() const {
   f.seed = true;
   f.private_network = true;
   f.port_forwarding = true;
+  f.virtiofs = true;  // virtiofsd per mount (drivers/common/virtiofs.h)
   // The machine OS starts dockerd with TLS from the seed, so provisioning it only verifies
   // (idempotent, no restart); a stock cloud image gets the engine installed and configured.
   f.provision = true;
@@ -122,6 +124,7 @@ void QemuDriver::create(const CreateSpec& spec) {
                                                network::parse_subnet(config_.network_subnet).prefix),
                                    config_.private_mac, ""};
     qemu::write_seed(ctx_, spec, file(mf::kSeed), priv);
+    config_.virtiofs_mounts = spec.virtiofs_mounts;
   });
   start();
 }
@@ -166,6 +169,7 @@ qemu::VmSpec QemuDriver::vm_spec() const {
     for (char c : raw) dir += c == ',' ? std::string(",,") : std::string(1, c);
     s.private_nic = qemu::PrivateNic{"vde,sock=" + dir, config_.private_mac};
   }
+  s.virtiofs = common::virtiofs_shares(ctx_.machine_dir, config_.virtiofs_mounts);
   return s;
 }
 
@@ -174,10 +178,15 @@ void QemuDriver::clear_runtime_files() {
   remove_quietly(file(mf::kQmpSocket));
 }
 
+void QemuDriver::stop_helpers() { common::stop_virtiofsd(ctx_.machine_dir); }
+
 void QemuDriver::launch() {
   clear_runtime_files();
   remove_quietly(file(mf::kVmLog));  // fresh QEMU stderr for this launch's diagnostics
-  Command cmd{config_.binary, qemu::build_qemu_args(vm_spec())};
+  auto spec = vm_spec();
+  // virtiofsd listens before QEMU connects to it; each serves one QEMU run.
+  common::start_virtiofsd(ctx_.runner, ctx_.machine_dir, spec.virtiofs);
+  Command cmd{config_.binary, qemu::build_qemu_args(spec)};
   cmd.working_dir = ctx_.machine_dir;
   int pid = ctx_.runner.spawn_detached(cmd, file(mf::kVmLog));
   auto deadline = Clock::now() + options_.launch_timeout;
@@ -185,6 +194,7 @@ void QemuDriver::launch() {
     if (!qemu::process_alive(pid)) {
       auto why = qemu::last_lines(qemu::read_file_tail(file(mf::kVmLog)), 10);
       clear_runtime_files();
+      common::stop_virtiofsd(ctx_.machine_dir);
       fail(Code::Internal, fmt::format("qemu exited at start{}{}", why.empty() ? "" : ": ", why));
     }
     if (std::filesystem::exists(file(mf::kQmpSocket))) {
@@ -201,6 +211,7 @@ void QemuDriver::launch() {
         wait_gone(pid, 5s);
       }
       clear_runtime_files();
+      common::stop_virtiofsd(ctx_.machine_dir);
       fail(Code::Unavailable, fmt::format("qemu did not answer on QMP within {} s", options_.launch_timeout.count()));
     }
     std::this_thread::sleep_for(20ms);
@@ -238,6 +249,7 @@ void QemuDriver::stop() {
   auto o = qemu::observe(ctx_.machine_dir);
   if (!o.process_is_ours) {
     clear_runtime_files();
+    stop_helpers();
     return;
   }
   // ACPI power button; pressed again every few seconds because a guest early in its boot
@@ -264,6 +276,7 @@ void QemuDriver::stop() {
     wait_gone(o.pid, 10s);
   }
   clear_runtime_files();
+  stop_helpers();
 }
 
 void QemuDriver::kill() {
@@ -275,6 +288,7 @@ void QemuDriver::kill() {
       fail(Code::Internal, fmt::format("cannot kill qemu (pid {}) of machine '{}'", o.pid, ctx_.machine_name));
   }
   clear_runtime_files();
+  stop_helpers();
 }
 
 void QemuDriver::restart() {
@@ -286,6 +300,8 @@ void QemuDriver::remove() {
   kill();
   for (auto name : {mf::kDisk, mf::kSeed, mf::kSerialLog, mf::kPidFile, mf::kQmpSocket, mf::kVmLog})
     remove_quietly(file(name));
+  std::error_code ec;
+  std::filesystem::remove_all(file(mf::kMountsDir), ec);
   // Releases the address; the last machine out stops the network's switch.
   if (!config_.network.empty()) networks(ctx_).detach(config_.network, ctx_.machine_name);
 }

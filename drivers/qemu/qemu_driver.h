@@ -60,6 +60,7 @@ class QemuDriver final : public Driver {
   void launch();
   void wait_gone(int pid, std::chrono::milliseconds timeout);
   void clear_runtime_files();
+  void stop_helpers();  // virtiofsd of the mounts
 
   Context ctx_;
   QemuDriverOptions options_;

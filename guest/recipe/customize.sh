@@ -29,6 +29,7 @@ install -m 0755 "$recipe/boot.sh" "$root/usr/lib/machine/boot"
 install -m 0755 "$recipe/shutdown.sh" "$root/usr/lib/machine/shutdown"
 install -m 0755 "$recipe/seed.sh" "$root/usr/lib/machine/seed"
 install -m 0755 "$recipe/machine-docker" "$root/usr/sbin/machine-docker"
+install -m 0755 "$recipe/machine-mount" "$root/usr/sbin/machine-mount"
 install -d -m 0755 "$root/etc/containerd"
 install -m 0644 "$recipe/containerd.toml" "$root/etc/containerd/config.toml"
 cat > "$root/etc/inittab" <<'TAB'

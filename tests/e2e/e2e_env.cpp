@@ -34,6 +34,7 @@ Store::Store() {
   std::filesystem::create_directories(cache);
   std::filesystem::create_directory_symlink(cache, dir_.path() / "cache");
   std::filesystem::create_directories(docker_config());
+  std::filesystem::create_directories(home());
 }
 
 Store::~Store() {
@@ -49,7 +50,7 @@ std::string Store::binary() const {
 
 Result Store::machine(const std::string& args) const {
   return sh(binary() + " -s " + dir_.path().string() + " " + args,
-            {"DOCKER_CONFIG=" + docker_config(), "MACHINE_STORAGE_PATH=" + dir_.path().string()});
+            {"DOCKER_CONFIG=" + docker_config(), "MACHINE_STORAGE_PATH=" + dir_.path().string(), "HOME=" + home()});
 }
 
 Result Store::with_env(const std::string& name, const std::string& script) const {

@@ -30,6 +30,9 @@ class Store {
   Result with_env(const std::string& name, const std::string& script) const;
   std::string binary() const;
   std::string docker_config() const { return (dir_.path() / "docker-config").string(); }
+  // HOME for the machine binary: create's default mount (the user's home) is then this
+  // empty directory the test made, never the real home.
+  std::string home() const { return (dir_.path() / "home").string(); }
 
  private:
   machine::testing::TempDir dir_;

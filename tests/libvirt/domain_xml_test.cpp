@@ -46,6 +46,14 @@ void expect_golden(const std::string& name, const std::string& got) {
 
 TEST(DomainXml, TcgWithUserNetworkingAndKernelBoot) { expect_golden("tcg_user_net", domain_xml(base_spec())); }
 
+// Host folders over virtiofs: libvirt's own virtiofsd per share, guest RAM a shared memfd.
+TEST(DomainXml, VirtiofsSharesWithSharedMemfd) {
+  auto s = base_spec();
+  s.filesystems = {{"mount0", "/home/u"}, {"mount1", "/data & more"}};
+  s.virtiofsd = "/usr/lib/qemu/virtiofsd";
+  expect_golden("tcg_virtiofs", domain_xml(s));
+}
+
 TEST(DomainXml, RestrictedUserNetworking) {
   auto s = base_spec();
   s.user_net.restrict = true;

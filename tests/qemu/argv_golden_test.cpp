@@ -44,6 +44,14 @@ void expect_golden(const std::string& name, const VmSpec& spec) {
 
 TEST(QemuArgv, TcgIsMultiThreadedWithCpuMax) { expect_golden("tcg", base_spec()); }
 
+// Host folders over virtiofs: guest RAM from a shared memfd, one vhost-user-fs per share.
+TEST(QemuArgv, VirtiofsSharesUseASharedMemfdAndOneDevicePerShare) {
+  auto s = base_spec();
+  s.virtiofs = {{"mount0", "/home/u", "/MACHINE/mounts/virtiofs-0.sock"},
+                {"mount1", "/data", "/MACHINE/mounts/virtiofs-1.sock"}};
+  expect_golden("virtiofs", s);
+}
+
 TEST(QemuArgv, KvmUsesHostCpu) {
   auto s = base_spec();
   s.accel = Accel::Kvm;

@@ -152,7 +152,7 @@ TEST_F(VBoxTest, CliCreateEnvDockerAndRemove) {
   auto machine = [&](std::vector<std::string> args) {
     return runner_->run(Command{binary, std::move(args), env, std::nullopt, std::chrono::seconds(900), {}});
   };
-  auto create = machine({"create", "-d", "virtualbox", "--virtualbox-no-vtx-check", "--virtualbox-boot2docker-url",
+  auto create = machine({"create", "-d", "virtualbox", "--no-mounts", "--virtualbox-no-vtx-check", "--virtualbox-boot2docker-url",
                          image->disk.string(), "vb1"});
   done = true;
   replay.join();
