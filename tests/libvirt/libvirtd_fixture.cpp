@@ -8,6 +8,8 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
+#include <stdexcept>
 #include <thread>
 
 #include "drivers/libvirt/connection.h"
@@ -50,14 +52,48 @@ void stop_pid(int pid) {
 
 Libvirtd::Libvirtd(ProcessRunner& runner) : runner_(runner) {
   if (system_libvirt_answers()) return;
-  if (!alive(read_pid("/run/virtlogd.pid"))) {
-    run_checked(runner_, Command{"virtlogd", {"-d"}}, "virtlogd");
-    for (int i = 0; i < 50 && !alive(read_pid("/run/virtlogd.pid")); ++i) std::this_thread::sleep_for(100ms);
-    pids_.push_back(read_pid("/run/virtlogd.pid"));
+  const auto etc = dir_.path() / "etc-libvirt";
+  const auto log = dir_.path() / "var-log";
+  std::filesystem::create_directories(etc);
+  std::filesystem::create_directories(log);
+  std::ofstream(etc / "virtlogd.conf") << fmt::format("log_outputs=\"3:file:{}/virtlogd.log\"\n", dir_.path().string());
+  std::ofstream(etc / "libvirtd.conf") << fmt::format("log_outputs=\"3:file:{}/libvirtd.log\"\n", dir_.path().string());
+  // Debian's default QEMU user (libvirt-qemu) exists only with libvirt-daemon-system, whose
+  // dependencies define and autostart the `default` network: run QEMU as root instead.
+  std::ofstream(etc / "qemu.conf") << "user = \"root\"\ngroup = \"root\"\n";
+  const bool virtlogd_running = alive(read_pid("/run/virtlogd.pid"));
+  // Both daemons in one namespace: libvirtd hands virtlogd paths under /var/log/libvirt.
+  std::string script =
+      "mount --bind \"$1\" /etc/libvirt && mount --bind \"$2\" /var/log && mkdir -p /var/log/libvirt && ";
+  if (!virtlogd_running) script += "virtlogd -d && ";
+  script += "libvirtd -d";
+  try {
+    run_checked(runner_,
+                Command{"unshare", {"--mount", "--propagation", "private", "sh", "-ec", script, "sh", etc.string(),
+                                    log.string()}},
+                "virtlogd and libvirtd");
+    if (!virtlogd_running) {
+      for (int i = 0; i < 50 && !alive(read_pid("/run/virtlogd.pid")); ++i) std::this_thread::sleep_for(100ms);
+      pids_.push_back(read_pid("/run/virtlogd.pid"));
+    }
+    for (int i = 0; i < 100 && !alive(read_pid("/run/libvirtd.pid")); ++i) std::this_thread::sleep_for(100ms);
+    pids_.push_back(read_pid("/run/libvirtd.pid"));
+    for (int i = 0; i < 100 && !system_libvirt_answers(); ++i) std::this_thread::sleep_for(100ms);
+    if (!system_libvirt_answers()) fail(Code::Unavailable, "qemu:///system does not answer");
+  } catch (const Error& e) {
+    throw std::runtime_error(fmt::format("cannot start libvirt: {}\n{}", e.what(), logs()));
   }
-  run_checked(runner_, Command{"libvirtd", {"-d"}}, "libvirtd");
-  for (int i = 0; i < 100 && !system_libvirt_answers(); ++i) std::this_thread::sleep_for(100ms);
-  pids_.push_back(read_pid("/run/libvirtd.pid"));
+}
+
+std::string Libvirtd::logs() const {
+  std::string out;
+  for (const char* name : {"virtlogd.log", "libvirtd.log"}) {
+    std::ifstream in(dir_.path() / name);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (text.size() > 4000) text = text.substr(text.size() - 4000);
+    out += fmt::format("--- {} ---\n{}", name, text);
+  }
+  return out;
 }
 
 Libvirtd::~Libvirtd() {

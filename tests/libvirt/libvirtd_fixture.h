@@ -13,8 +13,12 @@
 
 namespace machine::drivers::libvirt_test {
 
-// Starts virtlogd and libvirtd unless qemu:///system already answers; stop() ends only
-// the daemons it started.
+// Starts virtlogd and libvirtd unless qemu:///system already answers; the destructor ends
+// only the daemons it started. They run in a mount namespace of their own where the test's
+// temp dir stands in for /etc/libvirt (config: QEMU as root, logs into the temp dir, no
+// networks defined, so no `default` network can start) and for /var/log: they need no
+// libvirt-daemon-system package, no libvirt-qemu user and no /var/log/libvirt, and leave no
+// configuration on the host.
 class Libvirtd {
  public:
   explicit Libvirtd(ProcessRunner& runner);
@@ -22,7 +26,10 @@ class Libvirtd {
   bool started_by_us() const { return !pids_.empty(); }
 
  private:
+  std::string logs() const;  // the daemons' own logs, for failure messages
+
   ProcessRunner& runner_;
+  machine::testing::TempDir dir_;
   std::vector<int> pids_;
 };
 
