@@ -166,7 +166,11 @@ LoopbackSshd::LoopbackSshd(ProcessRunner& runner, const std::filesystem::path& d
   std::filesystem::permissions(ssh_wrapper(), std::filesystem::perms::owner_all);
 }
 
-LoopbackSshd::~LoopbackSshd() { stop_pid(pid_); }
+LoopbackSshd::~LoopbackSshd() {
+  stop_pid(pid_);
+  std::error_code ec;  // its keys and config: nothing of a run stays behind for the next one
+  std::filesystem::remove_all(dir_, ec);
+}
 
 std::optional<std::filesystem::path> machine_os_image_dir() {
   if (const char* dir = std::getenv("MACHINE_TEST_IMAGE_DIR")) return std::filesystem::path(dir);

@@ -47,6 +47,7 @@ class TestPool {
 };
 
 // An sshd on 127.0.0.1:<free port> with its own host key, letting in root with `key()`.
+// Everything lives in `dir`, which goes with it.
 class LoopbackSshd {
  public:
   LoopbackSshd(ProcessRunner& runner, const std::filesystem::path& dir);
