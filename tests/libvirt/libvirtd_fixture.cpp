@@ -1,6 +1,8 @@
 #include "tests/libvirt/libvirtd_fixture.h"
 
 #include <fmt/format.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -58,13 +60,27 @@ Libvirtd::Libvirtd(ProcessRunner& runner) : runner_(runner) {
   std::filesystem::create_directories(log);
   std::ofstream(etc / "virtlogd.conf") << fmt::format("log_outputs=\"3:file:{}/virtlogd.log\"\n", dir_.path().string());
   std::ofstream(etc / "libvirtd.conf") << fmt::format("log_outputs=\"3:file:{}/libvirtd.log\"\n", dir_.path().string());
-  // Debian's default QEMU user (libvirt-qemu) exists only with libvirt-daemon-system, whose
-  // dependencies define and autostart the `default` network: run QEMU as root instead.
+  // libvirtd's QEMU driver resolves its built-in user and group (libvirt-qemu) before it reads
+  // qemu.conf, and only libvirt-daemon-system creates them, whose dependencies define and
+  // autostart the `default` network. So the daemons see copies of /etc/passwd and /etc/group
+  // that name them, and qemu.conf runs QEMU as root. The host's files are left alone.
   std::ofstream(etc / "qemu.conf") << "user = \"root\"\ngroup = \"root\"\n";
+  std::string script = "mount --bind \"$1\" /etc/libvirt && mount --bind \"$2\" /var/log && mkdir -p /var/log/libvirt && ";
+  if (!::getpwnam("libvirt-qemu") || !::getgrnam("libvirt-qemu")) {
+    unsigned id = 64055;  // Debian's usual libvirt-qemu id; the next free one when taken
+    while (::getpwuid(id) || ::getgrgid(id)) ++id;
+    std::filesystem::copy_file("/etc/passwd", dir_.path() / "passwd");
+    std::filesystem::copy_file("/etc/group", dir_.path() / "group");
+    if (!::getpwnam("libvirt-qemu"))
+      std::ofstream(dir_.path() / "passwd", std::ios::app)
+          << fmt::format("libvirt-qemu:x:{}:{}:libvirt QEMU (test):/var/lib/libvirt:/usr/sbin/nologin\n", id, id);
+    if (!::getgrnam("libvirt-qemu"))
+      std::ofstream(dir_.path() / "group", std::ios::app) << fmt::format("libvirt-qemu:x:{}:\n", id);
+    script += fmt::format("mount --bind {0}/passwd /etc/passwd && mount --bind {0}/group /etc/group && ",
+                          dir_.path().string());
+  }
   const bool virtlogd_running = alive(read_pid("/run/virtlogd.pid"));
   // Both daemons in one namespace: libvirtd hands virtlogd paths under /var/log/libvirt.
-  std::string script =
-      "mount --bind \"$1\" /etc/libvirt && mount --bind \"$2\" /var/log && mkdir -p /var/log/libvirt && ";
   if (!virtlogd_running) script += "virtlogd -d && ";
   script += "libvirtd -d";
   try {
@@ -81,6 +97,7 @@ Libvirtd::Libvirtd(ProcessRunner& runner) : runner_(runner) {
     for (int i = 0; i < 100 && !system_libvirt_answers(); ++i) std::this_thread::sleep_for(100ms);
     if (!system_libvirt_answers()) fail(Code::Unavailable, "qemu:///system does not answer");
   } catch (const Error& e) {
+    for (auto it = pids_.rbegin(); it != pids_.rend(); ++it) stop_pid(*it);  // no destructor runs
     throw std::runtime_error(fmt::format("cannot start libvirt: {}\n{}", e.what(), logs()));
   }
 }
