@@ -16,9 +16,10 @@ namespace machine::drivers::libvirt_test {
 // Starts virtlogd and libvirtd unless qemu:///system already answers; the destructor ends
 // only the daemons it started. They run in a mount namespace of their own where the test's
 // temp dir stands in for /etc/libvirt (config: QEMU as root, logs into the temp dir, no
-// networks defined, so no `default` network can start) and for /var/log: they need no
-// libvirt-daemon-system package, no libvirt-qemu user and no /var/log/libvirt, and leave no
-// configuration on the host.
+// networks defined, so no `default` network can start), for /var/log and, when the host has
+// no libvirt-qemu user, for /etc/passwd and /etc/group (copies naming one): they need no
+// libvirt-daemon-system package and no /var/log/libvirt, and leave no configuration on the
+// host.
 class Libvirtd {
  public:
   explicit Libvirtd(ProcessRunner& runner);
