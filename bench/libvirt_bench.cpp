@@ -1,6 +1,7 @@
 // libvirt driver timings: domain XML generation, a define/start/destroy/undefine cycle on
-// the built-in test:///default hypervisor, and (as root, with libvirtd running and the
-// machine OS image in the shared test cache) a real TCG machine through qemu:///system:
+// the built-in test:///default hypervisor, and (as root, with the machine OS image in the
+// shared test cache) a real TCG machine through qemu:///system, starting virtlogd/libvirtd
+// like the e2e tests when none answers:
 //   libvirt_bench --benchmark_out=libvirt_bench.json
 // Counters are seconds of wall time: create_upload_s (first create: base image, kernel and
 // initrd uploaded into the pool), create_s (volumes reused), ready_s (create -> SSH banner + boot marker), stop_s.
@@ -18,6 +19,9 @@
 #include "drivers/libvirt/libvirt_driver.h"
 #include "guest/image_cache.h"
 #include "machine/error.h"
+#ifdef MACHINE_BENCH_STARTS_LIBVIRTD
+#include "tests/libvirt/libvirtd_fixture.h"
+#endif
 
 namespace {
 using namespace machine;
@@ -71,16 +75,20 @@ std::optional<fs::path> image_dir() {
 void BM_TcgMachineToSsh(benchmark::State& state) {
   auto image = image_dir();
   if (::geteuid() != 0 || !image) return state.SkipWithError("needs root and the machine OS image");
+  auto runner = make_system_process_runner();
   std::unique_ptr<libvirt::Connection> conn;
   try {
+#ifdef MACHINE_BENCH_STARTS_LIBVIRTD
+    static auto daemon_runner = make_system_process_runner();
+    static drivers::libvirt_test::Libvirtd daemons(*daemon_runner);  // stopped (if ours) at exit
+#endif
     conn = std::make_unique<libvirt::Connection>("qemu:///system");
-  } catch (const Error& e) {
+  } catch (const std::exception& e) {
     return state.SkipWithError(e.what());
   }
   auto pool = fmt::format("machine-bench-{}", ::getpid());
   auto pool_dir = fmt::format("/var/tmp/{}", pool);
   conn->define_dir_pool(pool, libvirt::dir_pool_xml(pool, pool_dir));
-  auto runner = make_system_process_runner();
   NullProgress progress;
   fs::path store = fmt::format("/var/tmp/{}-store", pool);
   int i = 0;

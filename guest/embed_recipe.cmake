@@ -2,9 +2,12 @@
 # image version: VERSION plus the first 8 hex digits of a hash over FILES and HASHED.
 set(body "")
 set(all "")
+# Files are named relative to guest/, not by absolute path: the version (and so the image
+# cache entry) must be the same in every checkout of the same sources.
 foreach(f ${FILES} ${HASHED})
   file(READ ${f} content)
-  string(APPEND all "${f}\n${content}")
+  file(RELATIVE_PATH name ${CMAKE_CURRENT_LIST_DIR} ${f})
+  string(APPEND all "${name}\n${content}")
 endforeach()
 string(SHA256 digest "${all}")
 string(SUBSTRING ${digest} 0 8 short)

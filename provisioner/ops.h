@@ -62,6 +62,11 @@ struct CreateRequest {
 // driver's pre-create check are Error(InvalidArgument/FailedPrecondition).
 void create(Env& env, const CreateRequest& req);
 
+// The docker CLI context registered for a machine: the machine's name when docker accepts
+// it, else "machine-<name>". docker reserves "default" (the quickstart's machine name) and
+// wants two or more characters matching [a-zA-Z0-9][a-zA-Z0-9_.+-]+.
+std::string docker_context_name(const std::string& machine_name);
+
 // Loads a machine's driver with its persisted state.
 std::unique_ptr<drivers::Driver> load_driver(Env& env, const Host& host);
 

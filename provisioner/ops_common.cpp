@@ -1,5 +1,7 @@
 #include "provisioner/ops_common.h"
 
+#include <regex>
+
 #include <fmt/format.h>
 
 #include "drivers/base.h"
@@ -130,27 +132,43 @@ std::string context_description(const std::string& name) { return "machine " + n
 void create_docker_context(Env& env, const Loaded& m) {
   if (!env.runner.find_program("docker")) return;
   auto dir = env.store.machine_dir(m.host.name);
+  const std::string context = docker_context_name(m.host.name);
   remove_docker_context(env, m.host.name);
   Command cmd{"docker",
-              {"context", "create", m.host.name, "--description", context_description(m.host.name), "--docker",
+              {"context", "create", context, "--description", context_description(m.host.name), "--docker",
                fmt::format("host={},ca={},cert={},key={}", m.driver->engine_url(), (dir / "ca.pem").string(),
                            (dir / "cert.pem").string(), (dir / "key.pem").string())}};
   cmd.timeout = std::chrono::seconds(20);
   auto r = env.runner.run(cmd);
-  if (!r.ok())
-    env.progress.step(fmt::format("Could not register docker context \"{}\": {}", m.host.name, r.err));
+  if (!r.ok()) {
+    env.progress.step(fmt::format("Could not register docker context \"{}\": {}", context, r.err));
+    return;
+  }
+  env.progress.step(fmt::format("Registered docker context \"{}\": docker --context {} ...", context, context));
 }
 
 void remove_docker_context(Env& env, const std::string& name) {
   if (!env.runner.find_program("docker")) return;
+  const std::string context = docker_context_name(name);
   // Only remove a context this tool registered (its description names the machine).
-  Command inspect{"docker", {"context", "inspect", name, "--format", "{{json .Metadata}}"}};
+  Command inspect{"docker", {"context", "inspect", context, "--format", "{{json .Metadata}}"}};
   inspect.timeout = std::chrono::seconds(20);
   auto r = env.runner.run(inspect);
   if (!r.ok() || r.out.find("\"Description\":\"" + context_description(name) + "\"") == std::string::npos) return;
-  Command rm{"docker", {"context", "rm", "-f", name}};
+  Command rm{"docker", {"context", "rm", "-f", context}};
   rm.timeout = std::chrono::seconds(20);
   env.runner.run(rm);
 }
 
 }  // namespace machine::ops::detail
+
+namespace machine::ops {
+
+std::string docker_context_name(const std::string& machine_name) {
+  // docker's own check (cli/context/store: restrictedNamePattern) plus its reserved name.
+  static const std::regex allowed("^[a-zA-Z0-9][a-zA-Z0-9_.+-]+$");
+  if (machine_name != "default" && std::regex_match(machine_name, allowed)) return machine_name;
+  return "machine-" + machine_name;
+}
+
+}  // namespace machine::ops

@@ -31,6 +31,8 @@ TEST_F(CreateFlow, CreatePrintsDockerMachineProgressAndEnvHint) {
   EXPECT_NE(create_->out.find("Running pre-create checks..."), std::string::npos) << create_->out;
   EXPECT_NE(create_->out.find("Creating machine..."), std::string::npos);
   EXPECT_NE(create_->out.find("Docker is up and running!"), std::string::npos);
+  EXPECT_NE(create_->out.find("Registered docker context \"vm1\""), std::string::npos) << create_->out;
+  EXPECT_EQ(create_->out.find("Could not register docker context"), std::string::npos) << create_->out;
   EXPECT_NE(create_->out.find("machine env vm1"), std::string::npos);
   auto ls = store_->machine("ls --format '{{.Name}} {{.State}} {{.URL}}'");
   EXPECT_EQ(ls.status, 0) << ls.out;

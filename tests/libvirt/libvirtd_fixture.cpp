@@ -1,6 +1,8 @@
 #include "tests/libvirt/libvirtd_fixture.h"
 
 #include <fmt/format.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -8,6 +10,8 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
+#include <stdexcept>
 #include <thread>
 
 #include "drivers/libvirt/connection.h"
@@ -50,14 +54,63 @@ void stop_pid(int pid) {
 
 Libvirtd::Libvirtd(ProcessRunner& runner) : runner_(runner) {
   if (system_libvirt_answers()) return;
-  if (!alive(read_pid("/run/virtlogd.pid"))) {
-    run_checked(runner_, Command{"virtlogd", {"-d"}}, "virtlogd");
-    for (int i = 0; i < 50 && !alive(read_pid("/run/virtlogd.pid")); ++i) std::this_thread::sleep_for(100ms);
-    pids_.push_back(read_pid("/run/virtlogd.pid"));
+  const auto etc = dir_.path() / "etc-libvirt";
+  const auto log = dir_.path() / "var-log";
+  std::filesystem::create_directories(etc);
+  std::filesystem::create_directories(log);
+  std::ofstream(etc / "virtlogd.conf") << fmt::format("log_outputs=\"3:file:{}/virtlogd.log\"\n", dir_.path().string());
+  std::ofstream(etc / "libvirtd.conf") << fmt::format("log_outputs=\"3:file:{}/libvirtd.log\"\n", dir_.path().string());
+  // libvirtd's QEMU driver resolves its built-in user and group (libvirt-qemu) before it reads
+  // qemu.conf, and only libvirt-daemon-system creates them, whose dependencies define and
+  // autostart the `default` network. So the daemons see copies of /etc/passwd and /etc/group
+  // that name them, and qemu.conf runs QEMU as root. The host's files are left alone.
+  std::ofstream(etc / "qemu.conf") << "user = \"root\"\ngroup = \"root\"\n";
+  std::string script = "mount --bind \"$1\" /etc/libvirt && mount --bind \"$2\" /var/log && mkdir -p /var/log/libvirt && ";
+  if (!::getpwnam("libvirt-qemu") || !::getgrnam("libvirt-qemu")) {
+    unsigned id = 64055;  // Debian's usual libvirt-qemu id; the next free one when taken
+    while (::getpwuid(id) || ::getgrgid(id)) ++id;
+    std::filesystem::copy_file("/etc/passwd", dir_.path() / "passwd");
+    std::filesystem::copy_file("/etc/group", dir_.path() / "group");
+    if (!::getpwnam("libvirt-qemu"))
+      std::ofstream(dir_.path() / "passwd", std::ios::app)
+          << fmt::format("libvirt-qemu:x:{}:{}:libvirt QEMU (test):/var/lib/libvirt:/usr/sbin/nologin\n", id, id);
+    if (!::getgrnam("libvirt-qemu"))
+      std::ofstream(dir_.path() / "group", std::ios::app) << fmt::format("libvirt-qemu:x:{}:\n", id);
+    script += fmt::format("mount --bind {0}/passwd /etc/passwd && mount --bind {0}/group /etc/group && ",
+                          dir_.path().string());
   }
-  run_checked(runner_, Command{"libvirtd", {"-d"}}, "libvirtd");
-  for (int i = 0; i < 100 && !system_libvirt_answers(); ++i) std::this_thread::sleep_for(100ms);
-  pids_.push_back(read_pid("/run/libvirtd.pid"));
+  const bool virtlogd_running = alive(read_pid("/run/virtlogd.pid"));
+  // Both daemons in one namespace: libvirtd hands virtlogd paths under /var/log/libvirt.
+  if (!virtlogd_running) script += "virtlogd -d && ";
+  script += "libvirtd -d";
+  try {
+    run_checked(runner_,
+                Command{"unshare", {"--mount", "--propagation", "private", "sh", "-ec", script, "sh", etc.string(),
+                                    log.string()}},
+                "virtlogd and libvirtd");
+    if (!virtlogd_running) {
+      for (int i = 0; i < 50 && !alive(read_pid("/run/virtlogd.pid")); ++i) std::this_thread::sleep_for(100ms);
+      pids_.push_back(read_pid("/run/virtlogd.pid"));
+    }
+    for (int i = 0; i < 100 && !alive(read_pid("/run/libvirtd.pid")); ++i) std::this_thread::sleep_for(100ms);
+    pids_.push_back(read_pid("/run/libvirtd.pid"));
+    for (int i = 0; i < 100 && !system_libvirt_answers(); ++i) std::this_thread::sleep_for(100ms);
+    if (!system_libvirt_answers()) fail(Code::Unavailable, "qemu:///system does not answer");
+  } catch (const Error& e) {
+    for (auto it = pids_.rbegin(); it != pids_.rend(); ++it) stop_pid(*it);  // no destructor runs
+    throw std::runtime_error(fmt::format("cannot start libvirt: {}\n{}", e.what(), logs()));
+  }
+}
+
+std::string Libvirtd::logs() const {
+  std::string out;
+  for (const char* name : {"virtlogd.log", "libvirtd.log"}) {
+    std::ifstream in(dir_.path() / name);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (text.size() > 4000) text = text.substr(text.size() - 4000);
+    out += fmt::format("--- {} ---\n{}", name, text);
+  }
+  return out;
 }
 
 Libvirtd::~Libvirtd() {
@@ -130,7 +183,11 @@ LoopbackSshd::LoopbackSshd(ProcessRunner& runner, const std::filesystem::path& d
   std::filesystem::permissions(ssh_wrapper(), std::filesystem::perms::owner_all);
 }
 
-LoopbackSshd::~LoopbackSshd() { stop_pid(pid_); }
+LoopbackSshd::~LoopbackSshd() {
+  stop_pid(pid_);
+  std::error_code ec;  // its keys and config: nothing of a run stays behind for the next one
+  std::filesystem::remove_all(dir_, ec);
+}
 
 std::optional<std::filesystem::path> machine_os_image_dir() {
   if (const char* dir = std::getenv("MACHINE_TEST_IMAGE_DIR")) return std::filesystem::path(dir);

@@ -13,8 +13,13 @@
 
 namespace machine::drivers::libvirt_test {
 
-// Starts virtlogd and libvirtd unless qemu:///system already answers; stop() ends only
-// the daemons it started.
+// Starts virtlogd and libvirtd unless qemu:///system already answers; the destructor ends
+// only the daemons it started. They run in a mount namespace of their own where the test's
+// temp dir stands in for /etc/libvirt (config: QEMU as root, logs into the temp dir, no
+// networks defined, so no `default` network can start), for /var/log and, when the host has
+// no libvirt-qemu user, for /etc/passwd and /etc/group (copies naming one): they need no
+// libvirt-daemon-system package and no /var/log/libvirt, and leave no configuration on the
+// host.
 class Libvirtd {
  public:
   explicit Libvirtd(ProcessRunner& runner);
@@ -22,7 +27,10 @@ class Libvirtd {
   bool started_by_us() const { return !pids_.empty(); }
 
  private:
+  std::string logs() const;  // the daemons' own logs, for failure messages
+
   ProcessRunner& runner_;
+  machine::testing::TempDir dir_;
   std::vector<int> pids_;
 };
 
@@ -40,6 +48,7 @@ class TestPool {
 };
 
 // An sshd on 127.0.0.1:<free port> with its own host key, letting in root with `key()`.
+// Everything lives in `dir`, which goes with it.
 class LoopbackSshd {
  public:
   LoopbackSshd(ProcessRunner& runner, const std::filesystem::path& dir);

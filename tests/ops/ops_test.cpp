@@ -97,5 +97,42 @@ TEST_F(OpsTest, MachinesUsingFindsOverlaysBackedByAnImage) {
   EXPECT_TRUE(machines_using(env, tmp / "cache/images/machineos-2").empty());
 }
 
+TEST(DockerContextName, IsTheMachineNameUnlessDockerRefusesIt) {
+  EXPECT_EQ(docker_context_name("vm1"), "vm1");
+  EXPECT_EQ(docker_context_name("my.vm-2"), "my.vm-2");
+  EXPECT_EQ(docker_context_name("default"), "machine-default");  // docker's reserved name
+  EXPECT_EQ(docker_context_name("a"), "machine-a");              // docker wants 2+ characters
+  EXPECT_EQ(docker_context_name("Default"), "Default");
+}
+
+struct RecordingProgress final : Progress {
+  std::string lines;
+  void step(std::string_view line) override { (lines += line) += "\n"; }
+  void status(std::string_view) override {}
+};
+
+// The real docker CLI (context create needs no engine) with a DOCKER_CONFIG of the test's own.
+TEST_F(OpsTest, MachineNamedDefaultGetsAContextDockerAccepts) {
+  ASSERT_TRUE(runner->find_program("docker")) << "scripts/install-deps installs the docker CLI (docker.io)";
+  ::setenv("DOCKER_CONFIG", (tmp / "docker").c_str(), 1);
+  RecordingProgress recorded;
+  Env recording{store, *runner, recorded, {}, false};
+  auto r = none_request("default");
+  r.docker_context = true;
+  create(recording, r);
+  EXPECT_EQ(recorded.lines.find("Could not register"), std::string::npos) << recorded.lines;
+  EXPECT_NE(recorded.lines.find("Registered docker context \"machine-default\""), std::string::npos)
+      << recorded.lines;
+  auto inspect = runner->run(Command{"docker", {"context", "inspect", "machine-default", "--format",
+                                                "{{.Endpoints.docker.Host}}"}});
+  ASSERT_TRUE(inspect.ok()) << inspect.err;
+  EXPECT_EQ(inspect.out, "tcp://127.0.0.1:2376\n");
+
+  remove(recording, "default", false);
+  EXPECT_FALSE(runner->run(Command{"docker", {"context", "inspect", "machine-default"}}).ok())
+      << "the context goes with the machine";
+  ::unsetenv("DOCKER_CONFIG");
+}
+
 }  // namespace
 }  // namespace machine::ops

@@ -1,8 +1,11 @@
 #pragma once
 // A real dropbear server (the guest's SSH server) on 127.0.0.1 at a free port. Dropbear has no
-// option for the authorized_keys path, so it runs in a private mount namespace where a temp dir
-// is bind-mounted over ~/.ssh: nothing outside the test sees it. Needs root (mount namespace);
-// callers skip otherwise. Stopped (by pid) on destruction.
+// option for the authorized_keys path: it reads ~/.ssh/authorized_keys of the login user. So it
+// runs in a private mount namespace where the test's own home dir (holding .ssh/authorized_keys)
+// is bind-mounted over root's home directory: nothing outside the test sees it, and nothing in
+// the real home is read or needed (a new machine has no /root/.ssh). Needs root (mount
+// namespace); callers skip otherwise. Stopped (by pid) on destruction.
+#include <pwd.h>
 #include <sched.h>
 #include <sys/mount.h>
 
@@ -16,8 +19,10 @@ class LocalDropbear {
 
   explicit LocalDropbear(const std::filesystem::path& dir) : dir_(dir) {
     namespace fs = std::filesystem;
-    fs::create_directories(dir_ / "dotssh");
-    fs::permissions(dir_ / "dotssh", fs::perms::owner_all, fs::perm_options::replace);
+    // dropbear refuses keys in a home or .ssh writable by others: both 0700.
+    fs::create_directories(dir_ / "home" / ".ssh");
+    fs::permissions(dir_ / "home", fs::perms::owner_all, fs::perm_options::replace);
+    fs::permissions(dir_ / "home" / ".ssh", fs::perms::owner_all, fs::perm_options::replace);
     host_key_path_ = dir_ / "dropbear_ed25519_host_key";
     std::string pub = run_capture({"/usr/bin/dropbearkey", "-t", "ed25519", "-f", host_key_path_.string()});
     auto at = pub.find("ssh-ed25519 ");
@@ -28,8 +33,8 @@ class LocalDropbear {
     host_key_ = ssh::parse_host_key(type, b64);
     client_key_path_ = dir_ / "id_ed25519";
     ssh::create_machine_key(client_key_path_, "test-client");
-    std::ofstream(dir_ / "dotssh" / "authorized_keys") << ssh::read_public_key(client_key_path_) << "\n";
-    fs::permissions(dir_ / "dotssh" / "authorized_keys", fs::perms::owner_read | fs::perms::owner_write,
+    std::ofstream(dir_ / "home" / ".ssh" / "authorized_keys") << ssh::read_public_key(client_key_path_) << "\n";
+    fs::permissions(dir_ / "home" / ".ssh" / "authorized_keys", fs::perms::owner_read | fs::perms::owner_write,
                     fs::perm_options::replace);
     port_ = LocalSshd::free_port();
     start();
@@ -85,7 +90,11 @@ class LocalDropbear {
   }
 
   void start() {
-    std::string keys = (dir_ / "dotssh").string();
+    std::string home = (dir_ / "home").string();
+    // The home dropbear looks in: root's from the password database (not $HOME).
+    passwd* pw = ::getpwnam("root");
+    std::string real_home = pw && pw->pw_dir ? pw->pw_dir : "/root";
+    std::string mount_error = "mount namespace: bind " + home + " over " + real_home;  // no malloc after fork
     std::string host_key = host_key_path_.string();
     std::string listen = "127.0.0.1:" + std::to_string(port_);
     std::string pidfile = (dir_ / "dropbear.pid").string();
@@ -97,8 +106,8 @@ class LocalDropbear {
       ::dup2(log, 1);
       ::dup2(log, 2);
       if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
-          ::mount(keys.c_str(), "/root/.ssh", nullptr, MS_BIND, nullptr) != 0) {
-        ::perror("mount namespace");
+          ::mount(home.c_str(), real_home.c_str(), nullptr, MS_BIND, nullptr) != 0) {
+        ::perror(mount_error.c_str());
         ::_exit(126);
       }
       ::execl("/usr/sbin/dropbear", "/usr/sbin/dropbear", "-F", "-E", "-s", "-m", "-r", host_key.c_str(),
