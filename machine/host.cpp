@@ -213,6 +213,5 @@ std::vector<Mount> mounts_from_json(const json& j) {
   }
   return out;
 }
-}
 
 }  // namespace machine
