@@ -13,11 +13,12 @@ int cmd_mount(Invocation& inv) {
   if (args.size() != 2)
     fail(Code::InvalidArgument, "Error: Expected 2 arguments: machine:/path/in/vm /local/mountpoint");
   auto colon = args[0].find(':');
-  if (colon == std::string::npos || colon == 0)
+  if (colon == std::string::npos)
     fail(Code::InvalidArgument,
          fmt::format("Error: \"{}\" is not machine:/path (e.g. {} mount vm1:/tmp/d ./d)", args[0],
                      inv.program));
   std::string name = args[0].substr(0, colon), path = args[0].substr(colon + 1);
+  require_valid_machine_name(name);
   if (path.empty()) path = "/home/docker";  // docker-machine mounts the login's home by default
   if (unmount) {
     ops::unmount_on_host(*inv.env, args[1]);

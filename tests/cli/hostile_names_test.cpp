@@ -123,6 +123,7 @@ TEST_F(HostileNames, EveryCommandRefusesPathLikeNamesAndChangesNothing) {
       {{"upgrade"}, {}},
       {{"url"}, {}},
       {{"version"}, {}},
+      {{"__forward"}, {}},
   };
   const auto before = tree_fingerprint(base_);
   for (const auto& name : names) {
@@ -137,6 +138,11 @@ TEST_F(HostileNames, EveryCommandRefusesPathLikeNamesAndChangesNothing) {
                 std::string::npos)
           << shown << "\n"
           << r.out << r.err;
+    }
+    {
+      auto r = machine({"mount", name + ":/tmp/d", (base_ / "mnt").string()});
+      EXPECT_EQ(r.exit_code, 1) << "mount '" << name.substr(0, 40) << "'\n" << r.err;
+      EXPECT_NE(r.err.find("Invalid hostname specified"), std::string::npos) << r.err;
     }
     // scp takes names as machine:path; names with '/' (or none) are local paths there.
     if (!name.empty() && name.find('/') == std::string::npos) {
