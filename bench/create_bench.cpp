@@ -12,29 +12,13 @@
 #include <filesystem>
 #include <string>
 
+#include "bench/bench_util.h"
+
 namespace {
+using namespace machine::bench;
 using Clock = std::chrono::steady_clock;
 
-std::string env_or(const char* name, const char* fallback) {
-  const char* v = std::getenv(name);
-  return v && *v ? v : fallback;
-}
-
 std::string cache() { return env_or("MACHINE_TEST_IMAGE_CACHE", "/var/tmp/machine-test-cache"); }
-std::string binary() { return env_or("MACHINE_BINARY", "build/cli/machine"); }
-
-std::string capture(const std::string& cmd) {
-  std::string out;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) return out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  ::pclose(p);
-  while (!out.empty() && out.back() == '\n') out.pop_back();
-  return out;
-}
-
 double timed(const std::string& cmd) {
   auto t0 = Clock::now();
   int rc = std::system(cmd.c_str());
@@ -61,10 +45,12 @@ struct BenchStore {
 double bare_kernel_to_init() {
   auto dir = capture("ls -d " + cache() + "/images/*/ 2>/dev/null | tail -1");
   if (dir.empty()) return -1;
-  std::string cmd = "timeout 120 qemu-system-x86_64 -nodefaults -display none -machine q35 -accel tcg,thread=multi "
-                    "-cpu max -smp 2 -m 1024 -kernel " + dir + "/vmlinuz -initrd " + dir +
-                    "/initrd.img -append 'console=ttyS0 rdinit=/does-not-exist panic=-1' -no-reboot -serial stdio "
-                    "2>/dev/null | grep -m1 -q 'Kernel panic\\|Run /\\|No working init'";
+  std::string cmd =
+      "timeout 120 qemu-system-x86_64 -nodefaults -display none -machine q35 -accel tcg,thread=multi "
+      "-cpu max -smp 2 -m 1024 -kernel " +
+      dir + "/vmlinuz -initrd " + dir +
+      "/initrd.img -append 'console=ttyS0 rdinit=/does-not-exist panic=-1' -no-reboot -serial stdio "
+      "2>/dev/null | grep -m1 -q 'Kernel panic\\|Run /\\|No working init'";
   return timed(cmd);
 }
 
@@ -72,8 +58,8 @@ void BM_CreateToTlsDockerReady(benchmark::State& state) {
   double bare = bare_kernel_to_init();
   for (auto _ : state) {
     BenchStore s;
-    double t = timed(s.m("create --qemu-restrict-network --no-docker-context b1 >/dev/null 2>&1") +
-                     " && " + "eval \"$(" + s.m("env b1") + ")\" && docker version >/dev/null 2>&1");
+    double t = timed(s.m("create --qemu-restrict-network --no-docker-context b1 >/dev/null 2>&1") + " && " +
+                     "eval \"$(" + s.m("env b1") + ")\" && docker version >/dev/null 2>&1");
     if (t < 0) {
       state.SkipWithError("create failed");
       break;
@@ -96,8 +82,8 @@ void BM_CreateToTlsDockerReady(benchmark::State& state) {
     for (int i = 0; i < kRuns; ++i) {
       ours += timed(s.m("ssh b1 true"));
       openssh += timed("ssh -q -i " + mdir + "/id_ed25519 -o UserKnownHostsFile=" + mdir +
-                       "/known_hosts -o StrictHostKeyChecking=yes -o IdentitiesOnly=yes -p " + port + " " + user +
-                       "@127.0.0.1 true");
+                       "/known_hosts -o StrictHostKeyChecking=yes -o IdentitiesOnly=yes -p " + port + " " +
+                       user + "@127.0.0.1 true");
     }
     state.counters["machine_ssh_true_s"] = ours / kRuns;
     state.counters["openssh_true_s"] = openssh / kRuns;

@@ -19,28 +19,12 @@
 #include <thread>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "drivers/ports.h"
 
 namespace {
+using namespace machine::bench;
 using Clock = std::chrono::steady_clock;
-
-std::string env_or(const char* name, const char* fallback) {
-  const char* v = std::getenv(name);
-  return v && *v ? v : fallback;
-}
-std::string binary() { return env_or("MACHINE_BINARY", "build/cli/machine"); }
-
-std::string capture(const std::string& cmd) {
-  std::string out;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  if (!p) return out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  ::pclose(p);
-  while (!out.empty() && out.back() == '\n') out.pop_back();
-  return out;
-}
 
 double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
