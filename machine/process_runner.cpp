@@ -7,14 +7,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdlib>
-#include <cstring>
-#include <sstream>
+// clang-format off
 #include <utility>  // before Boost 1.74's asio, which uses std::exchange without it
-
 #include <boost/asio.hpp>
 #include <boost/process.hpp>
 #include <boost/process/extend.hpp>
+// clang-format on
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <thread>
 
 #include "machine/error.h"
 
@@ -125,9 +128,18 @@ class SystemProcessRunner final : public ProcessRunner {
       if (log < 0)
         fail(Code::Internal, fmt::format("cannot open {}: {}", log_path.string(), std::strerror(errno)));
     }
+    // Returns only once the child has exec'd (the close-on-exec pipe reads EOF), so callers
+    // can recognise it by its command line at once; an exec failure comes back as an error.
+    int status_pipe[2];
+    if (::pipe2(status_pipe, O_CLOEXEC) != 0) {
+      if (log >= 0) ::close(log);
+      fail(Code::Internal, "cannot create a pipe: " + std::string(std::strerror(errno)));
+    }
     pid_t pid = ::fork();
     if (pid < 0) {
       if (log >= 0) ::close(log);
+      ::close(status_pipe[0]);
+      ::close(status_pipe[1]);
       fail(Code::Internal, "cannot fork: " + std::string(std::strerror(errno)));
     }
     if (pid == 0) {
@@ -138,13 +150,36 @@ class SystemProcessRunner final : public ProcessRunner {
       ::dup2(devnull, 0);
       ::dup2(log, 1);
       ::dup2(log, 2);
-      for (int fd = 3; fd < 1024; ++fd) ::close(fd);
-      if (!cmd.working_dir.empty() && ::chdir(cmd.working_dir.c_str()) != 0) ::_exit(127);
-      for (const auto& [k, v] : cmd.env) ::setenv(k.c_str(), v.c_str(), 1);
-      ::execv(cargv[0], cargv.data());
+      for (int fd = 3; fd < 1024; ++fd)
+        if (fd != status_pipe[1]) ::close(fd);
+      int err = 0;
+      if (!cmd.working_dir.empty() && ::chdir(cmd.working_dir.c_str()) != 0) err = errno;
+      if (err == 0) {
+        for (const auto& [k, v] : cmd.env) ::setenv(k.c_str(), v.c_str(), 1);
+        ::execv(cargv[0], cargv.data());
+        err = errno;
+      }
+      [[maybe_unused]] auto n = ::write(status_pipe[1], &err, sizeof err);
       ::_exit(127);
     }
     if (log >= 0) ::close(log);
+    ::close(status_pipe[1]);
+    int child_errno = 0;
+    ssize_t got;
+    do got = ::read(status_pipe[0], &child_errno, sizeof child_errno);
+    while (got < 0 && errno == EINTR);
+    ::close(status_pipe[0]);
+    if (got == static_cast<ssize_t>(sizeof child_errno)) {
+      ::waitpid(pid, nullptr, 0);
+      fail(Code::Internal, fmt::format("cannot start `{}`: {}", cmd.to_string(), std::strerror(child_errno)));
+    }
+    // The pipe closes inside execve, a moment before the kernel sets up the new argument area
+    // (/proc/PID/cmdline reads empty until then).
+    for (int i = 0; i < 1000; ++i) {
+      std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
+      if (!in || in.peek() != std::ifstream::traits_type::eof()) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
     return pid;
   }
 

@@ -43,7 +43,8 @@ class ProcessRunner {
   virtual ProcessResult run(const Command& cmd) = 0;
 
   // Starts a process that outlives us (own session, stdio to log_path or /dev/null).
-  // Returns its pid. Throws Error(NotFound) if the program cannot be found.
+  // Returns its pid once it has exec'd (its /proc cmdline is its own). Throws
+  // Error(NotFound) if the program cannot be found, Error(Internal) if it cannot start.
   virtual int spawn_detached(const Command& cmd, const std::filesystem::path& log_path) = 0;
 
   // Full path of a program found in PATH (or the path itself if it is executable).

@@ -5,7 +5,6 @@
 
 #include <chrono>
 #include <fstream>
-#include <iterator>
 #include <thread>
 
 #include "machine/fs.h"
@@ -23,23 +22,13 @@ bool alive(int pid) {
   return rp == std::string::npos || rp + 2 >= line.size() || line[rp + 2] != 'Z';  // zombies are gone
 }
 
-std::string cmdline_of(const std::string& pid) {
-  std::ifstream in("/proc/" + pid + "/cmdline", std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 }  // namespace
 
 int start_helper(ProcessRunner& runner, const Command& cmd, const std::filesystem::path& pidfile,
                  const std::filesystem::path& log) {
   int pid = runner.spawn_detached(cmd, log);
   fs::write_file_atomic(pidfile, std::to_string(pid) + "\n", 0600);
-  // Until the child has exec'd, its command line is still ours, so live_helper() would not
-  // recognise it yet: wait (briefly) for the exec, or for its end.
-  const auto self = cmdline_of("self");
-  const auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (alive(pid) && cmdline_of(std::to_string(pid)) == self && std::chrono::steady_clock::now() < deadline)
-    std::this_thread::sleep_for(2ms);
+  // spawn_detached returns after the exec: live_helper() recognises the helper at once.
   return pid;
 }
 

@@ -110,5 +110,25 @@ TEST(ProcessRunner, SpawnDetachedOutlivesAndLogs) {
   ::waitpid(pid, nullptr, 0);
 }
 
+TEST(ProcessRunner, SpawnDetachedReturnsAfterTheExec) {
+  testing::TempDir tmp;
+  auto r = make_system_process_runner();
+  for (int i = 0; i < 20; ++i) {
+    int pid = r->spawn_detached({"sh", {"-c", "sleep 30", tmp.path().string()}}, {});
+    // No wait: the command line is already the child's own, not a copy of ours.
+    std::string cmdline = testing::read_file("/proc/" + std::to_string(pid) + "/cmdline");
+    EXPECT_NE(cmdline.find(tmp.path().string()), std::string::npos) << i;
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+  }
+}
+
+TEST(ProcessRunner, SpawnDetachedReportsAWorkingDirThatCannotBeEntered) {
+  auto r = make_system_process_runner();
+  Command c{"sleep", {"30"}};
+  c.working_dir = "/nonexistent/dir";
+  EXPECT_THROW(r->spawn_detached(c, {}), Error);
+}
+
 }  // namespace
 }  // namespace machine
