@@ -80,8 +80,6 @@ void run_action(Invocation& inv, Action action, const Messages& msg) {
   if (!errors.empty()) fail(Code::Internal, errors);
 }
 
-void regenerate_server(ops::Env& env, const std::string& n) { ops::regenerate_certs(env, n, false); }
-void regenerate_all(ops::Env& env, const std::string& n) { ops::regenerate_certs(env, n, true); }
 
 std::string env_hint(const Invocation&) { return "You may need to re-run the `machine env` command."; }
 
@@ -129,7 +127,7 @@ int cmd_regenerate_certs(Invocation& inv) {
     for (const auto& n : target_hosts(inv)) inv.store->load(n);  // all names known before the CA changes
     ops::regenerate_ca(*inv.env);  // once, before the machines are worked on in parallel
   }
-  run_action(inv, client_certs ? &regenerate_all : &regenerate_server, {});
+  run_action(inv, &ops::regenerate_certs, {});
   return kExitOk;
 }
 

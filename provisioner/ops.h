@@ -86,11 +86,12 @@ std::string ip(Env& env, const std::string& name);
 // Re-runs provisioning (certs, engine configuration) on a running machine.
 void provision(Env& env, const std::string& name);
 // Replaces the store's CA and client certificate, once, under the store's certs lock (which
-// create's CA bootstrap takes too). Call it before regenerate_certs(..., true) of any machine.
+// create's CA bootstrap takes too). `regenerate-certs --client-certs` calls it once, before
+// regenerate_certs of each machine.
 void regenerate_ca(Env& env);
-// Re-issues the machine's server cert (signed by the store's current CA; with client_certs
-// the machine also gets the current client cert), pushes it and restarts the engine.
-void regenerate_certs(Env& env, const std::string& name, bool client_certs);
+// Re-issues the machine's server cert (signed by the store's current CA), copies the current
+// CA and client cert into the machine dir, pushes the server cert and restarts the engine.
+void regenerate_certs(Env& env, const std::string& name);
 void upgrade(Env& env, const std::string& name);
 
 // Engine version over TLS (GET /version), with a timeout.

@@ -68,10 +68,9 @@ void provision(Env& env, const std::string& name) {
   detail::save(env, m);
 }
 
-void regenerate_certs(Env& env, const std::string& name, bool client_certs) {
+void regenerate_certs(Env& env, const std::string& name) {
   auto lock = env.store.lock(name);
   Loaded m = detail::load(env, name);
-  (void)client_certs;  // the CA and client cert were replaced once by regenerate_ca()
   env.progress.step(fmt::format("Regenerating TLS certificates for \"{}\"", name));
   auto addresses = current_addresses(m);
   detail::issue_server_cert(env, m, detail::server_cert_hosts(m, addresses));
