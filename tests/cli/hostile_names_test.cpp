@@ -19,6 +19,7 @@ namespace machine::cli {
 namespace {
 using namespace std::chrono_literals;
 using machine::testing::read_file;
+using machine::testing::tree_fingerprint;
 using machine::testing::write_file;
 
 std::filesystem::path sandbox_dir() {
@@ -29,23 +30,6 @@ std::filesystem::path sandbox_dir() {
 bool root_is_read_only() {
   struct statvfs st {};
   return ::statvfs("/", &st) == 0 && (st.f_flag & ST_RDONLY) != 0;
-}
-
-// Every path below `root` with its type and, for files, its content.
-std::string tree_fingerprint(const std::filesystem::path& root) {
-  std::vector<std::string> lines;
-  for (auto& e : std::filesystem::recursive_directory_iterator(root)) {
-    auto st = e.symlink_status();
-    std::string line = std::filesystem::relative(e.path(), root).string() + " " +
-                       std::to_string(static_cast<int>(st.type())) + " " +
-                       std::to_string(static_cast<unsigned>(st.permissions()));
-    if (std::filesystem::is_regular_file(st)) line += " " + read_file(e.path());
-    lines.push_back(std::move(line));
-  }
-  std::sort(lines.begin(), lines.end());
-  std::string all;
-  for (auto& l : lines) all += l + "\n";
-  return all;
 }
 
 class HostileNames : public ::testing::Test {

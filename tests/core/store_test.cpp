@@ -12,6 +12,7 @@
 namespace machine {
 namespace {
 using testing::TempDir;
+using testing::tree_fingerprint;
 
 Host sample(const std::string& name) {
   Host h;
@@ -119,22 +120,6 @@ TEST(Store, AtomicWriteReplacesWholeFile) {
   size_t entries = 0;
   for ([[maybe_unused]] auto& e : std::filesystem::directory_iterator(tmp.path())) ++entries;
   EXPECT_EQ(entries, 1u) << "no temp file left behind";
-}
-
-// Sha-less fingerprint of a tree: every path with its type, size and content.
-std::string tree_fingerprint(const std::filesystem::path& root) {
-  std::vector<std::string> lines;
-  for (auto& e : std::filesystem::recursive_directory_iterator(root)) {
-    auto st = e.symlink_status();
-    std::string line = std::filesystem::relative(e.path(), root).string() + " " +
-                       std::to_string(static_cast<int>(st.type()));
-    if (std::filesystem::is_regular_file(st)) line += " " + testing::read_file(e.path());
-    lines.push_back(line);
-  }
-  std::sort(lines.begin(), lines.end());
-  std::string all;
-  for (auto& l : lines) all += l + "\n";
-  return all;
 }
 
 // Only names inside this test's temp dir: if the rule regressed, nothing outside it is at risk.

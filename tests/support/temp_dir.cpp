@@ -1,10 +1,13 @@
 #include "tests/support/temp_dir.h"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 #include <string>
-#include <unistd.h>
+#include <vector>
 
 namespace machine::testing {
 
@@ -31,6 +34,22 @@ void write_file(const std::filesystem::path& p, const std::string& content) {
   std::ofstream out(p, std::ios::binary | std::ios::trunc);
   if (!out) throw std::runtime_error("cannot write " + p.string());
   out << content;
+}
+
+std::string tree_fingerprint(const std::filesystem::path& root) {
+  std::vector<std::string> lines;
+  for (auto& e : std::filesystem::recursive_directory_iterator(root)) {
+    auto st = e.symlink_status();
+    std::string line = std::filesystem::relative(e.path(), root).string() + " " +
+                       std::to_string(static_cast<int>(st.type())) + " " +
+                       std::to_string(static_cast<unsigned>(st.permissions()));
+    if (std::filesystem::is_regular_file(st)) line += " " + read_file(e.path());
+    lines.push_back(std::move(line));
+  }
+  std::sort(lines.begin(), lines.end());
+  std::string all;
+  for (auto& l : lines) all += l + "\n";
+  return all;
 }
 
 }  // namespace machine::testing

@@ -1,6 +1,7 @@
 #pragma once
 // Each test gets its own temporary directory, removed when the test ends.
 #include <filesystem>
+#include <string>
 
 namespace machine::testing {
 
@@ -20,5 +21,9 @@ class TempDir {
 // Reads a whole file (throws on error); writes a whole file.
 std::string read_file(const std::filesystem::path& p);
 void write_file(const std::filesystem::path& p, const std::string& content);
+
+// Every path below `root` (sorted, one per line) with its type, permissions and, for regular
+// files, content; symlinks are described, not followed. Equal fingerprints: nothing changed.
+std::string tree_fingerprint(const std::filesystem::path& root);
 
 }  // namespace machine::testing

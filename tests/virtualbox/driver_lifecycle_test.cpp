@@ -2,10 +2,9 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <poll.h>
 
 #include <atomic>
 #include <thread>
@@ -16,17 +15,7 @@
 namespace machine::testing {
 namespace {
 
-class VBoxLifecycle : public VBoxTest {
- protected:
-  void SetUp() override {
-    VBoxTest::SetUp();
-    d_ = driver();
-    d_->prepare();
-    d_->create(drivers::CreateSpec{"vm1", "", {}});
-    clear_calls();
-  }
-  std::unique_ptr<drivers::VirtualBoxDriver> d_;
-};
+using VBoxLifecycle = VBoxCreatedTest;
 
 Code code_of(const std::function<void()>& f) {
   try {
@@ -39,10 +28,10 @@ Code code_of(const std::function<void()>& f) {
 
 TEST_F(VBoxLifecycle, MapsEveryVirtualBoxState) {
   const std::vector<std::pair<std::string, State>> table{
-      {"running", State::Running},   {"paused", State::Paused},       {"saved", State::Saved},
-      {"poweroff", State::Stopped},  {"aborted", State::Stopped},     {"starting", State::Starting},
-      {"restoring", State::Starting}, {"stopping", State::Stopping},  {"saving", State::Stopping},
-      {"stuck", State::Error},       {"teleported", State::None},     {"whatever", State::None},
+      {"running", State::Running},    {"paused", State::Paused},     {"saved", State::Saved},
+      {"poweroff", State::Stopped},   {"aborted", State::Stopped},   {"starting", State::Starting},
+      {"restoring", State::Starting}, {"stopping", State::Stopping}, {"saving", State::Stopping},
+      {"stuck", State::Error},        {"teleported", State::None},   {"whatever", State::None},
   };
   for (const auto& [vbox_state, want] : table) {
     set_vm_state("vm1", vbox_state);
@@ -92,7 +81,8 @@ TEST_F(VBoxLifecycle, StopGivesUpWhenTheGuestIgnoresThePowerButton) {
 
 TEST_F(VBoxLifecycle, KillPowersOffRunningDiscardsSavedAndIgnoresStopped) {
   d_->kill();
-  EXPECT_EQ(calls(), (std::vector<std::string>{"showvminfo vm1 --machinereadable", "controlvm vm1 poweroff"}));
+  EXPECT_EQ(calls(),
+            (std::vector<std::string>{"showvminfo vm1 --machinereadable", "controlvm vm1 poweroff"}));
   clear_calls();
   d_->kill();
   EXPECT_EQ(calls(), std::vector<std::string>{"showvminfo vm1 --machinereadable"});
@@ -143,7 +133,8 @@ TEST_F(VBoxLifecycle, StartMovesAForwardWhosePortWasTaken) {
   EXPECT_NE(now, old);
   auto c = calls();
   EXPECT_NE(std::find(c.begin(), c.end(), "modifyvm vm1 --natpf1 delete ssh"), c.end());
-  EXPECT_NE(std::find(c.begin(), c.end(), "modifyvm vm1 --natpf1 ssh,tcp,127.0.0.1," + std::to_string(now) + ",,22"),
+  EXPECT_NE(std::find(c.begin(), c.end(),
+                      "modifyvm vm1 --natpf1 ssh,tcp,127.0.0.1," + std::to_string(now) + ",,22"),
             c.end());
   EXPECT_EQ(d_->ssh_address().port, now);
   EXPECT_EQ(fake_state()["vms"]["vm1"]["natpf"]["1"].size(), 2u);
@@ -222,7 +213,8 @@ TEST_F(VBoxLifecycle, WaitReadyReturnsOnceSshAnswersOnTheForwardedPort) {
 
 TEST_F(VBoxLifecycle, WaitReadyWaitsForTheMachineOsBootDoneMarker) {
   // The machine OS printed its host keys and sshd answers, but dockerd is not up yet.
-  write_file(machine_dir("vm1") / "serial.log", "machine-hostkey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK\r\n");
+  write_file(machine_dir("vm1") / "serial.log",
+             "machine-hostkey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIK\r\n");
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;

@@ -22,22 +22,14 @@ TEST(VBoxNatpf, RuleAndCommandsAreNamedAfterProtocolAndHostPort) {
             (std::vector<std::string>{"controlvm", "vm1", "natpf1", "delete", "udp-5353"}));
 }
 
-class VBoxPortForward : public VBoxTest {
+class VBoxPortForward : public VBoxCreatedTest {
  protected:
-  void SetUp() override {
-    VBoxTest::SetUp();
-    d_ = driver();
-    d_->prepare();
-    d_->create(drivers::CreateSpec{"vm1", "", {}});
-    clear_calls();
-  }
   std::vector<std::string> rules() {
     std::vector<std::string> out;
     auto state = fake_state();
     for (const auto& r : state["vms"]["vm1"]["natpf"]["1"]) out.push_back(r.get<std::string>());
     return out;
   }
-  std::unique_ptr<drivers::VirtualBoxDriver> d_;
 };
 
 TEST_F(VBoxPortForward, AddAndRemoveAreIdempotentAndKeepSshAndEngineRules) {

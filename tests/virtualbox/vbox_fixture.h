@@ -45,8 +45,8 @@ class TestMedia final : public drivers::virtualbox::GuestMedia {
   std::filesystem::path base;
   std::vector<guest::SeedConfig> seeds;
   std::filesystem::path base_image(const drivers::Context&, const std::string&) override { return base; }
-  void write_seed(const drivers::Context& ctx, const drivers::CreateSpec& spec, const guest::PrivateNetwork& net,
-                  const std::filesystem::path& iso) override {
+  void write_seed(const drivers::Context& ctx, const drivers::CreateSpec& spec,
+                  const guest::PrivateNetwork& net, const std::filesystem::path& iso) override {
     seeds.push_back(drivers::virtualbox::seed_config(ctx, spec, net));
     guest::write_seed_iso(ctx.runner, seeds.back(), iso);
   }
@@ -86,6 +86,19 @@ class VBoxTest : public ::testing::Test {
  private:
   std::map<std::string, std::optional<std::string>> saved_env_;
   void set_env(const std::string& k, const std::string& v);
+};
+
+// VBoxTest with machine vm1 already prepared and created (d_), and the calls so far cleared.
+class VBoxCreatedTest : public VBoxTest {
+ protected:
+  void SetUp() override {
+    VBoxTest::SetUp();
+    d_ = driver();
+    d_->prepare();
+    d_->create(drivers::CreateSpec{"vm1", "", {}});
+    clear_calls();
+  }
+  std::unique_ptr<drivers::VirtualBoxDriver> d_;
 };
 
 }  // namespace machine::testing
