@@ -15,7 +15,7 @@
 #include <sstream>
 #include <thread>
 
-#include "drivers/ports.h"
+#include "drivers/common/ports.h"
 #include "guest/image_cache.h"
 #include "guest/seed.h"
 #include "machine/error.h"

@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "bench/bench_util.h"
-#include "drivers/ports.h"
+#include "drivers/common/ports.h"
 
 namespace {
 using namespace machine::bench;

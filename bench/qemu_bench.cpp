@@ -17,9 +17,9 @@
 #include <fstream>
 #include <thread>
 
-#include "drivers/qemu/console.h"
+#include "drivers/common/console.h"
 #include "drivers/qemu/qemu_driver.h"
-#include "drivers/qemu/readiness.h"
+#include "drivers/common/readiness.h"
 #include "guest/image_cache.h"
 #include "machine/error.h"
 #include "machine/process_runner.h"
@@ -107,7 +107,7 @@ struct BenchMachine {
   }
   void wait_ssh() {
     auto deadline = Clock::now() + 300s;
-    while (!qemu::ssh_banner_ready(driver->ssh_address().port, 500ms)) {
+    while (!common::ssh_banner_ready(driver->ssh_address().port, 500ms)) {
       if (Clock::now() > deadline) fail(Code::Unavailable, "no SSH banner within 300 s");
       std::this_thread::sleep_for(20ms);
     }
@@ -139,8 +139,8 @@ void BareBootToInit_body(benchmark::State& state) {
       if (accel_args[i] == "-accel" || accel_args[i] == "-cpu") args.insert(args.end(), {accel_args[i], accel_args[i + 1]});
     auto t0 = Clock::now();
     int pid = runner->spawn_detached(Command{"qemu-system-x86_64", args}, store.root / "bare-vm.log");
-    while (qemu::read_file_tail(serial).find("as init process") == std::string::npos) {
-      if (!qemu::process_alive(pid) || since(t0) > 120) {
+    while (common::read_file_tail(serial).find("as init process") == std::string::npos) {
+      if (!common::process_alive(pid) || since(t0) > 120) {
         ::kill(pid, SIGKILL);
         return state.SkipWithError("bare boot did not reach init");
       }
@@ -148,7 +148,7 @@ void BareBootToInit_body(benchmark::State& state) {
     }
     double secs = since(t0);
     ::kill(pid, SIGKILL);
-    while (qemu::process_alive(pid)) std::this_thread::sleep_for(10ms);
+    while (common::process_alive(pid)) std::this_thread::sleep_for(10ms);
     state.SetIterationTime(secs);
     total += secs;
   }

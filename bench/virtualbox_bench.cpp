@@ -13,6 +13,7 @@
 
 #include <filesystem>
 
+#include "drivers/common/guest_image.h"
 #include "drivers/virtualbox/vbox_manage.h"
 #include "drivers/virtualbox/virtualbox_driver.h"
 #include "guest/image_cache.h"
@@ -54,7 +55,7 @@ class Media final : public GuestMedia {
   fs::path base_image(const Context&, const std::string&) override { return base; }
   void write_seed(const Context& ctx, const CreateSpec& spec, const guest::PrivateNetwork& net,
                   const fs::path& iso) override {
-    guest::write_seed_iso(ctx.runner, seed_config(ctx, spec, net), iso);
+    guest::write_seed_iso(ctx.runner, common::seed_config(spec, net), iso);
   }
 };
 

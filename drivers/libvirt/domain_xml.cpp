@@ -24,7 +24,7 @@ std::string disk_xml(const std::string& pool, const std::string& volume, const s
 std::string user_net_args(const UserNet& n) {
   auto netdev = fmt::format("user,id={}{},hostfwd=tcp:{}:{}-:22,hostfwd=tcp:{}:{}-:{}", kUserNetdev,
                             n.restrict ? ",restrict=on" : "", n.bind, n.ssh_port, n.bind, n.engine_port,
-                            kGuestEnginePort);
+                            common::kGuestEnginePort);
   return fmt::format(
       "  <qemu:commandline>\n"
       "    <qemu:arg value='-netdev'/>\n"

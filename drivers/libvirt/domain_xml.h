@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 #include <vector>
+#include "drivers/common/guest.h"
 
 namespace machine::drivers::libvirt {
 
@@ -58,8 +59,6 @@ std::string dir_pool_xml(const std::string& name, const std::string& target_path
 // XML-escapes text for element content and attribute values.
 std::string xml_escape(const std::string& s);
 
-// The guest port the engine listens on (dockerd --tlsverify).
-inline constexpr int kGuestEnginePort = 2376;
 // The id of the user-mode netdev on QEMU's command line (published-port forwards go on it).
 inline constexpr const char* kUserNetdev = "mnet0";
 

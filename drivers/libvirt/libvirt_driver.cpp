@@ -1,19 +1,18 @@
-#include "drivers/common/mounts.h"
-#include "drivers/common/virtiofs.h"
 #include "drivers/libvirt/libvirt_driver.h"
 
 #include <fmt/format.h>
 
 #include <thread>
 
-#include "drivers/accel.h"
+#include "drivers/common/accel.h"
+#include "drivers/common/console.h"
+#include "drivers/common/mounts.h"
+#include "drivers/common/readiness.h"
+#include "drivers/common/virtiofs.h"
 #include "drivers/libvirt/domain_state.h"
 #include "drivers/libvirt/domain_xml.h"
 #include "drivers/libvirt/volumes.h"
-#include "drivers/ports.h"
-#include "drivers/qemu/console.h"
-#include "drivers/qemu/readiness.h"
-#include "machine/cancel.h"
+#include "drivers/common/ports.h"
 #include "machine/store.h"
 
 namespace machine::drivers {
@@ -23,7 +22,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 constexpr uint64_t kMiB = 1024 * 1024;
-constexpr uint64_t kConsoleMax = 1 << 20;  // the console tail we read back
 }  // namespace
 
 LibvirtDriver::LibvirtDriver(const Context& ctx) : LibvirtDriver(ctx, Deps{}) {}
@@ -31,7 +29,7 @@ LibvirtDriver::LibvirtDriver(const Context& ctx) : LibvirtDriver(ctx, Deps{}) {}
 LibvirtDriver::LibvirtDriver(const Context& ctx, Deps deps) : ctx_(ctx), deps_(std::move(deps)) {
   config_.base.machine_name = ctx.machine_name;
   config_.base.store_path = ctx.store_root.string();
-  config_.base.ssh_user = std::string(qemu::kGuestUser);
+  config_.base.ssh_user = std::string(common::kGuestUser);
 }
 
 LibvirtDriver::~LibvirtDriver() = default;
@@ -109,7 +107,7 @@ std::vector<std::string> LibvirtDriver::prepare() {
   }
   if (!config_.network.empty()) {
     config_.base.ssh_port = 22;
-    config_.engine_port = libvirt::kGuestEnginePort;
+    config_.engine_port = common::kGuestEnginePort;
     return {};  // the address comes from the network's DHCP lease after boot
   }
   // User networking forwards ports on the hypervisor host: loopback when that is this
@@ -191,7 +189,7 @@ void LibvirtDriver::create(const CreateSpec& spec) {
 std::string LibvirtDriver::console_text() {
   if (config_.console_volume.empty()) return "";
   try {
-    return conn().download_volume(config_.pool, config_.console_volume, kConsoleMax);
+    return conn().download_volume(config_.pool, config_.console_volume, common::kConsoleBytes);
   } catch (const Error&) {
     return "";  // not there yet, or a hypervisor that cannot stream volumes
   }
@@ -203,29 +201,29 @@ std::string LibvirtDriver::lease_address() {
 }
 
 void LibvirtDriver::wait_ready(std::chrono::seconds timeout) {
-  auto deadline = Clock::now() + timeout;
   bool machine_os = !config_.kernel_volume.empty();
   bool probe_ssh = config_.network.empty() && libvirt::is_loopback_host(config_.base.ip_address);
-  std::string console;
-  while (Clock::now() < deadline) {
-    throw_if_cancelled();
+  common::BootWatch w;
+  w.machine = domain();
+  w.console = [&] {
+    auto console = console_text();
+    if (auto keys = common::parse_host_keys(console); !keys.empty()) config_.host_keys = keys;
+    return console;
+  };
+  w.check_running = [&](const std::string& console) {
     auto s = state();
-    if (s.state != State::Running && s.state != State::Starting)
-      fail(Code::Unavailable,
-           fmt::format("machine '{}' stopped while booting: {}; last console lines:\n{}", domain(),
-                       s.reason.empty() ? std::string(state_name(s.state)) : s.reason, qemu::last_lines(console, 15)));
-    console = console_text();
-    if (auto keys = qemu::parse_host_keys(console); !keys.empty()) config_.host_keys = keys;
-    bool booted = !machine_os || qemu::boot_done(console);
-    if (booted && !config_.network.empty() && config_.base.ip_address.empty())
-      config_.base.ip_address = lease_address();
-    bool reachable = !config_.base.ip_address.empty() && (!probe_ssh || qemu::ssh_banner_ready(config_.base.ssh_port, 1s));
-    if (booted && reachable) return;
-    ctx_.progress.status(booted ? "waiting for SSH" : "waiting for the guest to boot");
-    std::this_thread::sleep_for(250ms);
-  }
-  fail(Code::Unavailable, fmt::format("machine '{}' was not ready within {} s; last console lines:\n{}", domain(),
-                                      timeout.count(), qemu::last_lines(console, 15)));
+    if (s.state == State::Running || s.state == State::Starting) return;
+    fail(Code::Unavailable,
+         fmt::format("machine '{}' stopped while booting: {}; last console lines:\n{}", domain(),
+                     s.reason.empty() ? std::string(state_name(s.state)) : s.reason, common::last_lines(console, 15)));
+  };
+  w.expects_marker = [&](const std::string&) { return machine_os; };
+  w.reachable = [&] {
+    // On a named network the address comes from its DHCP lease once the guest is up.
+    if (!config_.network.empty() && config_.base.ip_address.empty()) config_.base.ip_address = lease_address();
+    return !config_.base.ip_address.empty() && (!probe_ssh || common::ssh_banner_ready(config_.base.ssh_port, 1s));
+  };
+  common::wait_until_ready(w, ctx_.progress, timeout);
 }
 
 void LibvirtDriver::start() {
@@ -252,7 +250,7 @@ void LibvirtDriver::move_taken_forwards() {
       xml.replace(at, old_rule.size(), fmt::format("hostfwd=tcp:127.0.0.1:{}-:{}", to, guest));
   };
   move(ssh, ports[0], 22);
-  move(engine, ports[1], libvirt::kGuestEnginePort);
+  move(engine, ports[1], common::kGuestEnginePort);
   config_.domain_uuid = conn().define_domain(domain(), xml);
   config_.base.ssh_port = ports[0];
   config_.engine_port = ports[1];
@@ -322,7 +320,7 @@ std::string LibvirtDriver::engine_url() { return tcp_url(ip(), config_.engine_po
 SshAddress LibvirtDriver::ssh_address() { return {ip(), config_.base.ssh_port, config_.base.ssh_user}; }
 
 std::vector<std::string> LibvirtDriver::host_keys() {
-  if (config_.host_keys.empty()) config_.host_keys = qemu::parse_host_keys(console_text());
+  if (config_.host_keys.empty()) config_.host_keys = common::parse_host_keys(console_text());
   return config_.host_keys;
 }
 

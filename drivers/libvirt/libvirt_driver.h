@@ -11,7 +11,7 @@
 #include "drivers/driver.h"
 #include "drivers/libvirt/connection.h"
 #include "drivers/libvirt/libvirt_config.h"
-#include "drivers/qemu/guest_image.h"
+#include "drivers/common/guest_image.h"
 
 namespace machine::drivers {
 
@@ -19,10 +19,13 @@ class LibvirtDriver final : public Driver {
  public:
   // Seams for tests; the defaults are the real ones.
   struct Deps {
-    std::function<qemu::BootImage(const Context&, const std::string&)> resolve_image = qemu::resolve_boot_image;
+    std::function<common::BootImage(const Context&, const std::string&)> resolve_image =
+        [](const Context& ctx, const std::string& image) {
+          return common::resolve_boot_image(ctx, image, "--libvirt-image");
+        };
     std::function<void(const Context&, const CreateSpec&, const std::filesystem::path&)> write_seed =
         [](const Context& ctx, const CreateSpec& spec, const std::filesystem::path& iso) {
-          qemu::write_seed(ctx, spec, iso);
+          common::write_seed(ctx, spec, iso);
         };
     std::shared_ptr<libvirt::Connection> connection;  // opened from the URI when null
     std::chrono::seconds stop_timeout{60};             // ACPI shutdown, then destroy

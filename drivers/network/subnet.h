@@ -5,17 +5,20 @@
 #include <cstdint>
 #include <string>
 
+#include "drivers/common/ipv4.h"
+
 namespace machine::drivers::network {
 
 struct Subnet {
   std::uint32_t network = 0;  // host byte order, host bits zero
   int prefix = 24;
 
-  std::uint32_t size() const { return prefix == 0 ? 0 : (std::uint32_t{1} << (32 - prefix)); }
-  std::uint32_t broadcast() const { return network + size() - 1; }
-  bool contains(std::uint32_t addr) const { return (addr & mask()) == network; }
-  std::uint32_t mask() const { return prefix == 0 ? 0 : ~std::uint32_t{0} << (32 - prefix); }
-  std::string to_string() const;  // "192.168.99.0/24"
+  common::Cidr cidr() const { return {network, prefix}; }  // the arithmetic is drivers/common's
+  std::uint32_t size() const { return cidr().size(); }
+  std::uint32_t broadcast() const { return cidr().broadcast(); }
+  bool contains(std::uint32_t addr) const { return cidr().contains(addr); }
+  std::uint32_t mask() const { return cidr().mask(); }
+  std::string to_string() const { return cidr().text(); }  // "192.168.99.0/24"
 };
 
 // docker-machine's VirtualBox host-only network; the first network of a store gets it.
@@ -30,7 +33,7 @@ Subnet parse_subnet(const std::string& cidr);
 
 // Dotted quad <-> host-order integer; parse throws Error(InvalidArgument).
 std::uint32_t parse_ipv4(const std::string& text);
-std::string format_ipv4(std::uint32_t addr);
+using common::format_ipv4;
 
 // The addresses handed to machines, in order: .100 to .254 of a /24 (docker-machine's DHCP
 // range), the same offsets in larger subnets, and all but the first host in smaller ones.

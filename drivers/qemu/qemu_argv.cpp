@@ -50,7 +50,7 @@ std::vector<std::string> build_qemu_args(const VmSpec& s) {
   std::string user = fmt::format("user,id={}", kUserNetdev);
   if (s.restrict_network) user += ",restrict=on";
   user += fmt::format(",hostfwd=tcp:127.0.0.1:{}-:22", s.ssh_port);
-  user += fmt::format(",hostfwd=tcp:127.0.0.1:{}-:{}", s.engine_port, kGuestEnginePort);
+  user += fmt::format(",hostfwd=tcp:127.0.0.1:{}-:{}", s.engine_port, common::kGuestEnginePort);
   a.insert(a.end(), {"-netdev", user, "-device", fmt::format("virtio-net-pci,netdev={}", kUserNetdev)});
   // With -kernel, QEMU's linuxboot ROM holds boot index 0; the disk only boots itself.
   a.insert(a.end(), {"-drive", "if=none,id=disk0,format=qcow2,discard=unmap,file=" + escape(file_in(s, mf::kDisk)),

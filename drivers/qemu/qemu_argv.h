@@ -6,8 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "drivers/accel.h"
+#include "drivers/common/accel.h"
 #include "drivers/common/virtiofs.h"
+#include "drivers/common/guest.h"
 
 namespace machine::drivers::qemu {
 
@@ -41,7 +42,5 @@ std::vector<std::string> build_qemu_args(const VmSpec& spec);
 // The id of the user-mode netdev (SSH, engine and published-port forwards live on it).
 inline constexpr const char* kUserNetdev = "net0";
 
-// The guest port the engine listens on (dockerd --tlsverify).
-inline constexpr int kGuestEnginePort = 2376;
 
 }  // namespace machine::drivers::qemu

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "drivers/accel.h"
+#include "drivers/common/accel.h"
 #include "drivers/base.h"
 #include "drivers/driver.h"
 

@@ -11,11 +11,11 @@
 #include "drivers/common/virtiofs.h"
 #include "drivers/network/network_store.h"
 #include "drivers/network/subnet.h"
-#include "drivers/ports.h"
-#include "drivers/qemu/console.h"
-#include "drivers/qemu/guest_image.h"
+#include "drivers/common/ports.h"
+#include "drivers/common/console.h"
+#include "drivers/common/guest_image.h"
 #include "drivers/qemu/qmp.h"
-#include "drivers/qemu/readiness.h"
+#include "drivers/common/readiness.h"
 #include "drivers/qemu/vm_state.h"
 #include "machine/error.h"
 #include "machine/store.h"
@@ -49,7 +49,7 @@ QemuDriver::QemuDriver(const Context& ctx, QemuDriverOptions options) : ctx_(ctx
   config_.base.machine_name = ctx.machine_name;
   config_.base.store_path = ctx.store_root.string();
   config_.base.ip_address = "127.0.0.1";
-  config_.base.ssh_user = std::string(qemu::kGuestUser);
+  config_.base.ssh_user = std::string(common::kGuestUser);
   config_.base.ssh_key_path = file(mf::kSshKey).string();
 }
 
@@ -112,7 +112,7 @@ std::vector<std::string> QemuDriver::prepare() {
 
 void QemuDriver::create(const CreateSpec& spec) {
   with_context(fmt::format("cannot create machine '{}'", ctx_.machine_name), [&] {
-    auto image = qemu::resolve_boot_image(ctx_, config_.image);
+    auto image = common::resolve_boot_image(ctx_, config_.image, "--qemu-image");
     config_.base_disk = image.disk;
     config_.kernel = image.kernel;
     config_.initrd = image.initrd;
@@ -123,19 +123,15 @@ void QemuDriver::create(const CreateSpec& spec) {
       priv = guest::PrivateNetwork{fmt::format("{}/{}", config_.private_ip,
                                                network::parse_subnet(config_.network_subnet).prefix),
                                    config_.private_mac, ""};
-    qemu::write_seed(ctx_, spec, file(mf::kSeed), priv);
+    common::write_seed(ctx_, spec, file(mf::kSeed), priv);
     config_.virtiofs_mounts = spec.virtiofs_mounts;
   });
   start();
 }
 
 void QemuDriver::create_disk() {
-  Command info{"qemu-img", {"info", "--output=json", config_.base_disk}};
-  info.timeout = 60s;
-  auto j = nlohmann::json::parse(run_checked(ctx_.runner, info, "qemu-img").out, nullptr, false);
-  if (j.is_discarded() || !j.contains("format"))
-    fail(Code::Internal, "qemu-img info gave no format for " + config_.base_disk);
-  long long image_mb = (j.value("virtual-size", 0LL) + (1 << 20) - 1) >> 20;
+  auto info = common::disk_image_info(ctx_.runner, config_.base_disk);
+  auto image_mb = static_cast<long long>((info.virtual_size + (1 << 20) - 1) >> 20);
   if (config_.disk_size_mb < image_mb) {
     ctx_.progress.step(fmt::format("The image is {} MB, larger than --qemu-disk-size {} MB: using {} MB",
                                    image_mb, config_.disk_size_mb, image_mb));
@@ -143,7 +139,7 @@ void QemuDriver::create_disk() {
   }
   remove_quietly(file(mf::kDisk));
   Command create{"qemu-img",
-                 {"create", "-q", "-f", "qcow2", "-F", j["format"].get<std::string>(), "-b", config_.base_disk,
+                 {"create", "-q", "-f", "qcow2", "-F", info.format, "-b", config_.base_disk,
                   file(mf::kDisk).string(), std::to_string(config_.disk_size_mb) + "M"}};
   create.timeout = 60s;
   run_checked(ctx_.runner, create, "qemu-img");
@@ -191,8 +187,8 @@ void QemuDriver::launch() {
   int pid = ctx_.runner.spawn_detached(cmd, file(mf::kVmLog));
   auto deadline = Clock::now() + options_.launch_timeout;
   for (;;) {
-    if (!qemu::process_alive(pid)) {
-      auto why = qemu::last_lines(qemu::read_file_tail(file(mf::kVmLog)), 10);
+    if (!common::process_alive(pid)) {
+      auto why = common::last_lines(common::read_file_tail(file(mf::kVmLog)), 10);
       clear_runtime_files();
       common::stop_virtiofsd(ctx_.machine_dir);
       fail(Code::Internal, fmt::format("qemu exited at start{}{}", why.empty() ? "" : ": ", why));
@@ -242,7 +238,7 @@ void QemuDriver::start() {
 
 void QemuDriver::wait_gone(int pid, std::chrono::milliseconds timeout) {
   auto deadline = Clock::now() + timeout;
-  while (qemu::process_alive(pid) && Clock::now() < deadline) std::this_thread::sleep_for(50ms);
+  while (common::process_alive(pid) && Clock::now() < deadline) std::this_thread::sleep_for(50ms);
 }
 
 void QemuDriver::stop() {
@@ -256,7 +252,7 @@ void QemuDriver::stop() {
   // (before acpid runs) misses it.
   auto deadline = Clock::now() + options_.stop_timeout;
   bool resumed = !o.qmp_status || *o.qmp_status == "running";
-  for (auto next_press = Clock::now(); qemu::process_alive(o.pid) && Clock::now() < deadline;
+  for (auto next_press = Clock::now(); common::process_alive(o.pid) && Clock::now() < deadline;
        std::this_thread::sleep_for(50ms)) {
     if (Clock::now() < next_press) continue;
     next_press = Clock::now() + 5s;
@@ -269,7 +265,7 @@ void QemuDriver::stop() {
       // QEMU may be exiting right now; the liveness check above decides.
     }
   }
-  if (qemu::process_alive(o.pid)) {
+  if (common::process_alive(o.pid)) {
     ctx_.progress.step(fmt::format("The guest did not power off within {} s; killing qemu",
                                    options_.stop_timeout.count()));
     ::kill(o.pid, SIGKILL);
@@ -284,7 +280,7 @@ void QemuDriver::kill() {
   if (o.process_is_ours) {
     ::kill(o.pid, SIGKILL);
     wait_gone(o.pid, 10s);
-    if (qemu::process_alive(o.pid))
+    if (common::process_alive(o.pid))
       fail(Code::Internal, fmt::format("cannot kill qemu (pid {}) of machine '{}'", o.pid, ctx_.machine_name));
   }
   clear_runtime_files();
@@ -309,25 +305,20 @@ void QemuDriver::remove() {
 StateInfo QemuDriver::state() { return qemu::map_state(qemu::observe(ctx_.machine_dir)); }
 
 void QemuDriver::wait_ready(std::chrono::seconds timeout) {
-  auto deadline = Clock::now() + timeout;
   auto pidfile = file(mf::kPidFile);
+  common::BootWatch w;
+  w.machine = ctx_.machine_name;
+  w.console = [&] { return common::read_file_tail(file(mf::kSerialLog), common::kConsoleBytes); };
+  w.check_running = [&](const std::string&) {
+    if (qemu::process_has_arg(qemu::read_pidfile(pidfile), pidfile.string())) return;
+    auto s = state();
+    fail(Code::Unavailable, fmt::format("machine '{}' stopped while booting: {}", ctx_.machine_name,
+                                        s.reason.empty() ? std::string(state_name(s.state)) : s.reason));
+  };
   bool machine_os = !config_.kernel.empty();
-  std::string console;
-  while (Clock::now() < deadline) {
-    auto pid = qemu::read_pidfile(pidfile);
-    if (!qemu::process_has_arg(pid, pidfile.string())) {
-      auto s = state();
-      fail(Code::Unavailable, fmt::format("machine '{}' stopped while booting: {}", ctx_.machine_name,
-                                          s.reason.empty() ? std::string(state_name(s.state)) : s.reason));
-    }
-    console = qemu::read_file_tail(file(mf::kSerialLog), 1 << 20);
-    if ((!machine_os || qemu::boot_done(console)) && qemu::ssh_banner_ready(config_.base.ssh_port, 1s)) return;
-    ctx_.progress.status(machine_os && !qemu::boot_done(console) ? "waiting for the guest to boot"
-                                                                : "waiting for SSH");
-    std::this_thread::sleep_for(100ms);
-  }
-  fail(Code::Unavailable, fmt::format("machine '{}' was not ready within {} s; last console lines:\n{}",
-                                      ctx_.machine_name, timeout.count(), qemu::last_lines(console, 15)));
+  w.expects_marker = [&](const std::string&) { return machine_os; };
+  w.reachable = [&] { return common::ssh_banner_ready(config_.base.ssh_port, 1s); };
+  common::wait_until_ready(w, ctx_.progress, timeout);
 }
 
 std::string QemuDriver::engine_url() { return tcp_url("127.0.0.1", config_.engine_port); }
@@ -335,7 +326,7 @@ std::string QemuDriver::engine_url() { return tcp_url("127.0.0.1", config_.engin
 SshAddress QemuDriver::ssh_address() { return {"127.0.0.1", config_.base.ssh_port, config_.base.ssh_user}; }
 
 std::vector<std::string> QemuDriver::host_keys() {
-  return qemu::parse_host_keys(qemu::read_file_tail(file(mf::kSerialLog), 1 << 20));
+  return common::parse_host_keys(common::read_file_tail(file(mf::kSerialLog), common::kConsoleBytes));
 }
 
 // Published ports go onto the user netdev through QMP's HMP passthrough (hostfwd_add);

@@ -7,7 +7,7 @@
 #include <functional>
 #include <optional>
 
-#include "drivers/accel.h"
+#include "drivers/common/accel.h"
 #include "drivers/driver.h"
 #include "drivers/qemu/qemu_argv.h"
 #include "drivers/qemu/qemu_config.h"

@@ -9,17 +9,12 @@
 #include <cerrno>
 #include <cstring>
 
+#include "drivers/common/readiness.h"
 #include "machine/error.h"
 
 namespace machine::drivers::qemu {
-namespace {
 using Clock = std::chrono::steady_clock;
-
-int remaining_ms(Clock::time_point deadline) {
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-  return left < 0 ? 0 : static_cast<int>(left);
-}
-}  // namespace
+using common::ms_until;
 
 QmpClient::QmpClient(const std::filesystem::path& socket, std::chrono::milliseconds timeout)
     : timeout_(timeout) {
@@ -76,7 +71,7 @@ nlohmann::json QmpClient::read_message() {
       return j;
     }
     pollfd p{fd_, POLLIN, 0};
-    int r = ::poll(&p, 1, remaining_ms(deadline));
+    int r = ::poll(&p, 1, ms_until(deadline));
     if (r < 0 && errno == EINTR) continue;
     if (r == 0) fail(Code::Unavailable, fmt::format("QMP did not answer within {} ms", timeout_.count()));
     char chunk[4096];

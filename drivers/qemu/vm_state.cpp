@@ -8,7 +8,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "drivers/qemu/console.h"
+#include "drivers/common/console.h"
 #include "drivers/qemu/qmp.h"
 #include "machine/error.h"
 #include "machine/store.h"
@@ -33,7 +33,7 @@ StateInfo map_state(const VmObservation& o) {
   if (!o.process_is_ours) {
     if (!o.pidfile_present || o.pidfile_predates_boot) return {State::Stopped, ""};
     // QEMU removes its pidfile when it exits normally: it died (killed, crashed, failed).
-    std::string why = last_lines(o.vm_log, 5);
+    std::string why = common::last_lines(o.vm_log, 5);
     return {State::Error,
             with_serial(why.empty() ? fmt::format("qemu (pid {}) exited unexpectedly", o.pid)
                                     : fmt::format("qemu (pid {}) exited: {}", o.pid, why),
@@ -116,10 +116,10 @@ VmObservation observe(const std::filesystem::path& dir) {
       o.qmp_error = e.what();
     }
   } else {
-    o.vm_log = read_file_tail(dir / std::string(mf::kVmLog), 8 * 1024);
+    o.vm_log = common::read_file_tail(dir / std::string(mf::kVmLog), 8 * 1024);
   }
   {
-    o.serial_tail = last_lines(read_file_tail(dir / std::string(mf::kSerialLog), 8 * 1024), 10);
+    o.serial_tail = common::last_lines(common::read_file_tail(dir / std::string(mf::kSerialLog), 8 * 1024), 10);
   }
   return o;
 }

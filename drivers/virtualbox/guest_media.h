@@ -24,10 +24,7 @@ class GuestMedia {
                           const std::filesystem::path& iso) = 0;
 };
 
-// The seed machine::guest writes for `spec` (user "docker", instance id = machine name).
-guest::SeedConfig seed_config(const Context& ctx, const CreateSpec& spec, const guest::PrivateNetwork& net);
-
-// machine::guest's image cache and write_seed_iso.
+// The machine OS from the store's image cache and drivers/common's seed.
 std::unique_ptr<GuestMedia> make_default_guest_media();
 
 }  // namespace machine::drivers::virtualbox

@@ -35,60 +35,11 @@ uint32_t ip_or_zero(const std::string& s) { return parse_ipv4(s).value_or(0); }
 
 }  // namespace
 
-std::optional<uint32_t> parse_ipv4(std::string_view s) {
-  uint32_t ip = 0;
-  int parts = 0;
-  size_t i = 0;
-  while (parts < 4) {
-    if (i >= s.size() || !std::isdigit(static_cast<unsigned char>(s[i]))) return std::nullopt;
-    unsigned v = 0;
-    size_t digits = 0;
-    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) {
-      v = v * 10 + static_cast<unsigned>(s[i++] - '0');
-      if (++digits > 3 || v > 255) return std::nullopt;
-    }
-    ip = (ip << 8) | v;
-    if (++parts < 4) {
-      if (i >= s.size() || s[i] != '.') return std::nullopt;
-      ++i;
-    }
-  }
-  if (i != s.size()) return std::nullopt;
-  return ip;
-}
-
-std::string format_ipv4(uint32_t ip) {
-  return fmt::format("{}.{}.{}.{}", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
-}
-
-uint32_t prefix_mask(int prefix) {
-  return prefix <= 0 ? 0 : prefix >= 32 ? 0xffffffffu : ~((1u << (32 - prefix)) - 1);
-}
-
-std::optional<int> mask_prefix(uint32_t mask) {
-  for (int p = 0; p <= 32; ++p)
-    if (prefix_mask(p) == mask) return p;
-  return std::nullopt;
-}
-
-std::string Cidr::text() const { return fmt::format("{}/{}", format_ipv4(ip), prefix); }
-
 Cidr parse_hostonly_cidr(std::string_view s) {
-  auto bad = [&] { fail(Code::InvalidArgument, fmt::format("invalid CIDR address: {}", s)); };
-  auto slash = s.find('/');
-  if (slash == std::string_view::npos) bad();
-  auto ip = parse_ipv4(s.substr(0, slash));
-  auto len = s.substr(slash + 1);
-  if (!ip || len.empty() || len.size() > 2) bad();
-  int prefix = 0;
-  for (char c : len) {
-    if (!std::isdigit(static_cast<unsigned char>(c))) bad();
-    prefix = prefix * 10 + (c - '0');
-  }
-  if (prefix > 32) bad();
-  Cidr cidr{*ip, prefix};
-  if (cidr.ip == cidr.network()) fail(Code::InvalidArgument, std::string(kErrNetworkAddrCidr));
-  return cidr;
+  auto cidr = common::parse_cidr(s);
+  if (!cidr) fail(Code::InvalidArgument, fmt::format("invalid CIDR address: {}", s));
+  if (cidr->ip == cidr->network()) fail(Code::InvalidArgument, std::string(kErrNetworkAddrCidr));
+  return *cidr;
 }
 
 std::vector<HostOnlyIf> parse_hostonlyifs(std::string_view output) {

@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "drivers/common/ipv4.h"
+
 namespace machine::drivers::virtualbox {
 
 // docker-machine's messages.
@@ -20,21 +22,12 @@ inline constexpr std::string_view kErrNetworkAddrCidr =
 inline constexpr std::string_view kErrNetworkAddrCollision =
     "host-only cidr conflicts with the network address of a host interface";
 
-std::optional<uint32_t> parse_ipv4(std::string_view s);
-std::string format_ipv4(uint32_t ip);
-uint32_t prefix_mask(int prefix);
-// Prefix length of a contiguous netmask ("255.255.255.0" -> 24); nullopt otherwise.
-std::optional<int> mask_prefix(uint32_t mask);
-
-struct Cidr {
-  uint32_t ip = 0;  // host address (the host-only adapter's own address)
-  int prefix = 24;
-  uint32_t mask() const { return prefix_mask(prefix); }
-  uint32_t network() const { return ip & mask(); }
-  uint32_t broadcast() const { return network() | ~mask(); }
-  bool contains(uint32_t addr) const { return (addr & mask()) == network(); }
-  std::string text() const;  // "192.168.99.1/24"
-};
+// Addresses and CIDR blocks are drivers/common's.
+using common::Cidr;
+using common::format_ipv4;
+using common::mask_prefix;
+using common::parse_ipv4;
+using common::prefix_mask;
 
 // Parses --virtualbox-hostonly-cidr. Throws Error(InvalidArgument) with docker-machine's
 // messages: "invalid CIDR address: X" and kErrNetworkAddrCidr.

@@ -7,11 +7,14 @@
 #include <random>
 #include <thread>
 
-#include "drivers/ports.h"
-#include "drivers/virtualbox/hostonly_setup.h"
-#include "drivers/virtualbox/readiness.h"
-#include "drivers/virtualbox/vm_commands.h"
 #include <sstream>
+
+#include "drivers/common/console.h"
+#include "drivers/common/guest_image.h"
+#include "drivers/common/ports.h"
+#include "drivers/common/readiness.h"
+#include "drivers/virtualbox/hostonly_setup.h"
+#include "drivers/virtualbox/vm_commands.h"
 #include "machine/cancel.h"
 #include "machine/error.h"
 #include "machine/store.h"
@@ -36,15 +39,9 @@ constexpr std::string_view kGrowOverlay = "disk.grow.qcow2";
 // Host-only addresses other machines of the store recorded (IPAddress of their driver).
 std::set<uint32_t> addresses_used_by_machines(const std::filesystem::path& store_root, std::string_view except) {
   std::set<uint32_t> used;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(store_root / "machines", ec)) {
-    if (entry.path().filename() == except) continue;
-    std::ifstream in(entry.path() / mf::kConfig);
-    if (!in) continue;
-    auto j = nlohmann::json::parse(in, nullptr, false);
-    if (j.is_discarded() || !j.contains("Driver") || !j["Driver"].is_object()) continue;
+  for (const auto& driver : other_machines_driver_configs(store_root, except)) {
     std::string ip;
-    read_field(j["Driver"], "IPAddress", ip);
+    read_field(driver, "IPAddress", ip);
     if (auto a = parse_ipv4(ip)) used.insert(*a);
   }
   return used;
@@ -80,7 +77,7 @@ VirtualBoxDriver::VirtualBoxDriver(const Context& ctx, VirtualBoxOptions options
   if (!options_.media) options_.media = make_default_guest_media();
   config_.base.machine_name = ctx.machine_name;
   config_.base.store_path = ctx.store_root.string();
-  config_.base.ssh_user = "docker";
+  config_.base.ssh_user = std::string(common::kGuestUser);
   config_.base.ssh_key_path = (ctx.machine_dir / mf::kSshKey).string();
 }
 
@@ -205,11 +202,9 @@ std::string VirtualBoxDriver::image_path() {
 }
 
 void VirtualBoxDriver::create_disk(const std::filesystem::path& base) {
-  auto info = run_checked(ctx_.runner, Command{"qemu-img", {"info", "--output=json", base.string()}}, "qemu-img");
-  auto j = nlohmann::json::parse(info.out, nullptr, false);
-  if (j.is_discarded()) fail(Code::Internal, "qemu-img info printed no JSON for " + base.string());
-  std::string format = j.value("format", "raw");
-  uint64_t virtual_size = j.value("virtual-size", uint64_t{0});
+  auto info = common::disk_image_info(ctx_.runner, base);
+  const auto& format = info.format;
+  uint64_t virtual_size = info.virtual_size;
   uint64_t wanted = uint64_t(config_.disk_size) << 20;
   auto disk = file(mf::kVmdk);
   std::filesystem::path source = base;
@@ -331,7 +326,7 @@ void VirtualBoxDriver::move_busy_forwards() {
     int* port;
     int guest;
   };
-  for (auto f : {Forward{"ssh", &config_.base.ssh_port, 22}, Forward{"docker", &config_.engine_port, kGuestEnginePort}}) {
+  for (auto f : {Forward{"ssh", &config_.base.ssh_port, 22}, Forward{"docker", &config_.engine_port, common::kGuestEnginePort}}) {
     if (*f.port <= 0 || loopback_port_free(*f.port)) continue;
     auto used = ports_used_by_machines(ctx_.store_root, {"SSHPort", "EnginePort"}, ctx_.machine_name);
     used.insert({config_.base.ssh_port, config_.engine_port});
@@ -392,25 +387,22 @@ StateInfo VirtualBoxDriver::state() {
 }
 
 void VirtualBoxDriver::wait_ready(std::chrono::seconds timeout) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    throw_if_cancelled();
+  common::BootWatch w;
+  w.machine = ctx_.machine_name;
+  w.console = [&] { return common::read_file_tail(file(mf::kSerialLog), common::kConsoleBytes); };
+  w.check_running = [&](const std::string& console) {
     auto s = vm_state();
-    if (s != "running" && s != "starting" && s != "restoring")
-      fail(Code::Unavailable,
-           fmt::format("VirtualBox VM '{}' is {} instead of running; last console lines:\n{}", ctx_.machine_name,
-                       s.empty() ? "gone" : s, console_tail(file(mf::kSerialLog), 15)));
-    // The machine OS (it prints its host keys before sshd starts) says when sshd and dockerd
-    // are both up: provisioning earlier races the dockerd its boot starts. Other images only
-    // have SSH to go by.
-    auto console = file(mf::kSerialLog);
-    bool booted = console_host_keys(console).empty() || console_has_line(console, "machine-boot-done");
-    if (booted && ssh_banner_ready(config_.base.ssh_port, 1s)) return;
-    ctx_.progress.status(booted ? "waiting for SSH" : "waiting for the guest to boot");
-    sleep(1s);
-  }
-  fail(Code::Unavailable, fmt::format("machine '{}' was not ready within {} s; last console lines:\n{}",
-                                      ctx_.machine_name, timeout.count(), console_tail(file(mf::kSerialLog), 15)));
+    if (s == "running" || s == "starting" || s == "restoring") return;
+    fail(Code::Unavailable, fmt::format("VirtualBox VM '{}' is {} instead of running; last console lines:\n{}",
+                                        ctx_.machine_name, s.empty() ? "gone" : s, common::last_lines(console, 15)));
+  };
+  // The machine OS (it prints its host keys before sshd starts) says when sshd and dockerd
+  // are both up: provisioning earlier races the dockerd its boot starts. Other images only
+  // have SSH to go by.
+  w.expects_marker = [](const std::string& console) { return !common::parse_host_keys(console).empty(); };
+  w.reachable = [&] { return common::ssh_banner_ready(config_.base.ssh_port, 1s); };
+  w.sleep = [&](std::chrono::milliseconds d) { sleep(d); };
+  common::wait_until_ready(w, ctx_.progress, timeout);
 }
 
 void VirtualBoxDriver::start() {
@@ -494,7 +486,9 @@ std::string VirtualBoxDriver::engine_url() { return tcp_url("127.0.0.1", config_
 
 SshAddress VirtualBoxDriver::ssh_address() { return {"127.0.0.1", config_.base.ssh_port, config_.base.ssh_user}; }
 
-std::vector<std::string> VirtualBoxDriver::host_keys() { return console_host_keys(file(mf::kSerialLog)); }
+std::vector<std::string> VirtualBoxDriver::host_keys() {
+  return common::parse_host_keys(common::read_file_tail(file(mf::kSerialLog), common::kConsoleBytes));
+}
 
 std::vector<std::string> VirtualBoxDriver::nat_rules() {
   auto r = vbm().run({"showvminfo", ctx_.machine_name, "--machinereadable"});

@@ -50,7 +50,7 @@ std::vector<Args> create_vm_commands(const VmSettings& s) {
                   "--macaddress1", s.nat_mac});
   cmds.push_back({"modifyvm", s.name, "--natpf1", "ssh,tcp,127.0.0.1," + std::to_string(s.ssh_port) + ",,22"});
   cmds.push_back({"modifyvm", s.name, "--natpf1",
-                  "docker,tcp,127.0.0.1," + std::to_string(s.engine_port) + ",," + std::to_string(kGuestEnginePort)});
+                  "docker,tcp,127.0.0.1," + std::to_string(s.engine_port) + ",," + std::to_string(common::kGuestEnginePort)});
 
   // IDE (PIIX4), not docker-machine's SATA: the machine OS kernel (linux-image-cloud-amd64)
   // has no AHCI driver, while ata_piix is in its initrd. The disk is the primary master (the

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "drivers/common/port_forward.h"
+#include "drivers/common/guest.h"
 
 namespace machine::drivers::virtualbox {
 
@@ -54,8 +55,6 @@ Args natpf_delete_command(const std::string& vm, const PortForward& f);  // cont
 // NAT adapter 1's rules from `showvminfo --machinereadable` (Forwarding(n)="...").
 std::vector<std::string> natpf_rules(const std::map<std::string, std::string>& info);
 
-// The guest port the engine listens on (dockerd --tlsverify).
-inline constexpr int kGuestEnginePort = 2376;
 
 // "080027A1B2C3" -> "08:00:27:a1:b2:c3".
 std::string mac_with_colons(const std::string& vbox_mac);

@@ -14,7 +14,7 @@
 #include <thread>
 
 #include "certs/certs.h"
-#include "drivers/ports.h"
+#include "drivers/common/ports.h"
 #include "machine/process_runner.h"
 #include "machine/store.h"
 #include "tests/cli/golden.h"

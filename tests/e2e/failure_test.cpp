@@ -47,25 +47,46 @@ TEST(CreateFailure, CorruptImageRollsBackAfterTheMachineDirExists) {
   expect_no_trace(s, "bad3");
 }
 
-TEST(CreateFailure, InterruptDuringBootRollsBack) {
+// Ctrl-C while the QEMU driver waits for the guest to boot: the wait sees it on its next
+// poll, and create rolls back (VM, machine dir, docker context) within 2 s.
+TEST(CreateFailure, InterruptDuringBootRollsBackWithinTwoSeconds) {
   Store s;
   pid_t pid = ::fork();
   if (pid == 0) {
     ::setenv("DOCKER_CONFIG", s.docker_config().c_str(), 1);
+    ::setenv("HOME", s.home().c_str(), 1);
     ::freopen("/dev/null", "w", stdout);
     ::execl(s.binary().c_str(), s.binary().c_str(), "-s", s.path().c_str(), "create", "--qemu-restrict-network",
             "intr", nullptr);
     ::_exit(127);
   }
-  // Wait until the VM is booting (its serial log exists), then press Ctrl-C.
+  // QEMU answers QMP before the guest writes to its console, so once the serial log has
+  // output, create is in the readiness wait (the guest takes many seconds to boot).
   auto serial = s.path() / "machines/intr/serial.log";
-  for (int i = 0; i < 600 && !std::filesystem::exists(serial); ++i) std::this_thread::sleep_for(100ms);
-  ASSERT_TRUE(std::filesystem::exists(serial)) << "create never started the VM";
+  auto console_started = [&] {
+    std::error_code ec;
+    auto size = std::filesystem::file_size(serial, ec);
+    return !ec && size > 0;
+  };
+  for (int i = 0; i < 1200 && !console_started(); ++i) std::this_thread::sleep_for(100ms);
+  if (!console_started()) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    FAIL() << "create never booted the VM";
+  }
+  EXPECT_TRUE(qemu_running_with((s.path() / "machines/intr").string())) << "the VM is not booting";
+  auto t0 = std::chrono::steady_clock::now();
   ::kill(pid, SIGINT);
   int st = 0;
   ::waitpid(pid, &st, 0);
+  auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_LT(took, 2s) << "create took " << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+                      << " ms to roll back after SIGINT";
   EXPECT_FALSE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << "interrupted create must fail";
   expect_no_trace(s, "intr");
+  auto contexts = sh("docker context ls -q", {"DOCKER_CONFIG=" + s.docker_config()});
+  EXPECT_EQ(contexts.status, 0) << contexts.out;
+  EXPECT_EQ(contexts.out.find("intr"), std::string::npos) << "docker context left behind: " << contexts.out;
 }
 
 }  // namespace

@@ -11,7 +11,7 @@
 #include <fstream>
 #include <thread>
 
-#include "drivers/ports.h"
+#include "drivers/common/ports.h"
 #include "tests/e2e/e2e_env.h"
 #include "tests/e2e/net_probe.h"
 

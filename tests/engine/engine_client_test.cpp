@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "certs/certs.h"
-#include "drivers/ports.h"
+#include "drivers/common/ports.h"
 #include "machine/error.h"
 #include "tests/support/temp_dir.h"
 

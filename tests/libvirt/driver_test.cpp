@@ -5,10 +5,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "drivers/accel.h"
+#include "drivers/common/accel.h"
 #include "drivers/libvirt/domain_xml.h"
 #include "drivers/libvirt/libvirt_driver.h"
-#include "drivers/ports.h"
+#include "drivers/common/ports.h"
 #include "drivers/registry.h"
 #include "machine/error.h"
 #include "tests/support/temp_dir.h"
@@ -33,7 +33,7 @@ class LibvirtDriverTest : public ::testing::Test {
     deps.stop_timeout = std::chrono::seconds(2);
     deps.resolve_image = [this](const Context&, const std::string&) {
       machine::testing::write_file(tmp_ / "disk.qcow2", "qcow2");
-      return qemu::BootImage{(tmp_ / "disk.qcow2").string(), "", "", ""};
+      return common::BootImage{(tmp_ / "disk.qcow2").string(), "", "", ""};
     };
     deps.write_seed = [](const Context&, const CreateSpec&, const std::filesystem::path& iso) {
       machine::testing::write_file(iso, "seed");

@@ -13,8 +13,8 @@
 
 #include "drivers/libvirt/connection.h"
 #include "drivers/libvirt/libvirt_driver.h"
-#include "drivers/ports.h"
-#include "drivers/qemu/readiness.h"
+#include "drivers/common/ports.h"
+#include "drivers/common/readiness.h"
 #include "machine/error.h"
 #include "machine/store.h"
 #include "tests/libvirt/libvirtd_fixture.h"
@@ -133,11 +133,11 @@ TEST_F(LibvirtE2e, BootsUnderTcgToSshAndRemoveLeavesNothing) {
   PortForward fwd{Proto::Tcp, "127.0.0.1", pub, 22};
   m.driver->add_forward(fwd);
   m.driver->add_forward(fwd);
-  EXPECT_TRUE(qemu::ssh_banner_ready(pub, 10s)) << "no SSH banner through the published forward";
+  EXPECT_TRUE(common::ssh_banner_ready(pub, 10s)) << "no SSH banner through the published forward";
   EXPECT_NE(c_monitor_usernet(m).find(std::to_string(pub)), std::string::npos);
   m.driver->remove_forward(fwd);
   m.driver->remove_forward(fwd);
-  EXPECT_FALSE(qemu::ssh_banner_ready(pub, 2s));
+  EXPECT_FALSE(common::ssh_banner_ready(pub, 2s));
   EXPECT_TRUE(loopback_port_free(pub)) << "the host port is given back";
 
   libvirt::Connection c("qemu:///system");

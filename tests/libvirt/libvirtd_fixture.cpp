@@ -16,7 +16,7 @@
 
 #include "drivers/libvirt/connection.h"
 #include "drivers/libvirt/domain_xml.h"
-#include "drivers/ports.h"
+#include "drivers/common/ports.h"
 #include "guest/image_cache.h"
 #include "machine/error.h"
 

@@ -6,6 +6,7 @@
 #include "machine/fs.h"
 #include "provisioner/ops.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/recording_progress.h"
 
 namespace machine::ops {
 namespace {
@@ -105,24 +106,18 @@ TEST(DockerContextName, IsTheMachineNameUnlessDockerRefusesIt) {
   EXPECT_EQ(docker_context_name("Default"), "Default");
 }
 
-struct RecordingProgress final : Progress {
-  std::string lines;
-  void step(std::string_view line) override { (lines += line) += "\n"; }
-  void status(std::string_view) override {}
-};
-
 // The real docker CLI (context create needs no engine) with a DOCKER_CONFIG of the test's own.
 TEST_F(OpsTest, MachineNamedDefaultGetsAContextDockerAccepts) {
   ASSERT_TRUE(runner->find_program("docker")) << "scripts/install-deps installs the docker CLI (docker.io)";
   ::setenv("DOCKER_CONFIG", (tmp / "docker").c_str(), 1);
-  RecordingProgress recorded;
+  testing::RecordingProgress recorded;
   Env recording{store, *runner, recorded, {}, false};
   auto r = none_request("default");
   r.docker_context = true;
   create(recording, r);
-  EXPECT_EQ(recorded.lines.find("Could not register"), std::string::npos) << recorded.lines;
-  EXPECT_NE(recorded.lines.find("Registered docker context \"machine-default\""), std::string::npos)
-      << recorded.lines;
+  EXPECT_EQ(recorded.lines().find("Could not register"), std::string::npos) << recorded.lines();
+  EXPECT_NE(recorded.lines().find("Registered docker context \"machine-default\""), std::string::npos)
+      << recorded.lines();
   auto inspect = runner->run(Command{"docker", {"context", "inspect", "machine-default", "--format",
                                                 "{{.Endpoints.docker.Host}}"}});
   ASSERT_TRUE(inspect.ok()) << inspect.err;

@@ -14,6 +14,7 @@
 #include "machine/process_runner.h"
 #include "provisioner/generic_os.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/recording_progress.h"
 
 namespace machine::provision {
 namespace {
@@ -234,12 +235,7 @@ class FakeSshSession : public ssh::SshSession {
   }
 };
 
-class RecordingProgress : public Progress {
- public:
-  void step(std::string_view line) override { steps.emplace_back(line); }
-  void status(std::string_view) override {}
-  std::vector<std::string> steps;
-};
+using testing::RecordingProgress;
 
 EngineRequest request() {
   EngineRequest r;

@@ -8,17 +8,13 @@
 #include "machine/error.h"
 #include "tests/support/fake_process_runner.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/recording_progress.h"
 
 namespace machine::drivers {
 namespace {
 using testing::FakeProcessRunner;
 
-class RecordingProgress final : public Progress {
- public:
-  void step(std::string_view line) override { steps.emplace_back(line); }
-  void status(std::string_view) override {}
-  std::vector<std::string> steps;
-};
+using testing::RecordingProgress;
 
 HostVirt pvm_host() { return HostVirt{"linux", true, true, "/dev/kvm is paravirtual KVM (kvm_pvm)"}; }
 

@@ -7,7 +7,7 @@
 #include <thread>
 
 #include "drivers/qemu/qmp.h"
-#include "drivers/qemu/readiness.h"
+#include "drivers/common/readiness.h"
 #include "machine/error.h"
 #include "tests/qemu/qemu_fixture.h"
 
@@ -55,7 +55,7 @@ TEST(QemuLifecycle, BlankVmRunsStopsStartsAndIsRemovedCompletely) {
 
   d.stop();
   EXPECT_EQ(d.state().state, State::Stopped);
-  EXPECT_FALSE(qemu::process_alive(pid));
+  EXPECT_FALSE(common::process_alive(pid));
   d.stop();  // idempotent
 
   d.start();
@@ -65,7 +65,7 @@ TEST(QemuLifecycle, BlankVmRunsStopsStartsAndIsRemovedCompletely) {
 
   d.kill();
   EXPECT_EQ(d.state().state, State::Stopped);
-  EXPECT_FALSE(qemu::process_alive(pid2));
+  EXPECT_FALSE(common::process_alive(pid2));
   d.kill();  // idempotent
 
   d.restart();
@@ -73,7 +73,7 @@ TEST(QemuLifecycle, BlankVmRunsStopsStartsAndIsRemovedCompletely) {
   int pid3 = m.pid();
 
   d.remove();
-  EXPECT_FALSE(qemu::process_alive(pid3));
+  EXPECT_FALSE(common::process_alive(pid3));
   expect_no_driver_files(m.dir());
   d.remove();  // idempotent
 }
@@ -145,7 +145,7 @@ TEST(QemuLifecycle, QemuKilledBehindOurBackIsNotRunningAndStartRecovers) {
   m.create();
   int pid = m.pid();
   ASSERT_EQ(::kill(pid, SIGKILL), 0);
-  for (int i = 0; i < 100 && qemu::process_alive(pid); ++i) std::this_thread::sleep_for(20ms);
+  for (int i = 0; i < 100 && common::process_alive(pid); ++i) std::this_thread::sleep_for(20ms);
   auto s = m.driver().state();
   EXPECT_TRUE(s.state == State::Error || s.state == State::Stopped) << state_name(s.state);
   if (s.state == State::Error) {
@@ -170,7 +170,7 @@ TEST(QemuLifecycle, FrozenQemuIsErrorAndStartReplacesIt) {
   m.driver().start();
   EXPECT_EQ(m.driver().state().state, State::Running);
   EXPECT_NE(m.pid(), pid);
-  EXPECT_FALSE(qemu::process_alive(pid));
+  EXPECT_FALSE(common::process_alive(pid));
 }
 
 TEST(QemuLifecycle, WaitReadyFailsAtOnceWhenQemuDies) {
@@ -247,7 +247,7 @@ TEST_F(QemuGuest, CreateBootsToSshAndDockerThenStopStartKillRemove) {
   auto& d = m.driver();
   d.wait_ready(300s);
   EXPECT_EQ(d.state().state, State::Running);
-  EXPECT_TRUE(qemu::ssh_banner_ready(d.ssh_address().port, 5s));
+  EXPECT_TRUE(common::ssh_banner_ready(d.ssh_address().port, 5s));
   auto keys = d.host_keys();
   ASSERT_FALSE(keys.empty());
   EXPECT_EQ(keys[0].rfind("ssh-ed25519 ", 0), 0u) << keys[0];
@@ -263,7 +263,7 @@ TEST_F(QemuGuest, CreateBootsToSshAndDockerThenStopStartKillRemove) {
   d.kill();
   EXPECT_EQ(d.state().state, State::Stopped);
   d.remove();
-  EXPECT_FALSE(qemu::process_alive(pid));
+  EXPECT_FALSE(common::process_alive(pid));
   expect_no_driver_files(m.dir());
 }
 

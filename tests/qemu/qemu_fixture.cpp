@@ -2,7 +2,7 @@
 
 #include <cstdlib>
 
-#include "drivers/qemu/guest_image.h"
+#include "drivers/common/guest_image.h"
 #include "guest/image_cache.h"
 #include "drivers/qemu/vm_state.h"
 #include "machine/error.h"

@@ -11,10 +11,12 @@
 #include <string>
 #include <vector>
 
+#include "drivers/common/guest_image.h"
 #include "drivers/virtualbox/virtualbox_driver.h"
 #include "machine/process_runner.h"
 #include "machine/progress.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/recording_progress.h"
 
 namespace machine::testing {
 
@@ -47,16 +49,9 @@ class TestMedia final : public drivers::virtualbox::GuestMedia {
   std::filesystem::path base_image(const drivers::Context&, const std::string&) override { return base; }
   void write_seed(const drivers::Context& ctx, const drivers::CreateSpec& spec,
                   const guest::PrivateNetwork& net, const std::filesystem::path& iso) override {
-    seeds.push_back(drivers::virtualbox::seed_config(ctx, spec, net));
+    seeds.push_back(drivers::common::seed_config(spec, net));
     guest::write_seed_iso(ctx.runner, seeds.back(), iso);
   }
-};
-
-class RecordingProgress final : public Progress {
- public:
-  std::vector<std::string> steps;
-  void step(std::string_view line) override { steps.emplace_back(line); }
-  void status(std::string_view) override {}
 };
 
 class VBoxTest : public ::testing::Test {

@@ -8,7 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "drivers/ports.h"
+#include "drivers/common/ports.h"
 #include "machine/error.h"
 #include "tests/support/temp_dir.h"
 

@@ -1,14 +1,15 @@
-#include "drivers/qemu/guest_image.h"
+#include "drivers/common/guest_image.h"
 
 #include <fmt/format.h>
 
 #include <chrono>
+#include <nlohmann/json.hpp>
 
 #include "guest/image_cache.h"
 #include "guest/seed.h"
 #include "machine/error.h"
 
-namespace machine::drivers::qemu {
+namespace machine::drivers::common {
 namespace {
 
 BootImage from_guest(const guest::Image& img) {
@@ -19,7 +20,7 @@ guest::ImageCache cache(const Context& ctx) { return guest::ImageCache(ctx.store
 
 }  // namespace
 
-BootImage resolve_boot_image(const Context& ctx, const std::string& image) {
+BootImage resolve_boot_image(const Context& ctx, const std::string& image, std::string_view flag) {
   if (image.empty()) {
     auto c = cache(ctx);
     if (auto found = c.find_default()) return from_guest(*found);
@@ -32,11 +33,11 @@ BootImage resolve_boot_image(const Context& ctx, const std::string& image) {
     auto img = guest::ImageCache::load(path);
     if (!img)
       fail(Code::FailedPrecondition,
-           fmt::format("--qemu-image {}: not a complete machine OS image (manifest.json and its files)", image));
+           fmt::format("{} {}: not a complete machine OS image (manifest.json and its files)", flag, image));
     return from_guest(*img);
   }
   if (!std::filesystem::is_regular_file(path, ec))
-    fail(Code::NotFound, fmt::format("--qemu-image {}: no such file or directory", image));
+    fail(Code::NotFound, fmt::format("{} {}: no such file or directory", flag, image));
   return BootImage{path.string(), "", "", ""};  // a stock cloud image boots its own kernel
 }
 
@@ -46,8 +47,7 @@ std::optional<BootImage> find_boot_image(const Context& ctx) {
   return from_guest(*img);
 }
 
-void write_seed(const Context& ctx, const CreateSpec& spec, const std::filesystem::path& iso,
-                const std::optional<guest::PrivateNetwork>& private_network) {
+guest::SeedConfig seed_config(const CreateSpec& spec, const std::optional<guest::PrivateNetwork>& private_network) {
   guest::SeedConfig seed;
   // A fresh instance id per create: the guest applies keys and files once per instance.
   auto now = std::chrono::system_clock::now().time_since_epoch();
@@ -63,7 +63,22 @@ void write_seed(const Context& ctx, const CreateSpec& spec, const std::filesyste
     seed.write_files.push_back(std::move(w));
   }
   seed.private_network = private_network;
-  with_context("cannot write the first-boot seed", [&] { guest::write_seed_iso(ctx.runner, seed, iso); });
+  return seed;
 }
 
-}  // namespace machine::drivers::qemu
+void write_seed(const Context& ctx, const CreateSpec& spec, const std::filesystem::path& iso,
+                const std::optional<guest::PrivateNetwork>& private_network) {
+  with_context("cannot write the first-boot seed",
+               [&] { guest::write_seed_iso(ctx.runner, seed_config(spec, private_network), iso); });
+}
+
+DiskImageInfo disk_image_info(ProcessRunner& runner, const std::filesystem::path& image) {
+  Command info{"qemu-img", {"info", "--output=json", image.string()}};
+  info.timeout = std::chrono::seconds(60);
+  auto j = nlohmann::json::parse(run_checked(runner, info, "qemu-img").out, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("format") || !j["format"].is_string())
+    fail(Code::Internal, "qemu-img info gave no format for " + image.string());
+  return {j["format"].get<std::string>(), j.value("virtual-size", std::uint64_t{0})};
+}
+
+}  // namespace machine::drivers::common

@@ -1,4 +1,4 @@
-#include "drivers/accel.h"
+#include "drivers/common/accel.h"
 
 #include <fcntl.h>
 #include <fmt/format.h>

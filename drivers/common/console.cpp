@@ -1,9 +1,9 @@
-#include "drivers/qemu/console.h"
+#include "drivers/common/console.h"
 
 #include <fstream>
 #include <sstream>
 
-namespace machine::drivers::qemu {
+namespace machine::drivers::common {
 namespace {
 
 std::vector<std::string> split_lines(const std::string& text) {
@@ -79,4 +79,4 @@ std::string read_file_tail(const std::filesystem::path& path, size_t max_bytes) 
   return out;
 }
 
-}  // namespace machine::drivers::qemu
+}  // namespace machine::drivers::common

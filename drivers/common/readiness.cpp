@@ -1,4 +1,4 @@
-#include "drivers/qemu/readiness.h"
+#include "drivers/common/readiness.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -8,18 +8,23 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
+
 #include <cerrno>
 #include <fstream>
+#include <thread>
 
-namespace machine::drivers::qemu {
-namespace {
+#include "drivers/common/console.h"
+#include "machine/cancel.h"
+#include "machine/error.h"
+
+namespace machine::drivers::common {
 using Clock = std::chrono::steady_clock;
 
-int ms_left(Clock::time_point deadline) {
+int ms_until(Clock::time_point deadline) {
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
   return left < 0 ? 0 : static_cast<int>(left);
 }
-}  // namespace
 
 bool ssh_banner_ready(int port, std::chrono::milliseconds timeout) {
   auto deadline = Clock::now() + timeout;
@@ -35,7 +40,7 @@ bool ssh_banner_ready(int port, std::chrono::milliseconds timeout) {
     std::string got;
     while (got.size() < 4) {
       pollfd p{fd, POLLIN, 0};
-      int n = ::poll(&p, 1, ms_left(deadline));
+      int n = ::poll(&p, 1, ms_until(deadline));
       if (n <= 0) break;
       char buf[256];
       ssize_t k = ::recv(fd, buf, sizeof buf, 0);
@@ -61,4 +66,22 @@ bool process_alive(int pid) {
   return !(close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'Z');
 }
 
-}  // namespace machine::drivers::qemu
+void wait_until_ready(const BootWatch& w, Progress& progress, std::chrono::seconds timeout) {
+  auto deadline = Clock::now() + timeout;
+  std::string console;
+  while (Clock::now() < deadline) {
+    throw_if_cancelled();
+    console = w.console();
+    w.check_running(console);
+    bool booted = !w.expects_marker(console) || boot_done(console);
+    if (booted && w.reachable()) return;
+    throw_if_cancelled();  // the probe may have taken its whole timeout
+    progress.status(booted ? "waiting for SSH" : "waiting for the guest to boot");
+    if (w.sleep) w.sleep(kReadyPoll);
+    else std::this_thread::sleep_for(kReadyPoll);
+  }
+  fail(Code::Unavailable, fmt::format("machine '{}' was not ready within {} s; last console lines:\n{}", w.machine,
+                                      timeout.count(), last_lines(console, 15)));
+}
+
+}  // namespace machine::drivers::common

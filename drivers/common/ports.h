@@ -3,6 +3,7 @@
 // QEMU-based drivers, so nothing here knows about one driver.
 #include <filesystem>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <string>
 #include <string_view>
@@ -12,6 +13,11 @@ namespace machine::drivers {
 
 // True when a listener could bind 127.0.0.1:port right now.
 bool loopback_port_free(int port);
+
+// The "Driver" object of every other machine's config.json in the store, skipping machine
+// `except`. Broken configs are skipped (they are reported elsewhere).
+std::vector<nlohmann::json> other_machines_driver_configs(const std::filesystem::path& store_root,
+                                                          std::string_view except);
 
 // Ports other machines of the store have recorded in their config.json: the integer
 // values of `fields` in each Driver object, skipping machine `except`. Broken configs

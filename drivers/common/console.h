@@ -4,9 +4,10 @@
 //   machine-boot-done                  sshd and dockerd are ready
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
-namespace machine::drivers::qemu {
+namespace machine::drivers::common {
 
 inline constexpr std::string_view kBootDoneMarker = "machine-boot-done";
 
@@ -22,4 +23,8 @@ std::string last_lines(const std::string& text, size_t n);
 // Up to the last `max_bytes` of a file; "" when it cannot be read.
 std::string read_file_tail(const std::filesystem::path& path, size_t max_bytes = 64 * 1024);
 
-}  // namespace machine::drivers::qemu
+// How much of a console log the drivers read back: the markers and host keys of one boot
+// fit many times over.
+inline constexpr size_t kConsoleBytes = 1 << 20;
+
+}  // namespace machine::drivers::common

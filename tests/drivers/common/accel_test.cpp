@@ -4,7 +4,7 @@
 
 #include <filesystem>
 
-#include "drivers/accel.h"
+#include "drivers/common/accel.h"
 #include "machine/error.h"
 
 namespace machine::drivers {

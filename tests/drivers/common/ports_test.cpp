@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "drivers/ports.h"
+#include "drivers/common/ports.h"
 #include "machine/error.h"
 #include "tests/support/temp_dir.h"
 

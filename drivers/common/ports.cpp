@@ -1,4 +1,4 @@
-#include "drivers/ports.h"
+#include "drivers/common/ports.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "machine/error.h"
+#include "machine/store.h"
 
 namespace machine::drivers {
 namespace {
@@ -46,22 +47,30 @@ std::set<int> g_handed_out;
 
 bool loopback_port_free(int port) { return port > 0 && port < 65536 && bind_loopback(port) == port; }
 
-std::set<int> ports_used_by_machines(const std::filesystem::path& store_root,
-                                     const std::vector<std::string>& fields, std::string_view except) {
-  std::set<int> used;
+std::vector<nlohmann::json> other_machines_driver_configs(const std::filesystem::path& store_root,
+                                                          std::string_view except) {
+  std::vector<nlohmann::json> drivers;
   std::error_code ec;
   auto machines = store_root / "machines";
   for (std::filesystem::directory_iterator it(machines, ec), end; !ec && it != end; it.increment(ec)) {
     if (it->path().filename() == except) continue;
-    std::ifstream in(it->path() / "config.json");
+    std::ifstream in(it->path() / std::string(machine_files::kConfig));
     if (!in) continue;
     auto j = nlohmann::json::parse(in, nullptr, false);
     if (j.is_discarded() || !j.is_object() || !j.contains("Driver") || !j["Driver"].is_object()) continue;
-    for (const auto& f : fields) {
-      auto v = j["Driver"].find(f);
-      if (v != j["Driver"].end() && v->is_number_integer()) used.insert(v->get<int>());
-    }
+    drivers.push_back(std::move(j["Driver"]));
   }
+  return drivers;
+}
+
+std::set<int> ports_used_by_machines(const std::filesystem::path& store_root,
+                                     const std::vector<std::string>& fields, std::string_view except) {
+  std::set<int> used;
+  for (const auto& driver : other_machines_driver_configs(store_root, except))
+    for (const auto& f : fields) {
+      auto v = driver.find(f);
+      if (v != driver.end() && v->is_number_integer()) used.insert(v->get<int>());
+    }
   return used;
 }
 

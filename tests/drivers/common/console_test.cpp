@@ -1,10 +1,10 @@
 // The serial console contract: host keys, the boot-done marker, readable tails.
 #include <gtest/gtest.h>
 
-#include "drivers/qemu/console.h"
+#include "drivers/common/console.h"
 #include "tests/support/temp_dir.h"
 
-namespace machine::drivers::qemu {
+namespace machine::drivers::common {
 namespace {
 
 const std::string kConsole =
@@ -59,4 +59,4 @@ TEST(Console, ReadsOnlyTheTailOfBigFiles) {
 }
 
 }  // namespace
-}  // namespace machine::drivers::qemu
+}  // namespace machine::drivers::common
