@@ -1,15 +1,12 @@
 #include "provisioner/ssh_command.h"
 
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 
 #include "machine/error.h"
+#include "machine/run_attached.h"
 
 namespace machine::ssh {
 
@@ -76,60 +73,6 @@ std::vector<std::string> external_ssh_argv(const std::filesystem::path& ssh_prog
   return argv;
 }
 
-int run_attached(const std::vector<std::string>& argv, int in_fd, int out_fd, int err_fd) {
-  if (argv.empty()) fail(Code::InvalidArgument, "no program to run");
-  struct sigaction ignore {
-  }, old_int{}, old_quit{};
-  ignore.sa_handler = SIG_IGN;
-  sigemptyset(&ignore.sa_mask);
-  ::sigaction(SIGINT, &ignore, &old_int);
-  ::sigaction(SIGQUIT, &ignore, &old_quit);
-  auto restore = [&] {
-    ::sigaction(SIGINT, &old_int, nullptr);
-    ::sigaction(SIGQUIT, &old_quit, nullptr);
-  };
-  int errpipe[2];
-  if (::pipe2(errpipe, O_CLOEXEC) != 0) {
-    restore();
-    fail(Code::Internal, fmt::format("pipe failed: {}", std::strerror(errno)));
-  }
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::sigaction(SIGINT, &old_int, nullptr);
-    ::sigaction(SIGQUIT, &old_quit, nullptr);
-    ::signal(SIGPIPE, SIG_DFL);
-    if (in_fd != 0) ::dup2(in_fd, 0);
-    if (out_fd != 1) ::dup2(out_fd, 1);
-    if (err_fd != 2) ::dup2(err_fd, 2);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execvp(args[0], args.data());
-    int err = errno;
-    (void)!::write(errpipe[1], &err, sizeof err);
-    ::_exit(127);
-  }
-  ::close(errpipe[1]);
-  if (pid < 0) {
-    ::close(errpipe[0]);
-    restore();
-    fail(Code::Internal, fmt::format("fork failed: {}", std::strerror(errno)));
-  }
-  int exec_errno = 0;
-  ssize_t got;
-  do got = ::read(errpipe[0], &exec_errno, sizeof exec_errno);
-  while (got < 0 && errno == EINTR);
-  ::close(errpipe[0]);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  restore();
-  if (got == static_cast<ssize_t>(sizeof exec_errno))
-    fail(Code::NotFound, fmt::format("cannot run {}: {}", argv[0], std::strerror(exec_errno)));
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return WEXITSTATUS(status);
-}
-
 int run_native_ssh(SshClient& client, const SshEndpoint& endpoint, const std::vector<std::string>& command,
                    const SshCommandOptions& options) {
   auto session = client.connect(endpoint, options.ssh);
@@ -166,8 +109,8 @@ int run_ssh_command(const SshEndpoint& endpoint, const std::vector<std::string>&
     return run_native_ssh(*client, endpoint, command, options);
   }
   auto ssh = require_program(runner, "ssh", "openssh-client");
-  return run_attached(external_ssh_argv(ssh, endpoint, command), options.in_fd, options.out_fd,
-                      options.err_fd);
+  auto argv = external_ssh_argv(ssh, endpoint, command);
+  return run_attached(Command{argv[0], {argv.begin() + 1, argv.end()}}, options.in_fd, options.out_fd, options.err_fd);
 }
 
 }  // namespace machine::ssh

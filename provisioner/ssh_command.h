@@ -47,10 +47,4 @@ int run_ssh_command(const SshEndpoint& endpoint, const std::vector<std::string>&
 int run_native_ssh(SshClient& client, const SshEndpoint& endpoint, const std::vector<std::string>& command,
                    const SshCommandOptions& options);
 
-// Runs argv in the foreground on in/out/err (normally our own terminal) and returns its
-// exit status (128+N when killed by signal N). SIGINT/SIGQUIT are ignored here while it runs,
-// as system(3) does, so Ctrl-C reaches only the child. Throws Error(NotFound) if it cannot start.
-// ProcessRunner has no attached mode (it captures output), hence this one exception.
-int run_attached(const std::vector<std::string>& argv, int in_fd = 0, int out_fd = 1, int err_fd = 2);
-
 }  // namespace machine::ssh

@@ -2,11 +2,14 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <fcntl.h>
 #include <sys/wait.h>
 
+#include <fstream>
 #include <thread>
 
 #include "machine/error.h"
+#include "machine/run_attached.h"
 #include "tests/support/temp_dir.h"
 
 namespace machine {
@@ -96,6 +99,36 @@ TEST(ProcessRunner, RequireProgramNamesDebianPackage) {
     EXPECT_EQ(e.code(), Code::FailedPrecondition);
     EXPECT_NE(std::string(e.what()).find("apt-get install abc-tools"), std::string::npos);
   }
+}
+
+TEST(ProcessRunner, RunAttachedReturnsTheChildStatus) {
+  EXPECT_EQ(run_attached(Command{"sh", {"-c", "exit 7"}}), 7);
+  EXPECT_EQ(run_attached(Command{"sh", {"-c", "kill -TERM $$"}}), 128 + 15);
+  try {
+    run_attached(Command{"/nonexistent/ssh", {}});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Code::NotFound);
+  }
+}
+
+TEST(ProcessRunner, RunAttachedGivesTheChildTheDescriptorsAndEnvironment) {
+  machine::testing::TempDir tmp;
+  auto out = tmp / "out";
+  int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  ASSERT_GE(fd, 0);
+  Command c{"sh", {"-c", "echo \"$GREETING\"; echo err >&2; ls /proc/self/fd | wc -l"}};
+  c.env["GREETING"] = "hello";
+  EXPECT_EQ(run_attached(c, 0, fd, fd), 0);
+  ::close(fd);
+  std::ifstream in(out);
+  std::string greeting, err, fds;
+  std::getline(in, greeting);
+  std::getline(in, err);
+  std::getline(in, fds);
+  EXPECT_EQ(greeting, "hello");
+  EXPECT_EQ(err, "err");
+  EXPECT_EQ(fds, "4") << "stdin, stdout, stderr and ls's own directory descriptor only";
 }
 
 TEST(ProcessRunner, SpawnDetachedOutlivesAndLogs) {

@@ -88,17 +88,6 @@ TEST(SshCommand, DefaultsToTheSystemSshLikeDockerMachine) {
   EXPECT_EQ(choose_ssh_backend(false, without), SshBackend::Native);
 }
 
-TEST(SshCommand, RunAttachedReturnsTheChildStatus) {
-  EXPECT_EQ(run_attached({"sh", "-c", "exit 7"}), 7);
-  EXPECT_EQ(run_attached({"sh", "-c", "kill -TERM $$"}), 128 + 15);
-  try {
-    run_attached({"/nonexistent/ssh"});
-    FAIL();
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), Code::NotFound);
-  }
-}
-
 TEST(SshCommand, RemoteCommandIsJoinedLikeSsh) {
   EXPECT_EQ(join_remote_command({"echo", "a b", "|", "wc", "-c"}), "echo a b | wc -c");
   EXPECT_EQ(join_remote_command({}), "");
