@@ -16,9 +16,9 @@
 
 #include "machine/process_runner.h"
 #include "machine/run_attached.h"
-#include "provisioner/scp.h"
-#include "provisioner/ssh.h"
-#include "provisioner/ssh_command.h"
+#include "provisioner/ssh/scp.h"
+#include "provisioner/ssh/ssh.h"
+#include "provisioner/ssh/ssh_command.h"
 #include "tests/provision/local_sshd.h"
 
 namespace {

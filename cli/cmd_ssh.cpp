@@ -4,9 +4,9 @@
 
 #include "cli/command.h"
 #include "machine/error.h"
-#include "provisioner/scp.h"
-#include "provisioner/scp_args.h"
-#include "provisioner/ssh_command.h"
+#include "provisioner/ssh/scp.h"
+#include "provisioner/ssh/scp_args.h"
+#include "provisioner/ssh/ssh_command.h"
 
 namespace machine::cli {
 

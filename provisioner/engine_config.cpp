@@ -7,7 +7,7 @@
 #include <optional>
 
 #include "machine/error.h"
-#include "provisioner/ssh.h"
+#include "provisioner/ssh/ssh.h"
 
 namespace machine::provision {
 namespace {

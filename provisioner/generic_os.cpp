@@ -6,7 +6,7 @@
 #include <cctype>
 
 #include "machine/error.h"
-#include "provisioner/ssh.h"
+#include "provisioner/ssh/ssh.h"
 
 namespace machine::provision {
 namespace {

@@ -15,7 +15,7 @@
 #include "machine/process_runner.h"
 #include "machine/progress.h"
 #include "machine/store.h"
-#include "provisioner/ssh.h"
+#include "provisioner/ssh/ssh.h"
 
 namespace machine::ops {
 

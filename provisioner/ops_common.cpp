@@ -8,7 +8,7 @@
 #include "drivers/registry.h"
 #include "machine/error.h"
 #include "machine/fs.h"
-#include "provisioner/known_hosts.h"
+#include "provisioner/ssh/known_hosts.h"
 
 namespace machine::ops::detail {
 

@@ -7,10 +7,10 @@
 
 #include "certs/certs.h"
 #include "drivers/driver.h"
-#include "provisioner/engine_client.h"
+#include "provisioner/engine/engine_client.h"
 #include "provisioner/ops.h"
 #include "provisioner/provision.h"
-#include "provisioner/ssh.h"
+#include "provisioner/ssh/ssh.h"
 
 namespace machine::ops::detail {
 

@@ -6,7 +6,7 @@
 #include "machine/cancel.h"
 #include "machine/error.h"
 #include "machine/fs.h"
-#include "provisioner/keygen.h"
+#include "provisioner/ssh/keygen.h"
 #include "provisioner/ops_common.h"
 #include "provisioner/ops_mounts.h"
 #include "drivers/common/mounts.h"

@@ -9,7 +9,7 @@
 #include "drivers/common/forward_reconciler.h"
 #include "machine/error.h"
 #include "machine/fs.h"
-#include "provisioner/published_ports.h"
+#include "provisioner/engine/published_ports.h"
 
 namespace machine::forwarder {
 namespace {

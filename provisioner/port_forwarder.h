@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "drivers/driver.h"
-#include "provisioner/engine_client.h"
+#include "provisioner/engine/engine_client.h"
 
 namespace machine::forwarder {
 

@@ -18,7 +18,7 @@
 #include "machine/progress.h"
 #include "provisioner/engine_config.h"
 #include "provisioner/os_release.h"
-#include "provisioner/ssh.h"
+#include "provisioner/ssh/ssh.h"
 
 namespace machine::provision {
 

@@ -1,6 +1,6 @@
 // The engine client against a real TLS server (openssl s_server -WWW) with certificates
 // from our own CA: mutual TLS succeeds, a foreign CA or a host outside the SANs fails.
-#include "provisioner/engine_client.h"
+#include "provisioner/engine/engine_client.h"
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>

@@ -1,6 +1,6 @@
 // Which ports the forwarder publishes, from the engine's JSON (shapes of dockerd 20.10,
 // API 1.41: GET /containers/json and GET /services), and its status file.
-#include "provisioner/published_ports.h"
+#include "provisioner/engine/published_ports.h"
 
 #include <gtest/gtest.h>
 

@@ -5,7 +5,7 @@
 #include <thread>
 
 #include "machine/error.h"
-#include "provisioner/ssh.h"
+#include "provisioner/ssh/ssh.h"
 #include "tests/provision/local_dropbear.h"
 #include "tests/provision/sshd_fixture.h"
 

@@ -1,4 +1,4 @@
-#include "provisioner/keygen.h"
+#include "provisioner/ssh/keygen.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

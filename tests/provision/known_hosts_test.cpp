@@ -1,10 +1,10 @@
-#include "provisioner/known_hosts.h"
+#include "provisioner/ssh/known_hosts.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
-#include "provisioner/keygen.h"
+#include "provisioner/ssh/keygen.h"
 #include "tests/support/temp_dir.h"
 
 namespace machine::ssh {

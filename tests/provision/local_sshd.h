@@ -19,9 +19,9 @@
 #include <string>
 #include <thread>
 
-#include "provisioner/keygen.h"
-#include "provisioner/known_hosts.h"
-#include "provisioner/ssh.h"
+#include "provisioner/ssh/keygen.h"
+#include "provisioner/ssh/known_hosts.h"
+#include "provisioner/ssh/ssh.h"
 
 namespace machine::testing {
 

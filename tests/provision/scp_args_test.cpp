@@ -1,9 +1,9 @@
-#include "provisioner/scp_args.h"
+#include "provisioner/ssh/scp_args.h"
 
 #include <gtest/gtest.h>
 
 #include "machine/error.h"
-#include "provisioner/scp.h"
+#include "provisioner/ssh/scp.h"
 
 namespace machine::ssh {
 namespace {

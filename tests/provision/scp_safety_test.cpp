@@ -8,7 +8,7 @@
 #include <map>
 
 #include "machine/error.h"
-#include "provisioner/scp_sides.h"
+#include "provisioner/ssh/scp_sides.h"
 #include "tests/support/temp_dir.h"
 
 namespace machine::ssh {

@@ -7,9 +7,9 @@
 #include <map>
 
 #include "machine/error.h"
-#include "provisioner/keygen.h"
-#include "provisioner/scp.h"
-#include "provisioner/ssh_command.h"
+#include "provisioner/ssh/keygen.h"
+#include "provisioner/ssh/scp.h"
+#include "provisioner/ssh/ssh_command.h"
 #include "tests/provision/sshd_fixture.h"
 
 namespace machine::ssh {

@@ -1,5 +1,5 @@
 // Pure parts of `machine ssh`: the system ssh command line and the backend choice.
-#include "provisioner/ssh_command.h"
+#include "provisioner/ssh/ssh_command.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -9,8 +9,8 @@
 
 #include "machine/cancel.h"
 #include "machine/error.h"
-#include "provisioner/keygen.h"
-#include "provisioner/ssh.h"
+#include "provisioner/ssh/keygen.h"
+#include "provisioner/ssh/ssh.h"
 #include "tests/provision/sshd_fixture.h"
 
 namespace machine::ssh {

@@ -2,7 +2,7 @@
 #include <fmt/format.h>
 
 #include "machine/error.h"
-#include "provisioner/ssh_libssh2.h"
+#include "provisioner/ssh/ssh_libssh2.h"
 
 namespace machine::ssh::detail {
 namespace {

@@ -1,4 +1,4 @@
-#include "provisioner/ssh_command.h"
+#include "provisioner/ssh/ssh_command.h"
 
 #include <fmt/format.h>
 #include <unistd.h>

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "machine/process_runner.h"
-#include "provisioner/ssh.h"
+#include "provisioner/ssh/ssh.h"
 
 namespace machine::ssh {
 

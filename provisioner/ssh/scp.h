@@ -13,8 +13,8 @@
 #include <string>
 #include <string_view>
 
-#include "provisioner/scp_args.h"
-#include "provisioner/ssh.h"
+#include "provisioner/ssh/scp_args.h"
+#include "provisioner/ssh/ssh.h"
 
 namespace machine::ssh {
 

@@ -1,4 +1,4 @@
-#include "provisioner/scp_args.h"
+#include "provisioner/ssh/scp_args.h"
 
 #include <fmt/format.h>
 

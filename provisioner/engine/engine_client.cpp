@@ -1,4 +1,4 @@
-#include "provisioner/engine_client.h"
+#include "provisioner/engine/engine_client.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>

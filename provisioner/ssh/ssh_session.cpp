@@ -6,7 +6,7 @@
 
 #include "machine/cancel.h"
 #include "machine/error.h"
-#include "provisioner/ssh.h"
+#include "provisioner/ssh/ssh.h"
 
 namespace machine::ssh {
 

@@ -1,4 +1,4 @@
-#include "provisioner/published_ports.h"
+#include "provisioner/engine/published_ports.h"
 
 #include <fmt/format.h>
 

@@ -1,4 +1,4 @@
-#include "provisioner/known_hosts.h"
+#include "provisioner/ssh/known_hosts.h"
 
 #include <fmt/format.h>
 #include <openssl/evp.h>
@@ -9,7 +9,7 @@
 
 #include "machine/error.h"
 #include "machine/fs.h"
-#include "provisioner/ssh_wire.h"
+#include "provisioner/ssh/ssh_wire.h"
 
 namespace machine::ssh {
 namespace {

@@ -1,4 +1,4 @@
-#include "provisioner/scp_sides.h"
+#include "provisioner/ssh/scp_sides.h"
 
 #include <dirent.h>
 #include <fcntl.h>

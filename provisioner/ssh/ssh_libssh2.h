@@ -9,7 +9,7 @@
 #include <optional>
 #include <string>
 
-#include "provisioner/ssh.h"
+#include "provisioner/ssh/ssh.h"
 
 namespace machine::ssh::detail {
 

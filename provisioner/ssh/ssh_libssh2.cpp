@@ -1,4 +1,4 @@
-#include "provisioner/ssh_libssh2.h"
+#include "provisioner/ssh/ssh_libssh2.h"
 
 #include <fcntl.h>
 #include <fmt/format.h>

@@ -1,4 +1,4 @@
-#include "provisioner/keygen.h"
+#include "provisioner/ssh/keygen.h"
 
 #include <fmt/format.h>
 #include <libssh2.h>
@@ -12,8 +12,8 @@
 
 #include "machine/error.h"
 #include "machine/fs.h"
-#include "provisioner/known_hosts.h"
-#include "provisioner/ssh_wire.h"
+#include "provisioner/ssh/known_hosts.h"
+#include "provisioner/ssh/ssh_wire.h"
 
 namespace machine::ssh {
 namespace {

@@ -12,7 +12,7 @@
 
 #include "machine/cancel.h"
 #include "machine/error.h"
-#include "provisioner/ssh_libssh2.h"
+#include "provisioner/ssh/ssh_libssh2.h"
 
 namespace machine::ssh::detail {
 namespace {

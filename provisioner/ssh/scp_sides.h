@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "provisioner/scp.h"
-#include "provisioner/ssh.h"
+#include "provisioner/ssh/scp.h"
+#include "provisioner/ssh/ssh.h"
 
 namespace machine::ssh::detail {
 

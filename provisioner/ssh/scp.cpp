@@ -1,11 +1,11 @@
-#include "provisioner/scp.h"
+#include "provisioner/ssh/scp.h"
 
 #include <fmt/format.h>
 
 #include <map>
 
 #include "machine/error.h"
-#include "provisioner/scp_sides.h"
+#include "provisioner/ssh/scp_sides.h"
 
 namespace machine::ssh {
 namespace {

@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "provisioner/known_hosts.h"
+#include "provisioner/ssh/known_hosts.h"
 
 namespace machine::ssh {
 
