@@ -20,7 +20,7 @@
 #include "guest/image_cache.h"
 #include "machine/error.h"
 #ifdef MACHINE_BENCH_STARTS_LIBVIRTD
-#include "tests/libvirt/libvirtd_fixture.h"
+#include "tests/drivers/libvirt/libvirtd_fixture.h"
 #endif
 
 namespace {

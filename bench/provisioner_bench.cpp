@@ -1,4 +1,4 @@
-// The SSH layer against a real OpenSSH sshd on 127.0.0.1 (tests/provision/local_sshd.h):
+// The SSH layer against a real OpenSSH sshd on 127.0.0.1 (tests/provisioner/ssh/local_sshd.h):
 // `ssh true` latency, native (libssh2) vs the system ssh, and SFTP throughput vs OpenSSH scp.
 // Run: build/bench/provisioner_bench --benchmark_out=bench-provisioner.json
 // Note: the peer is a local sshd, so numbers show our overhead, not network effects.
@@ -19,7 +19,7 @@
 #include "provisioner/ssh/scp.h"
 #include "provisioner/ssh/ssh.h"
 #include "provisioner/ssh/ssh_command.h"
-#include "tests/provision/local_sshd.h"
+#include "tests/provisioner/ssh/local_sshd.h"
 
 namespace {
 

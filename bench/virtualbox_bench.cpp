@@ -2,7 +2,7 @@
 //   CreateUntilStartvm  VirtualBoxDriver prepare + create with the machine OS image: the
 //                       qemu-img conversion to a 20000 MB VMDK, the seed ISO, the host-only
 //                       network and every VBoxManage call, against the fake VBoxManage
-//                       (tests/virtualbox/fake, ~20 Python starts). The VM boot is not in it.
+//                       (tests/drivers/virtualbox/fake, ~20 Python starts). The VM boot is not in it.
 //   ParseShowvminfo     parse_machine_readable on a 200-line showvminfo output.
 // Needs a machine OS image for the first: $MACHINE_TEST_IMAGE (an image dir) or the test
 // image cache ($MACHINE_TEST_IMAGE_CACHE or /var/tmp/machine-test-cache).
@@ -69,7 +69,7 @@ void CreateUntilStartvm(benchmark::State& state) {
   char tmpl[] = "/tmp/vbox-bench-XXXXXX";
   fs::path root = ::mkdtemp(tmpl);
   std::string path = std::getenv("PATH") ? std::getenv("PATH") : "/usr/bin:/bin";
-  ::setenv("PATH", (std::string(MACHINE_SOURCE_DIR) + "/tests/virtualbox/fake:" + path).c_str(), 1);
+  ::setenv("PATH", (std::string(MACHINE_SOURCE_DIR) + "/tests/drivers/virtualbox/fake:" + path).c_str(), 1);
   ::setenv("FAKE_VBOX_NETWORKS_CONF", (root / "networks.conf").c_str(), 1);
   if (FILE* f = std::fopen((root / "networks.conf").c_str(), "w")) {
     std::fputs("* 192.168.99.0/24\n", f);
