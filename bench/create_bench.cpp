@@ -2,7 +2,7 @@
 // qemu-system-x86_64 boot of the same guest kernel to init measured in the same run:
 //   create -> TLS docker ready, start of a stopped machine, `machine ssh true` vs OpenSSH.
 // Needs a built guest image in $MACHINE_TEST_IMAGE_CACHE (scripts/test builds it).
-// Figures go to bench/results/create.json via --benchmark_out (see bench/README.md).
+// Figures go to bench/results/create.txt (the console output; README.md quotes them).
 #include <benchmark/benchmark.h>
 #include <sys/wait.h>
 

@@ -229,28 +229,6 @@ void add_known_host(const std::filesystem::path& known_hosts, const std::string&
   fs::write_file_atomic(known_hosts, text, 0600);
 }
 
-std::vector<HostKey> parse_serial_host_keys(std::string_view serial_log) {
-  static constexpr std::string_view kTag = "machine-hostkey:";
-  std::vector<HostKey> keys;
-  while (!serial_log.empty()) {
-    size_t nl = serial_log.find('\n');
-    std::string_view line = serial_log.substr(0, nl);
-    serial_log = nl == std::string_view::npos ? std::string_view{} : serial_log.substr(nl + 1);
-    size_t at = line.find(kTag);
-    if (at == std::string_view::npos) continue;
-    std::string_view rest = line.substr(at + kTag.size());
-    auto type = next_field(rest);
-    auto b64 = next_field(rest);
-    try {
-      HostKey key = parse_host_key(type, b64);
-      if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(std::move(key));
-    } catch (const Error&) {
-      // A line garbled by interleaved console output; the guest prints its keys more than once.
-    }
-  }
-  return keys;
-}
-
 void verify_host_key(const std::filesystem::path& known_hosts, const std::string& host, int port,
                      const HostKey& seen, HostKeyPolicy policy, const std::string& machine_name) {
   std::string who = machine_name.empty() ? known_hosts_name(host, port) : "'" + machine_name + "'";

@@ -75,10 +75,6 @@ void write_known_hosts(const std::filesystem::path& known_hosts, const std::stri
 void add_known_host(const std::filesystem::path& known_hosts, const std::string& host, int port,
                     const HostKey& key);
 
-// Extracts the `machine-hostkey: <type> <base64>` lines a guest prints on its serial console.
-// Tolerates CR, prefixes (timestamps, kernel noise) and repeats; invalid keys are skipped.
-std::vector<HostKey> parse_serial_host_keys(std::string_view serial_log);
-
 // Checks the key a server presented against the known_hosts file. Matching key: returns.
 // No key for the host: with TrustOnFirstUse stores `seen` and returns, with Pinned throws
 // HostKeyError. Different key: throws HostKeyError naming the machine,

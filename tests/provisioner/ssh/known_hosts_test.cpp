@@ -88,23 +88,6 @@ TEST(KnownHosts, MissingFileHasNoPinnedKeys) {
   EXPECT_TRUE(pinned_host_keys(dir / "nope", "127.0.0.1", 22).empty());
 }
 
-TEST(SerialLog, ExtractsHostKeysFromNoisyConsoleOutput) {
-  HostKey other = fresh_key();
-  std::string log = std::string("[    5.123] random: crng init done\r\n") + "Starting sshd...\r\n" +
-                    "machine-hostkey: ssh-ed25519 " + kEd25519 + "\r\n" +
-                    "[    6.001] machine-hostkey: ssh-ed25519 " + other.base64() + "\n" +
-                    "machine-hostkey: ssh-ed25519 " + kEd25519 + "\n" +          // repeated
-                    "machine-hostkey: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA\n" +  // truncated
-                    "machine-hostkey: ssh-rsa " + kEd25519 + "\n" +              // type lies
-                    "machine-hostkey:";
-  auto keys = parse_serial_host_keys(log);
-  ASSERT_EQ(keys.size(), 2u);
-  EXPECT_EQ(keys[0].fingerprint(), kEd25519Fingerprint);
-  EXPECT_EQ(keys[1], other);
-}
-
-TEST(SerialLog, NoKeysInALogWithoutTags) { EXPECT_TRUE(parse_serial_host_keys("booting\nlogin:").empty()); }
-
 TEST(HostKeyCheck, AcceptsThePinnedKey) {
   TempDir dir;
   HostKey k = fresh_key();
