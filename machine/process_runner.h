@@ -51,7 +51,8 @@ class ProcessRunner {
   virtual std::optional<std::filesystem::path> find_program(const std::string& name) = 0;
 };
 
-// The real runner (Boost.Process underneath).
+// The real runner: one fork/exec (process_runner.cpp) for captured and detached children and
+// for run_attached (machine/run_attached.h).
 std::unique_ptr<ProcessRunner> make_system_process_runner();
 
 // Runs cmd and throws Error(Internal / Unavailable on timeout) when it fails; the message
