@@ -1,16 +1,21 @@
 // End-to-end timings of the real binary under QEMU TCG, each next to a bare
 // qemu-system-x86_64 boot of the same guest kernel to init measured in the same run:
-//   create -> TLS docker ready, start of a stopped machine, `machine ssh true` vs OpenSSH.
+//   create -> TLS docker ready, start of a stopped machine, `machine ssh true` vs OpenSSH,
+//   and the idle machine's resident memory and CPU share (QEMU's, 30 s after start).
 // Needs a built guest image in $MACHINE_TEST_IMAGE_CACHE (scripts/test builds it).
 // Figures go to bench/results/create.txt (the console output; README.md quotes them).
 #include <benchmark/benchmark.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
+#include <thread>
 
 #include "bench/bench_util.h"
 
@@ -54,6 +59,42 @@ double bare_kernel_to_init() {
   return timed(cmd);
 }
 
+// QEMU's resident set in MB and its CPU share over `window` (utime + stime from /proc).
+struct Idle {
+  double rss_mb = -1, cpu_share = -1;
+};
+long cpu_ticks(int pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(f, line);
+  std::istringstream rest(line.substr(line.rfind(')') + 2));
+  std::string field;
+  long utime = 0, stime = 0;
+  for (int i = 3; rest >> field; ++i) {  // field 3 is the state
+    if (i == 14) utime = std::stol(field);
+    if (i == 15) {
+      stime = std::stol(field);
+      break;
+    }
+  }
+  return utime + stime;
+}
+Idle idle_cost(const std::string& pidfile, std::chrono::seconds settle, std::chrono::seconds window) {
+  Idle r;
+  std::ifstream pf(pidfile);
+  int pid = 0;
+  if (!(pf >> pid) || pid <= 0) return r;
+  std::this_thread::sleep_for(settle);
+  long t0 = cpu_ticks(pid);
+  std::this_thread::sleep_for(window);
+  long t1 = cpu_ticks(pid);
+  r.cpu_share = double(t1 - t0) / double(::sysconf(_SC_CLK_TCK)) / double(window.count());
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string l; std::getline(status, l);)
+    if (l.rfind("VmRSS:", 0) == 0) r.rss_mb = std::stod(l.substr(6)) / 1024;
+  return r;
+}
+
 void BM_CreateToTlsDockerReady(benchmark::State& state) {
   double bare = bare_kernel_to_init();
   for (auto _ : state) {
@@ -73,6 +114,10 @@ void BM_CreateToTlsDockerReady(benchmark::State& state) {
     double st = timed(s.m("start b1 >/dev/null 2>&1"));
     state.counters["start_stopped_s"] = st;
     state.counters["start_ratio_to_bare"] = bare > 0 ? st / bare : 0;
+
+    auto idle = idle_cost(s.dir + "/machines/b1/qemu.pid", std::chrono::seconds(30), std::chrono::seconds(10));
+    state.counters["idle_rss_mb"] = idle.rss_mb;
+    state.counters["idle_cpu_share"] = idle.cpu_share;
 
     auto port = capture(s.m("inspect -f '{{.Driver.SSHPort}}' b1"));
     auto user = capture(s.m("inspect -f '{{.Driver.SSHUser}}' b1"));

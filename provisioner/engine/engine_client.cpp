@@ -10,8 +10,11 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fmt/format.h>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -95,7 +98,7 @@ void set_io_timeout(int fd, Clock::time_point deadline) {
   ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 }
 
-std::shared_ptr<SSL_CTX> make_context(const TlsFiles& tls) {
+std::shared_ptr<SSL_CTX> load_context(const TlsFiles& tls) {
   std::shared_ptr<SSL_CTX> ctx(SSL_CTX_new(TLS_client_method()), SSL_CTX_free);
   if (!ctx) fail(Code::Internal, "cannot create TLS context: " + ssl_error());
   SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
@@ -107,6 +110,26 @@ std::shared_ptr<SSL_CTX> make_context(const TlsFiles& tls) {
          fmt::format("cannot load client certificate {}: {}", tls.client_cert.string(), ssl_error()));
   if (SSL_CTX_use_PrivateKey_file(ctx.get(), tls.client_key.c_str(), SSL_FILETYPE_PEM) != 1)
     fail(Code::FailedPrecondition, fmt::format("cannot load client key {}: {}", tls.client_key.string(), ssl_error()));
+  return ctx;
+}
+
+// One context per set of files for the whole process: `ls` queries every machine at once
+// with the same CA and client certificate, and loading them in 50 threads mostly waits on
+// OpenSSL's global locks. A file's size and mtime are in the key, so certificates that
+// regenerate-certs rewrote are loaded again (the forwarder lives long).
+std::shared_ptr<SSL_CTX> make_context(const TlsFiles& tls) {
+  auto stamp = [](const std::filesystem::path& p) {
+    std::error_code ec;
+    auto size = std::filesystem::file_size(p, ec);
+    auto mtime = std::filesystem::last_write_time(p, ec).time_since_epoch().count();
+    return fmt::format("{}\n{}\n{}\n", p.string(), ec ? 0 : size, ec ? 0 : mtime);
+  };
+  std::string key = stamp(tls.ca_cert) + stamp(tls.client_cert) + stamp(tls.client_key);
+  static std::mutex mu;
+  static std::map<std::string, std::shared_ptr<SSL_CTX>> cache;
+  std::lock_guard lock(mu);
+  auto& ctx = cache[key];
+  if (!ctx) ctx = load_context(tls);
   return ctx;
 }
 }  // namespace
@@ -129,8 +152,8 @@ void open_request(TlsConnection& c, const std::string& url, const std::string& p
   std::string host = drivers::url_host(url);
   int port = parse_port(url);
   if (host.empty()) fail(Code::InvalidArgument, "URL " + url + " has no host");
+  c.sock.fd = dial(host, port, deadline);  // first: a refused connection costs no TLS setup
   c.ctx = make_context(tls);
-  c.sock.fd = dial(host, port, deadline);
   set_io_timeout(c.sock.fd, deadline);
   c.ssl.reset(SSL_new(c.ctx.get()));
   SSL* ssl = c.ssl.get();

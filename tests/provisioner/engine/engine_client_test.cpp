@@ -109,6 +109,22 @@ TEST(EngineClient, ForeignCaIsRefused) {
   }
 }
 
+// The client keeps one TLS context per set of files (ls asks every machine at once);
+// files rewritten in place (regenerate-certs while the forwarder runs) must be read again.
+TEST(EngineClient, ClientFilesRewrittenInPlaceAreReadAgain) {
+  Pki pki({"vm"});
+  Pki other({"vm"});
+  Server s(pki, "127.0.0.1");
+  TempDir client;
+  certs::copy_client_files(other.auth, client.path());
+  auto tls = TlsFiles::in_dir(client.path());
+  EXPECT_THROW(ping(s.url("127.0.0.1"), tls, 5s), Error);
+  for (auto name : {"ca.pem", "cert.pem", "key.pem"})
+    std::filesystem::copy_file(pki.client_dir / name, client / name,
+                               std::filesystem::copy_options::overwrite_existing);
+  EXPECT_TRUE(ping(s.url("127.0.0.1"), tls, 5s));
+}
+
 TEST(EngineClient, HostOutsideTheCertificateIsRefused) {
   Pki pki({"vm"});  // SANs: vm, 127.0.0.1, ::1, localhost
   Server s(pki, "127.0.0.2");
