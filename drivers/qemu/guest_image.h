@@ -2,6 +2,7 @@
 // Where the QEMU driver gets what it boots and the first-boot seed: the machine OS from
 // the guest image cache (machine::guest), or a stock cloud image given by --qemu-image.
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -15,6 +16,9 @@ struct BootImage {
   std::string kernel;          // "" = boot the disk's own bootloader (stock cloud image)
   std::string initrd;
   std::string kernel_cmdline;
+  // The cache's shared lock (guest::ImageUse) for a cached image: kept by the create that
+  // uses it, so `image build --force`/`image rm` cannot replace it underneath (null otherwise).
+  std::shared_ptr<const void> hold;
   bool machine_os() const { return !kernel.empty(); }
 };
 
