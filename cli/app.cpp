@@ -8,6 +8,7 @@
 
 #include "cli/command.h"
 #include "cli/host_list.h"
+#include "machine/cancel.h"
 #include "machine/error.h"
 
 namespace machine::cli {
@@ -116,7 +117,7 @@ int run(const std::vector<std::string>& argv, Io& io) {
     return cmd->run(inv);
   } catch (const Error& e) {
     io.err << e.what() << "\n";
-    return e.code() == Code::Cancelled ? kExitInterrupted : kExitError;
+    return e.code() == Code::Cancelled ? cancel_exit_status() : kExitError;  // 130 for Ctrl-C
   } catch (const std::exception& e) {
     io.err << "Error: " << e.what() << "\n";
     return kExitError;

@@ -6,6 +6,7 @@
 
 #include "cli/command.h"
 #include "drivers/registry.h"
+#include "machine/cancel.h"
 #include "machine/error.h"
 
 namespace machine::cli {
@@ -160,7 +161,7 @@ int cmd_create(Invocation& inv) {
     ops::create(env, req);
   } catch (const Error& err) {
     inv.err() << err.what() << "\n";
-    if (err.code() == Code::Cancelled) return kExitInterrupted;
+    if (err.code() == Code::Cancelled) return cancel_exit_status();  // 130, 143 or 129
     return err.code() == Code::FailedPrecondition ? kExitPreCreate : kExitError;
   }
   if (!progress.hint_seen) inv.out() << fmt::format("{}{} env {}\n", kHint, inv.program, name) << std::flush;

@@ -45,10 +45,10 @@ int cmd_image(Invocation& inv) {
   const std::string& sub = args[0];
   if (sub == "build") {
     if (args.size() != 1) fail(Code::InvalidArgument, "Error: Too many arguments given");
-    if (inv.cmd.flags.boolean("force"))
-      if (auto current = cache.find_default()) refuse_if_in_use(inv, *current, "rebuild it with --force");
-    auto img = cache.build(inv.cmd.flags.boolean("force"),
-                           [&](std::string_view step) { inv.progress->step(step); });
+    // Checked under the cache's exclusive lock, which waits for creates in progress.
+    auto img = cache.build(
+        inv.cmd.flags.boolean("force"), [&](std::string_view step) { inv.progress->step(step); },
+        [&](const guest::Image& current) { refuse_if_in_use(inv, current, "rebuild it with --force"); });
     inv.out() << fmt::format("Image {} is ready in {} ({})\n", img.id(), img.dir.string(),
                              megabytes(image_bytes(img)));
     return kExitOk;
@@ -67,9 +67,7 @@ int cmd_image(Invocation& inv) {
   if (sub == "rm") {
     if (args.size() < 2) fail(Code::InvalidArgument, "Error: Expected one or more image names");
     for (size_t i = 1; i < args.size(); ++i) {
-      for (const auto& img : cache.list())
-        if (img.id() == args[i] || img.version == args[i]) refuse_if_in_use(inv, img, "remove it");
-      cache.remove(args[i]);
+      cache.remove(args[i], [&](const guest::Image& img) { refuse_if_in_use(inv, img, "remove it"); });
       inv.out() << "Removed " << args[i] << "\n";
     }
     return kExitOk;

@@ -120,12 +120,21 @@ Listing list_machines(Invocation& inv, const Filters& filters, bool query, int t
   return l;
 }
 
+// --timeout below 1 s would report every machine as Timeout without asking it.
+int timeout_seconds(const ParsedFlags& f) {
+  int t = f.integer("timeout");
+  if (t < 1)
+    fail(Code::InvalidArgument,
+         fmt::format("invalid value \"{}\" for flag -timeout: give the seconds to wait, 1 or more", t));
+  return t;
+}
+
 }  // namespace
 
 int cmd_ls(Invocation& inv) {
   auto& f = inv.cmd.flags;
   Filters filters = parse_filters(f.list("filter"));
-  int timeout = f.integer("timeout");
+  int timeout = timeout_seconds(f);
   if (f.boolean("quiet")) {
     auto l = list_machines(inv, filters, false, timeout);
     std::vector<std::string> names;
@@ -143,7 +152,7 @@ int cmd_ls(Invocation& inv) {
 
 int cmd_active(Invocation& inv) {
   if (!inv.cmd.args.empty()) fail(Code::InvalidArgument, "Error: Too many arguments given");
-  auto l = list_machines(inv, {}, true, inv.cmd.flags.integer("timeout"));
+  auto l = list_machines(inv, {}, true, timeout_seconds(inv.cmd.flags));
   bool timeout = false;
   for (const auto& item : l.items) {
     if (item.active_host || item.active_swarm) {

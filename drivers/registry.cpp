@@ -45,6 +45,12 @@ std::unique_ptr<Driver> make_driver(std::string_view name, const Context& ctx) {
        fmt::format("Driver \"{}\" not found. Available drivers: {}", name, driver_names()));
 }
 
+void stop_leftover_processes(const Context& ctx) {
+  // QEMU is the only driver whose VM is a host process found from the machine dir; its
+  // kill() needs no config (pidfile + /proc cmdline check).
+  QemuDriver(ctx).kill();
+}
+
 std::string_view default_driver_name() {
   for (const auto& d : registry())
     if (d.name == "qemu") return d.name;

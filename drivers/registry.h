@@ -25,6 +25,11 @@ std::string driver_names();
 // known ones.
 std::unique_ptr<Driver> make_driver(std::string_view name, const Context& ctx);
 
+// For a machine whose config cannot be read (so its driver is unknown): stops the host
+// processes a driver left in its directory and can find there alone (QEMU and its helpers,
+// by their pidfiles; a pid is signalled only while /proc shows it is ours). Idempotent.
+void stop_leftover_processes(const Context& ctx);
+
 // The default for `create` when neither -d nor MACHINE_DRIVER is given.
 std::string_view default_driver_name();
 

@@ -14,6 +14,7 @@
 #include "guest/image_build.h"
 #include "guest/recipe.h"
 #include "guest/recipe_files.h"
+#include "machine/cancel.h"
 #include "machine/error.h"
 
 namespace machine::guest {
@@ -88,16 +89,47 @@ Image ImageCache::ensure(const StepCallback& progress) {
   return build(false, progress);
 }
 
-Image ImageCache::build(bool force, const StepCallback& progress) {
+Image ImageCache::build(bool force, const StepCallback& progress, const ImageCheck& before_replace) {
   check_build_prerequisites(runner_);
   fs::create_directories(images_dir());
   DirLock lock(images_dir() / ".lock");
-  return with_context("cannot build the machine OS image", [&] { return build_locked(force, progress); });
+  return with_context("cannot build the machine OS image",
+                      [&] { return build_locked(force, progress, before_replace); });
 }
 
-Image ImageCache::build_locked(bool force, const StepCallback& progress) {
+ImageUse::~ImageUse() {
+  if (fd_ >= 0) ::close(fd_);  // releases the shared flock
+}
+
+ImageUse ImageCache::use() {
+  auto file = images_dir() / ".lock";
+  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    std::error_code ec;
+    fs::create_directories(images_dir(), ec);
+    fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  }
+  if (fd < 0) return ImageUse(-1);
+  while (::flock(fd, LOCK_SH | LOCK_NB) != 0) {
+    if (errno != EWOULDBLOCK && errno != EINTR) {
+      int err = errno;
+      ::close(fd);
+      fail(Code::Internal, fmt::format("cannot lock {}: {}", file.string(), std::strerror(err)));
+    }
+    if (cancel_requested()) {
+      ::close(fd);
+      throw_if_cancelled();
+    }
+    ::usleep(50 * 1000);
+  }
+  return ImageUse(fd);
+}
+
+Image ImageCache::build_locked(bool force, const StepCallback& progress, const ImageCheck& before_replace) {
   if (!force) {
     if (auto img = find_default()) return *img;  // another process built it while we waited
+  } else if (before_replace) {
+    if (auto current = find_default()) before_replace(*current);
   }
   // Leftovers of interrupted builds: nobody else builds while we hold the lock.
   std::error_code ec;
@@ -144,11 +176,12 @@ std::vector<Image> ImageCache::list() {
   return out;
 }
 
-void ImageCache::remove(const std::string& name_or_version) {
+void ImageCache::remove(const std::string& name_or_version, const ImageCheck& before_remove) {
   fs::create_directories(images_dir());
   DirLock lock(images_dir() / ".lock");
   for (const auto& img : list()) {
     if (img.id() == name_or_version || img.version == name_or_version) {
+      if (before_remove) before_remove(img);
       fs::remove_all(img.dir);
       return;
     }

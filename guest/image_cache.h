@@ -3,6 +3,7 @@
 // <cache_dir>/images/. A build works in a temp dir beside the final one and renames it
 // into place only when complete, so a failed or interrupted build leaves nothing.
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -11,6 +12,26 @@
 #include "machine/process_runner.h"
 
 namespace machine::guest {
+
+// A create's hold on the cache (a shared flock on images/.lock): `image build --force` and
+// `image rm`, which lock it exclusively, wait until no create is between choosing an image
+// and recording it in its config. Released on destruction.
+class ImageUse {
+ public:
+  ImageUse(ImageUse&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+  ImageUse& operator=(ImageUse&&) = delete;
+  ImageUse(const ImageUse&) = delete;
+  ~ImageUse();
+
+ private:
+  friend class ImageCache;
+  explicit ImageUse(int fd) : fd_(fd) {}
+  int fd_;
+};
+
+// Called under the cache's exclusive lock with the image about to be replaced or removed;
+// throws to refuse (e.g. machines still use it).
+using ImageCheck = std::function<void(const Image&)>;
 
 class ImageCache {
  public:
@@ -25,12 +46,17 @@ class ImageCache {
   // Builds the default image; with force, rebuilds even when present (replacing it only
   // once the new one is complete). Throws Error(FailedPrecondition) when not root or a
   // tool is missing, Error(Internal) when a step fails.
-  Image build(bool force, const StepCallback& progress = {});
+  // With force, `before_replace` sees the current image (if any) under the lock first.
+  Image build(bool force, const StepCallback& progress = {}, const ImageCheck& before_replace = {});
+  // A shared hold on the cache (see ImageUse). Holds nothing when the lock file cannot be
+  // opened (a read-only cache nobody can change either). Honours Ctrl-C while waiting.
+  ImageUse use();
   // Every complete image, newest version first. Half-made or broken dirs are skipped.
   std::vector<Image> list();
   // Removes the image whose id ("machineos-0.1.0-ab12cd34") or version matches.
   // Throws Error(NotFound) when none does.
-  void remove(const std::string& name_or_version);
+  // `before_remove` sees it under the lock first.
+  void remove(const std::string& name_or_version, const ImageCheck& before_remove = {});
 
   std::filesystem::path images_dir() const { return cache_dir_ / "images"; }
   // .deb packages kept between builds so a rebuild downloads nothing.
@@ -41,7 +67,7 @@ class ImageCache {
   static std::optional<Image> load(const std::filesystem::path& dir);
 
  private:
-  Image build_locked(bool force, const StepCallback& progress);
+  Image build_locked(bool force, const StepCallback& progress, const ImageCheck& before_replace);
   std::filesystem::path cache_dir_;
   ProcessRunner& runner_;
 };

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "machine/cancel.h"
 #include "machine/error.h"
 #include "machine/fs.h"
 
@@ -131,11 +132,21 @@ int open_lock_file(const std::filesystem::path& root, const std::string& file) {
 }
 
 int lock_blocking(int fd, const std::string& what) {
-  while (::flock(fd, LOCK_EX) != 0) {
-    if (errno != EINTR) {
+  // Polls instead of blocking in flock(): Ctrl-C (machine/cancel.h) while another command
+  // holds the lock ends this one at once, with nothing changed.
+  while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (errno != EWOULDBLOCK && errno != EINTR) {
+      int err = errno;
       ::close(fd);
-      fail(Code::Internal, fmt::format("cannot lock {}: {}", what, std::strerror(errno)));
+      fail(Code::Internal, fmt::format("cannot lock {}: {}", what, std::strerror(err)));
     }
+    try {
+      throw_if_cancelled();
+    } catch (...) {
+      ::close(fd);
+      throw;
+    }
+    ::usleep(20 * 1000);
   }
   return fd;
 }

@@ -41,10 +41,13 @@ inline constexpr std::string_view kForwarderLog = "forwarder.log";
 inline constexpr std::string_view kForwards = "forwards.json";
 // Host-folder mount helpers (drivers/common): virtiofs-N.{sock,pid,log}, sshfs-N.{pid,log}.
 inline constexpr std::string_view kMountsDir = "mounts";
-inline constexpr std::array<std::string_view, 21> kAll{
+// Written (with the creating process's pid) before create makes anything else in the
+// directory, removed when create succeeds: a machine whose creator died shows as Error.
+inline constexpr std::string_view kCreating = "creating.pid";
+inline constexpr std::array<std::string_view, 22> kAll{
     kConfig, kSshKey, kSshPublicKey, kKnownHosts, kCaCert, kClientCert, kClientKey, kServerCert,
     kServerKey, kDisk, kSeed, kSerialLog, kPidFile, kQmpSocket, kVmLog, kVmdk, kGenericSshKey,
-    kForwarderPid, kForwarderLog, kForwards, kMountsDir};
+    kForwarderPid, kForwarderLog, kForwards, kMountsDir, kCreating};
 // The unix sockets among them: their full paths must fit sockaddr_un.sun_path.
 inline constexpr std::array<std::string_view, 1> kSockets{kQmpSocket};
 }  // namespace machine_files

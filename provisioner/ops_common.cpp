@@ -1,5 +1,9 @@
 #include "provisioner/ops_common.h"
 
+#include <signal.h>
+#include <unistd.h>
+
+#include <fstream>
 #include <regex>
 
 #include <fmt/format.h>
@@ -44,6 +48,34 @@ Loaded load(Env& env, const std::string& name) {
     }
   });
   return m;
+}
+
+void mark_creating(Env& env, const std::string& name) {
+  fs::write_file_atomic(env.store.machine_file(name, machine_files::kCreating), std::to_string(::getpid()) + "\n",
+                        0600);
+}
+
+void clear_creating(Env& env, const std::string& name) {
+  std::error_code ec;
+  std::filesystem::remove(env.store.machine_file(name, machine_files::kCreating), ec);
+}
+
+std::string interrupted_create(Env& env, const std::string& name) {
+  std::ifstream in(env.store.machine_file(name, machine_files::kCreating));
+  if (!in) return "";
+  long pid = 0;
+  in >> pid;
+  // A live creator is a create in progress (its lock is held): not an error yet.
+  std::error_code ec;
+  if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) == 0 &&
+      std::filesystem::exists(fmt::format("/proc/{}/exe", pid), ec)) {
+    std::ifstream stat(fmt::format("/proc/{}/stat", pid));
+    std::string line;
+    std::getline(stat, line);
+    auto close = line.rfind(')');
+    if (close != std::string::npos && close + 2 < line.size() && line[close + 2] != 'Z') return "";
+  }
+  return fmt::format("create of \"{}\" was interrupted before it finished; remove it with `rm -f {}`", name, name);
 }
 
 void save(Env& env, Loaded& m) {
@@ -147,17 +179,28 @@ void create_docker_context(Env& env, const Loaded& m) {
   env.progress.step(fmt::format("Registered docker context \"{}\": docker --context {} ...", context, context));
 }
 
-void remove_docker_context(Env& env, const std::string& name) {
-  if (!env.runner.find_program("docker")) return;
+namespace {
+// Whether `name`'s docker context exists and is one this tool registered (its description
+// names the machine): a user's own context of the same name is never touched.
+bool has_our_docker_context(Env& env, const std::string& name) {
+  if (!env.runner.find_program("docker")) return false;
   const std::string context = docker_context_name(name);
-  // Only remove a context this tool registered (its description names the machine).
   Command inspect{"docker", {"context", "inspect", context, "--format", "{{json .Metadata}}"}};
   inspect.timeout = std::chrono::seconds(20);
   auto r = env.runner.run(inspect);
-  if (!r.ok() || r.out.find("\"Description\":\"" + context_description(name) + "\"") == std::string::npos) return;
-  Command rm{"docker", {"context", "rm", "-f", context}};
+  return r.ok() && r.out.find("\"Description\":\"" + context_description(name) + "\"") != std::string::npos;
+}
+}  // namespace
+
+void remove_docker_context(Env& env, const std::string& name) {
+  if (!has_our_docker_context(env, name)) return;
+  Command rm{"docker", {"context", "rm", "-f", docker_context_name(name)}};
   rm.timeout = std::chrono::seconds(20);
   env.runner.run(rm);
+}
+
+void sync_docker_context(Env& env, const Loaded& m) {
+  if (has_our_docker_context(env, m.host.name)) create_docker_context(env, m);
 }
 
 }  // namespace machine::ops::detail

@@ -28,6 +28,13 @@ struct Loaded {
 };
 Loaded load(Env& env, const std::string& name);
 
+// The create-in-progress mark (machine_files::kCreating): written with this process's pid
+// before create makes anything else, removed when it succeeds. interrupted_create says why a
+// machine is half-made ("" when it is not, or while its creator still runs).
+void mark_creating(Env& env, const std::string& name);
+void clear_creating(Env& env, const std::string& name);
+std::string interrupted_create(Env& env, const std::string& name);
+
 // Persists host with the driver's current state.
 void save(Env& env, Loaded& m);
 
@@ -67,5 +74,8 @@ void stop_forwarder(Env& env, const std::string& name);
 // `docker context` registration named after the machine (best effort, reported).
 void create_docker_context(Env& env, const Loaded& m);
 void remove_docker_context(Env& env, const std::string& name);
+// Re-registers the machine's docker context when it has one of ours: the context holds copies
+// of the TLS files and the engine URL, stale after regenerate-certs or a start that moved ports.
+void sync_docker_context(Env& env, const Loaded& m);
 
 }  // namespace machine::ops::detail

@@ -5,6 +5,7 @@
 #include "drivers/registry.h"
 #include "machine/cancel.h"
 #include "machine/error.h"
+#include "machine/fault.h"
 #include "machine/fs.h"
 #include "provisioner/ssh/keygen.h"
 #include "provisioner/ops_common.h"
@@ -66,6 +67,13 @@ void validate(Env& env, const CreateRequest& req) {
     fail(Code::AlreadyExists, fmt::format("Docker machine \"{}\" already exists", req.name));
 }
 
+// A named point between two steps: tests/fault stops the process here (machine/fault.h), and
+// a Ctrl-C/SIGTERM/SIGHUP that arrived during the step before rolls back here at the latest.
+void checkpoint(std::string_view point) {
+  fault_point(point);
+  throw_if_cancelled();
+}
+
 Host new_host(Env& env, const CreateRequest& req) {
   Host h;
   h.name = req.name;
@@ -92,7 +100,15 @@ Host new_host(Env& env, const CreateRequest& req) {
 void build(Env& env, const CreateRequest& req, Loaded& m) {
   auto dir = env.store.machine_dir(req.name);
   auto features = m.driver->features();
-  auto addresses = m.driver->prepare();
+  std::vector<std::string> addresses;
+  {
+    // Ports and addresses are picked from what other machines' configs hold: reserve them
+    // (save) before another create can pick, so concurrent creates never share one.
+    auto reserve = env.store.lock_resource("addresses");
+    addresses = m.driver->prepare();
+    detail::save(env, m);
+  }
+  checkpoint("create-after-prepare");
   detail::issue_server_cert(env, m, detail::server_cert_hosts(m, addresses));
   certs::copy_client_files(detail::auth_paths(env), dir);
 
@@ -104,11 +120,12 @@ void build(Env& env, const CreateRequest& req, Loaded& m) {
   if (features.seed) spec.seed_files = provision::engine_seed_files(detail::engine_request(env, m));
   if (m.host.options.mount_type == drivers::common::kVirtiofs) spec.virtiofs_mounts = m.host.options.mounts;
   detail::save(env, m);
+  checkpoint("create-after-seed");
 
   env.progress.step("Creating machine...");
   m.driver->create(spec);
   detail::save(env, m);
-  throw_if_cancelled();
+  checkpoint("create-after-vm");
 
   if (!features.lifecycle && !features.provision) {
     // `none`: the engine is the user's; like docker-machine, nothing to wait for.
@@ -117,14 +134,17 @@ void build(Env& env, const CreateRequest& req, Loaded& m) {
     return;
   }
   env.progress.step("Waiting for machine to be running, this may take a few minutes...");
+  fault_point("create-booting");
   m.driver->wait_ready(kBootTimeout);
   detail::save(env, m);
   if (features.ssh) detail::pin_host_keys(env, m);
+  checkpoint("create-after-hostkeys");
 
   if (features.provision) {
     env.progress.step("Detecting operating system of created instance...");
     env.progress.step("Waiting for SSH to be available...");
     auto session = detail::connect_ssh(env, m, kSshTimeout);
+    checkpoint("create-provisioning");  // an SSH session is open
     provision::provision(*session, detail::engine_request(env, m), req.name, env.progress);
   }
   throw_if_cancelled();
@@ -133,21 +153,42 @@ void build(Env& env, const CreateRequest& req, Loaded& m) {
   detail::establish_mounts(env, m);
   detail::save(env, m);
   detail::start_forwarder(env, m);  // published ports reach the host from here on
+  checkpoint("create-before-context");
   if (req.docker_context) detail::create_docker_context(env, m);
+  checkpoint("create-after-context");
   env.progress.step("Docker is up and running!");
   // The "To see how to connect..." hint names the binary: cli/ prints it.
 }
 
+// Removes everything create made. Runs to the end whatever signals arrive meanwhile. When
+// the VM cannot be removed, the machine's entry stays (its config names the VM) so that
+// `rm -f` can retry, instead of leaving a VM nobody knows about.
 void rollback(Env& env, const CreateRequest& req, Loaded& m) {
-  detail::stop_mount_helpers(env, req.name);
+  CancelShield shield;
+  bool vm_removed = true;
   try {
+    detail::stop_mount_helpers(env, req.name);
     detail::stop_forwarder(env, req.name);
+  } catch (const std::exception& e) {
+    env.progress.step(fmt::format("Error stopping the helpers of \"{}\": {}", req.name, e.what()));
+  }
+  try {
     if (m.driver) m.driver->remove();
   } catch (const std::exception& e) {
+    vm_removed = false;
     env.progress.step(fmt::format("Error removing the half-created machine \"{}\": {}", req.name, e.what()));
   }
   if (req.docker_context) detail::remove_docker_context(env, req.name);
-  env.store.remove(req.name);
+  if (vm_removed) {
+    env.store.remove(req.name);
+    return;
+  }
+  try {
+    detail::save(env, m);
+  } catch (const std::exception&) {
+  }
+  env.progress.step(fmt::format("Kept \"{}\" so that its VM is not forgotten: remove it with `rm -f {}`", req.name,
+                                req.name));
 }
 }  // namespace
 
@@ -162,18 +203,23 @@ void create(Env& env, const CreateRequest& req) {
     return certs::bootstrap(detail::auth_paths(env), detail::cert_options(env));
   }();
   (void)cert_result;
+  checkpoint("create-after-certs");
   env.progress.step("Running pre-create checks...");
   m.driver->pre_create_check();
 
   auto lock = env.store.lock(req.name);
   env.store.create_machine_dir(req.name);
   try {
+    detail::mark_creating(env, req.name);
+    checkpoint("create-after-dir");
     build(env, req, m);
+    detail::clear_creating(env, req.name);
   } catch (...) {
     if (!req.keep_on_failure) {
       rollback(env, req, m);
     } else {
       try {
+        detail::clear_creating(env, req.name);  // kept on purpose: a machine to inspect, not an error
         detail::save(env, m);
       } catch (...) {
       }

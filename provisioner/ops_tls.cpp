@@ -75,7 +75,14 @@ void regenerate_certs(Env& env, const std::string& name) {
   auto addresses = current_addresses(m);
   detail::issue_server_cert(env, m, detail::server_cert_hosts(m, addresses));
   certs::copy_client_files(detail::auth_paths(env), env.store.machine_dir(name));
-  if (!m.driver->features().provision || m.driver->state().state != State::Running) return;
+  detail::sync_docker_context(env, m);  // it holds copies of the CA and client cert
+  if (!m.driver->features().provision) return;
+  if (m.driver->state().state != State::Running) {
+    env.progress.step(fmt::format("Machine \"{}\" is not running: its engine keeps the old server certificate; "
+                                  "start it and run regenerate-certs again",
+                                  name));
+    return;
+  }
   auto session = detail::connect_ssh(env, m, 60s);
   provision::push_server_cert_and_restart(*session, detail::engine_request(env, m));
   engine::wait_for_engine(m.driver->engine_url(), detail::client_tls(env, name), 120s);

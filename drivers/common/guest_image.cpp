@@ -23,9 +23,18 @@ guest::ImageCache cache(const Context& ctx) { return guest::ImageCache(ctx.store
 BootImage resolve_boot_image(const Context& ctx, const std::string& image, std::string_view flag) {
   if (image.empty()) {
     auto c = cache(ctx);
-    if (auto found = c.find_default()) return from_guest(*found);
-    ctx.progress.step("Building the machine OS image (once per version of machine)...");
-    return from_guest(c.ensure([&](std::string_view step) { ctx.progress.status(step); }));
+    for (int attempt = 0;; ++attempt) {
+      auto hold = std::make_shared<guest::ImageUse>(c.use());
+      if (auto found = c.find_default()) {
+        auto boot = from_guest(*found);
+        boot.hold = hold;
+        return boot;
+      }
+      hold.reset();  // building takes the lock exclusively
+      if (attempt > 0) fail(Code::Internal, "the machine OS image vanished right after it was built");
+      ctx.progress.step("Building the machine OS image (once per version of machine)...");
+      c.ensure([&](std::string_view step) { ctx.progress.status(step); });
+    }
   }
   std::error_code ec;
   auto path = std::filesystem::absolute(image, ec);

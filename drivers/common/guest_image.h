@@ -4,6 +4,7 @@
 // seed (one rule for its instance id).
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,6 +21,9 @@ struct BootImage {
   std::string kernel;          // "" = boot the disk's own bootloader (stock cloud image)
   std::string initrd;
   std::string kernel_cmdline;
+  // The cache's shared lock (guest::ImageUse) for a cached image: kept by the create that
+  // uses it, so `image build --force`/`image rm` cannot replace it underneath (null otherwise).
+  std::shared_ptr<const void> hold;
   bool machine_os() const { return !kernel.empty(); }
 };
 

@@ -117,6 +117,7 @@ void QemuDriver::create(const CreateSpec& spec) {
     config_.kernel = image.kernel;
     config_.initrd = image.initrd;
     config_.kernel_cmdline = image.kernel_cmdline;
+    image_hold_ = image.hold;  // until this create ends (the driver object goes with it)
     create_disk();
     std::optional<guest::PrivateNetwork> priv;
     if (!config_.private_ip.empty())
@@ -232,8 +233,27 @@ void QemuDriver::start() {
       fail(Code::FailedPrecondition, fmt::format("{} is missing", file(mf::kDisk).string()));
     if (!config_.network.empty())  // the switch may be gone (host reboot, `network rm -f`)
       networks(ctx_).connect(config_.network, ctx_.machine_name, config_.network_subnet, config_.private_ip);
+    move_taken_ports();
     launch();
   });
+}
+
+void QemuDriver::move_taken_ports() {
+  bool ssh_free = loopback_port_free(config_.base.ssh_port);
+  bool engine_free = loopback_port_free(config_.engine_port);
+  if (ssh_free && engine_free) return;
+  // Under the store's address lock, as create's prepare(): no other machine picks the same.
+  auto lock = Store(ctx_.store_root).lock_resource("addresses");
+  auto used = ports_used_by_machines(ctx_.store_root, {"SSHPort", "EnginePort"}, ctx_.machine_name);
+  used.insert({config_.base.ssh_port, config_.engine_port});
+  auto fresh = pick_free_loopback_ports(2, used);
+  auto move = [&](const char* what, int& port, int to) {
+    ctx_.progress.step(fmt::format("The {} port 127.0.0.1:{} of \"{}\" is taken on the host; using {}", what, port,
+                                   ctx_.machine_name, to));
+    port = to;
+  };
+  if (!ssh_free) move("SSH", config_.base.ssh_port, fresh[0]);
+  if (!engine_free) move("engine", config_.engine_port, fresh[1]);
 }
 
 void QemuDriver::wait_gone(int pid, std::chrono::milliseconds timeout) {

@@ -5,6 +5,7 @@
 // (machine_files: disk.qcow2, seed.iso, serial.log, qemu.pid, qmp.sock, vm.log).
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 
 #include "drivers/common/accel.h"
@@ -58,6 +59,9 @@ class QemuDriver final : public Driver {
   std::filesystem::path file(std::string_view name) const;
   void create_disk();
   void launch();
+  // Moves a host port forward (SSH, engine) whose port another program took while the machine
+  // was stopped; the caller saves the config and refreshes the docker context.
+  void move_taken_ports();
   void wait_gone(int pid, std::chrono::milliseconds timeout);
   void clear_runtime_files();
   void stop_helpers();  // virtiofsd of the mounts
@@ -65,6 +69,7 @@ class QemuDriver final : public Driver {
   Context ctx_;
   QemuDriverOptions options_;
   qemu::QemuConfig config_;
+  std::shared_ptr<const void> image_hold_;  // create's shared hold on the image cache
 };
 
 }  // namespace machine::drivers

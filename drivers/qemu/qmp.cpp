@@ -96,9 +96,13 @@ nlohmann::json QmpClient::execute(const std::string& command, const nlohmann::js
     }
     if (reply.contains("id") && reply["id"] != id) continue;  // a stale answer
     if (reply.contains("error")) {
+      // Only strings are read from it: any other shape is still an error, never a type_error
+      // escaping as something other than machine::Error (found by tests/fuzz/qmp).
       const auto& e = reply["error"];
-      fail(Code::Internal, fmt::format("QMP {} failed: {}: {}", command, e.value("class", "Error"),
-                                       e.value("desc", e.dump())));
+      auto text = [&](const char* key, const std::string& fallback) {
+        return e.is_object() && e.contains(key) && e[key].is_string() ? e[key].get<std::string>() : fallback;
+      };
+      fail(Code::Internal, fmt::format("QMP {} failed: {}: {}", command, text("class", "Error"), text("desc", e.dump())));
     }
     if (reply.contains("return")) return reply["return"];
     fail(Code::Internal, "unexpected QMP reply: " + reply.dump());
