@@ -234,8 +234,11 @@ void QemuDriver::start() {
     }
     if (!std::filesystem::exists(file(mf::kDisk)))
       fail(Code::FailedPrecondition, fmt::format("{} is missing", file(mf::kDisk).string()));
-    if (!config_.network.empty())  // the switch may be gone (host reboot, `network rm -f`)
-      networks(ctx_).connect(config_.network, ctx_.machine_name, config_.network_subnet, config_.private_ip);
+    if (!config_.network.empty()) {  // the switch may be gone (host reboot, `network rm -f`)
+      auto a = networks(ctx_).connect(config_.network, ctx_.machine_name, config_.network_subnet,
+                                      config_.private_ip);
+      if (!a.note.empty()) ctx_.progress.step(a.note);
+    }
     launch();
   });
 }
