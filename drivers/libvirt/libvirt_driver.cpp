@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <optional>
 #include <thread>
 
 #include "drivers/accel.h"
@@ -207,6 +208,7 @@ void LibvirtDriver::wait_ready(std::chrono::seconds timeout) {
   bool machine_os = !config_.kernel_volume.empty();
   bool probe_ssh = config_.network.empty() && libvirt::is_loopback_host(config_.base.ip_address);
   std::string console;
+  std::optional<Clock::time_point> ready_at;  // booted and reachable
   while (Clock::now() < deadline) {
     throw_if_cancelled();
     auto s = state();
@@ -220,8 +222,14 @@ void LibvirtDriver::wait_ready(std::chrono::seconds timeout) {
     if (booted && !config_.network.empty() && config_.base.ip_address.empty())
       config_.base.ip_address = lease_address();
     bool reachable = !config_.base.ip_address.empty() && (!probe_ssh || qemu::ssh_banner_ready(config_.base.ssh_port, 1s));
-    if (booted && reachable) return;
-    ctx_.progress.status(booted ? "waiting for SSH" : "waiting for the guest to boot");
+    if (booted && reachable && !ready_at) ready_at = Clock::now();
+    if (ready_at) {  // a stock image: cloud-init prints its host keys after SSH answers
+      auto since = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - *ready_at);
+      if (qemu::host_key_wait(console, machine_os, since) != qemu::HostKeyWait::Wait) return;
+    }
+    ctx_.progress.status(ready_at ? "waiting for cloud-init's SSH host keys"
+                         : booted ? "waiting for SSH"
+                                  : "waiting for the guest to boot");
     std::this_thread::sleep_for(250ms);
   }
   fail(Code::Unavailable, fmt::format("machine '{}' was not ready within {} s; last console lines:\n{}", domain(),

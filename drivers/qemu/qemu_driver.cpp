@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
 #include <regex>
 #include <thread>
 
@@ -316,6 +317,7 @@ void QemuDriver::wait_ready(std::chrono::seconds timeout) {
   auto pidfile = file(mf::kPidFile);
   bool machine_os = !config_.kernel.empty();
   std::string console;
+  std::optional<Clock::time_point> ssh_up;  // when the banner first answered
   while (Clock::now() < deadline) {
     auto pid = qemu::read_pidfile(pidfile);
     if (!qemu::process_has_arg(pid, pidfile.string())) {
@@ -324,9 +326,16 @@ void QemuDriver::wait_ready(std::chrono::seconds timeout) {
                                           s.reason.empty() ? std::string(state_name(s.state)) : s.reason));
     }
     console = qemu::read_file_tail(file(mf::kSerialLog), 1 << 20);
-    if ((!machine_os || qemu::boot_done(console)) && qemu::ssh_banner_ready(config_.base.ssh_port, 1s)) return;
+    if (!ssh_up && (!machine_os || qemu::boot_done(console)) &&
+        qemu::ssh_banner_ready(config_.base.ssh_port, 1s))
+      ssh_up = Clock::now();
+    if (ssh_up) {
+      auto since = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - *ssh_up);
+      if (qemu::host_key_wait(console, machine_os, since) != qemu::HostKeyWait::Wait) return;
+    }
     ctx_.progress.status(machine_os && !qemu::boot_done(console) ? "waiting for the guest to boot"
-                                                                : "waiting for SSH");
+                         : ssh_up                                ? "waiting for cloud-init's SSH host keys"
+                                                                 : "waiting for SSH");
     std::this_thread::sleep_for(100ms);
   }
   fail(Code::Unavailable, fmt::format("machine '{}' was not ready within {} s; last console lines:\n{}",
