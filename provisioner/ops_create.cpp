@@ -119,6 +119,10 @@ void build(Env& env, const CreateRequest& req, Loaded& m) {
   env.progress.step("Waiting for machine to be running, this may take a few minutes...");
   m.driver->wait_ready(kBootTimeout);
   detail::save(env, m);
+  // An address known only once the guest booted (a DHCP lease on --libvirt-network) is not
+  // in the certificate issued before the VM existed: re-issue it now; provisioning below
+  // then installs it and restarts dockerd.
+  if (features.provision) detail::refresh_server_cert(env, m);
   if (features.ssh) detail::pin_host_keys(env, m);
 
   if (features.provision) {
