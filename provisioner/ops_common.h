@@ -60,6 +60,12 @@ std::vector<std::string> server_cert_hosts(const Loaded& m, const std::vector<st
 certs::ServerCertSpec server_cert_spec(Env& env, const Loaded& m, const std::vector<std::string>& hosts);
 // Issues the machine's server cert for `hosts`.
 void issue_server_cert(Env& env, const Loaded& m, const std::vector<std::string>& hosts);
+// Addresses the engine is reached at now: the driver's IP and the URL's host.
+std::vector<std::string> current_addresses(Loaded& m);
+// Re-issues the server cert when it no longer covers every current address (an IP change,
+// or one learned only at boot, like a DHCP lease), is about to expire or does not match
+// its key; returns whether it did (ops_tls.cpp).
+bool refresh_server_cert(Env& env, Loaded& m);
 
 // What the machine's engine must look like: its engine options, the CA and its server cert.
 provision::EngineRequest engine_request(Env& env, const Loaded& m);

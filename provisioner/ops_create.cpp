@@ -137,6 +137,10 @@ void build(Env& env, const CreateRequest& req, Loaded& m) {
   fault_point("create-booting");
   m.driver->wait_ready(kBootTimeout);
   detail::save(env, m);
+  // An address known only once the guest booted (a DHCP lease on --libvirt-network) is not
+  // in the certificate issued before the VM existed: re-issue it now; provisioning below
+  // then installs it and restarts dockerd.
+  if (features.provision) detail::refresh_server_cert(env, m);
   if (features.ssh) detail::pin_host_keys(env, m);
   checkpoint("create-after-hostkeys");
 

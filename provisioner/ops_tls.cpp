@@ -29,15 +29,15 @@ void require_provisionable(Loaded& m) {
                      m.driver->name()));
 }
 
-// Addresses the engine is reached at now: the driver's IP and the URL's host.
+}  // namespace
+
+namespace detail {
 std::vector<std::string> current_addresses(Loaded& m) {
   std::vector<std::string> a{m.driver->ip(), drivers::url_host(m.driver->engine_url())};
   a.erase(std::remove(a.begin(), a.end(), std::string()), a.end());
   return a;
 }
 
-// Re-issues the server cert when it no longer covers every current address (an IP change),
-// is about to expire or does not match its key; returns whether it did.
 bool refresh_server_cert(Env& env, Loaded& m) {
   auto spec = detail::server_cert_spec(env, m, detail::server_cert_hosts(m, current_addresses(m)));
   auto opts = detail::cert_options(env);
@@ -48,7 +48,9 @@ bool refresh_server_cert(Env& env, Loaded& m) {
   return true;
 }
 
-}  // namespace
+}  // namespace detail
+using detail::current_addresses;
+using detail::refresh_server_cert;
 
 void regenerate_ca(Env& env) {
   auto certs_lock = env.store.lock_resource("certs");

@@ -32,19 +32,31 @@ std::vector<std::string> parse_host_keys(const std::string& console) {
     for (const auto& k : keys) seen = seen || k == key;
     if (!seen) keys.push_back(key);
   };
+  // A cloud-init block counts only once its END line is there: read while cloud-init is
+  // still writing it, the last line may be a cut-off key.
   bool in_cloud_init_block = false;
+  std::vector<std::string> block;
   for (const auto& line : split_lines(console)) {
     if (line.find("-----BEGIN SSH HOST KEY KEYS-----") != std::string::npos) {
       in_cloud_init_block = true;
+      block.clear();
     } else if (line.find("-----END SSH HOST KEY KEYS-----") != std::string::npos) {
+      if (in_cloud_init_block)
+        for (const auto& l : block) add(l);
       in_cloud_init_block = false;
     } else if (in_cloud_init_block) {
-      add(line);
+      block.push_back(line);
     } else if (auto at = line.find(prefix); at != std::string::npos) {
       add(line.substr(at + prefix.size()));
     }
   }
   return keys;
+}
+
+HostKeyWait host_key_wait(const std::string& console, bool machine_os, std::chrono::milliseconds since_ssh,
+                          std::chrono::milliseconds bound) {
+  if (machine_os || !parse_host_keys(console).empty()) return HostKeyWait::Ready;
+  return since_ssh >= bound ? HostKeyWait::GiveUp : HostKeyWait::Wait;
 }
 
 bool boot_done(const std::string& console) {

@@ -2,6 +2,7 @@
 // The guest's serial console contract (guest/recipe/boot.sh), read from serial.log:
 //   machine-hostkey: <type> <base64>   one per SSH host key
 //   machine-boot-done                  sshd and dockerd are ready
+#include <chrono>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -11,8 +12,19 @@ namespace machine::drivers::common {
 
 inline constexpr std::string_view kBootDoneMarker = "machine-boot-done";
 
-// "ssh-ed25519 AAAA..." for every host key line, in order, without duplicates.
+// "ssh-ed25519 AAAA..." for every host key line, in order, without duplicates. Keys of a
+// cloud-init block count only once the block's END line is there.
 std::vector<std::string> parse_host_keys(const std::string& console);
+
+// Stock cloud images answer SSH before cloud-init prints its host-key block (its final
+// stage), so readiness on the banner alone races the keys the machine pins. After the
+// banner, a driver waits for the keys: Ready once they are complete (at once for the
+// machine OS, which prints them before its boot-done marker), GiveUp after `bound` has
+// passed since SSH answered (pinning then fails with its own message), else Wait.
+enum class HostKeyWait { Ready, Wait, GiveUp };
+inline constexpr std::chrono::seconds kHostKeyWaitBound{120};
+HostKeyWait host_key_wait(const std::string& console, bool machine_os, std::chrono::milliseconds since_ssh,
+                          std::chrono::milliseconds bound = kHostKeyWaitBound);
 
 // True when a line of `console` is exactly the boot-done marker (CR tolerated).
 bool boot_done(const std::string& console);

@@ -12,6 +12,7 @@
 
 #include <cerrno>
 #include <fstream>
+#include <optional>
 #include <thread>
 
 #include "drivers/common/console.h"
@@ -69,14 +70,23 @@ bool process_alive(int pid) {
 void wait_until_ready(const BootWatch& w, Progress& progress, std::chrono::seconds timeout) {
   auto deadline = Clock::now() + timeout;
   std::string console;
+  std::optional<Clock::time_point> reachable_at;  // booted and reachable
   while (Clock::now() < deadline) {
     throw_if_cancelled();
     console = w.console();
     w.check_running(console);
-    bool booted = !w.expects_marker(console) || boot_done(console);
-    if (booted && w.reachable()) return;
+    bool machine_os = w.expects_marker(console);
+    bool booted = !machine_os || boot_done(console);
+    if (booted && !reachable_at && w.reachable()) reachable_at = Clock::now();
+    if (reachable_at) {
+      if (!w.cloud_init_host_keys) return;
+      auto since = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - *reachable_at);
+      if (host_key_wait(console, machine_os, since) != HostKeyWait::Wait) return;
+    }
     throw_if_cancelled();  // the probe may have taken its whole timeout
-    progress.status(booted ? "waiting for SSH" : "waiting for the guest to boot");
+    progress.status(reachable_at ? "waiting for cloud-init's SSH host keys"
+                    : booted     ? "waiting for SSH"
+                                 : "waiting for the guest to boot");
     if (w.sleep) w.sleep(kReadyPoll);
     else std::this_thread::sleep_for(kReadyPoll);
   }

@@ -34,6 +34,9 @@ struct BootWatch {
   std::function<bool(const std::string& console)> expects_marker;
   // True when the booted guest can be reached (normally ssh_banner_ready on its port).
   std::function<bool()> reachable;
+  // A stock cloud image: cloud-init prints the host keys on the console only after SSH
+  // answers, so the wait goes on until they are there (bounded: console.h host_key_wait).
+  bool cloud_init_host_keys = false;
   // Sleeps between polls; tests of drivers with a fake clock replace it.
   std::function<void(std::chrono::milliseconds)> sleep;
 };

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <optional>
 #include <thread>
 
 #include "drivers/common/accel.h"
@@ -218,6 +219,7 @@ void LibvirtDriver::wait_ready(std::chrono::seconds timeout) {
                      s.reason.empty() ? std::string(state_name(s.state)) : s.reason, common::last_lines(console, 15)));
   };
   w.expects_marker = [&](const std::string&) { return machine_os; };
+  w.cloud_init_host_keys = !machine_os;
   w.reachable = [&] {
     // On a named network the address comes from its DHCP lease once the guest is up.
     if (!config_.network.empty() && config_.base.ip_address.empty()) config_.base.ip_address = lease_address();

@@ -44,7 +44,10 @@ std::vector<std::string> machine_names(const NetworkConfig& net) {
 nlohmann::json to_json(const NetworkConfig& net) {
   nlohmann::json machines = nlohmann::json::object();
   for (const auto& [name, a] : net.machines) machines[name] = {{"IPAddress", a.ip}, {"MACAddress", a.mac}};
-  return {{"Name", net.name}, {"Driver", "vde"}, {"Subnet", net.subnet.to_string()}, {"Machines", machines}};
+  nlohmann::json j = {
+      {"Name", net.name}, {"Driver", "vde"}, {"Subnet", net.subnet.to_string()}, {"Machines", machines}};
+  if (!net.host_interface.empty()) j["HostInterface"] = net.host_interface;
+  return j;
 }
 
 NetworkConfig network_config_from_json(const nlohmann::json& j) {
@@ -52,6 +55,7 @@ NetworkConfig network_config_from_json(const nlohmann::json& j) {
   NetworkConfig net;
   net.name = j.value("Name", "");
   net.subnet = parse_subnet(j.value("Subnet", ""));
+  net.host_interface = j.value("HostInterface", "");
   if (auto it = j.find("Machines"); it != j.end() && it->is_object()) {
     for (const auto& [name, m] : it->items()) {
       Allocation a{m.value("IPAddress", ""), m.value("MACAddress", "")};

@@ -21,6 +21,9 @@ struct NetworkConfig {
   std::string name;
   Subnet subnet;
   std::map<std::string, Allocation> machines;  // by machine name
+  // The host tap of the running switch holding host_address(subnet), empty when the
+  // network is VM-to-VM only (not root, or the host interface could not be made).
+  std::string host_interface;
 
   // "192.168.99.100/24" for a machine's allocation.
   std::string cidr(const Allocation& a) const { return a.ip + "/" + std::to_string(subnet.prefix); }

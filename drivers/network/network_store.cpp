@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "drivers/network/host_interface.h"
 #include "machine/error.h"
 #include "machine/fs.h"
 
@@ -50,7 +51,18 @@ void require_valid_network_name(const std::string& name) {
 
 NetworkStore::NetworkStore(std::filesystem::path store_root, ProcessRunner& runner,
                            SwitchOptions switch_options)
-    : root_(std::move(store_root)), runner_(runner), switch_options_(std::move(switch_options)) {}
+    : root_(std::move(store_root)), runner_(runner), switch_options_(std::move(switch_options)) {
+  if (!switch_options_.host_interface_allowed)
+    switch_options_.host_interface_allowed = [] { return ::geteuid() == 0; };
+  if (!switch_options_.route_table)
+    switch_options_.route_table = [] {
+      try {
+        return fs::read_file("/proc/net/route");
+      } catch (const Error&) {
+        return std::string();
+      }
+    };
+}
 
 std::filesystem::path NetworkStore::network_dir(const std::string& name) const {
   require_valid_network_name(name);
@@ -78,20 +90,46 @@ void NetworkStore::save(const NetworkConfig& net) const {
   fs::write_file_atomic(config_path(net.name), to_json(net).dump(4) + "\n", 0600);
 }
 
+std::vector<Subnet> NetworkStore::host_routes() const {
+  return parse_route_table(switch_options_.route_table());
+}
+
 std::string NetworkStore::free_default_subnet() const {
   std::vector<Subnet> taken;
   for (const auto& info : list()) taken.push_back(info.config.subnet);
-  auto base = parse_subnet(kDefaultSubnet);
-  for (std::uint32_t third = (base.network >> 8) & 255; third <= 254; ++third) {
-    Subnet s{(base.network & 0xffff0000u) | (third << 8), 24};
-    bool overlaps = std::any_of(taken.begin(), taken.end(), [&](const Subnet& t) {
-      return t.contains(s.network) || s.contains(t.network);
-    });
-    if (!overlaps) return s.to_string();
-  }
+  if (auto s = first_free_subnet(taken, host_routes())) return s->to_string();
   fail(Code::FailedPrecondition,
-       "every 192.168.99-254.0/24 subnet is taken by another network; give one with "
+       "every 192.168.99-254.0/24 subnet is taken by another network or a route of this host; give one with "
        "--qemu-network-subnet");
+}
+
+std::string NetworkStore::start_switch(NetworkConfig& net) {
+  auto sw = switch_for(net.name);
+  net.host_interface.clear();
+  if (!switch_options_.host_interface_allowed()) {
+    sw.ensure_running();
+    return "not running as root";
+  }
+  for (const auto& r : host_routes())
+    if (overlaps(net.subnet, r)) {
+      sw.ensure_running();
+      return fmt::format("its subnet overlaps this host's route to {}", r.to_string());
+    }
+  auto tap = tap_name(network_dir(net.name));
+  sw.ensure_running(tap);
+  try {
+    auto addr = fmt::format("{}/{}", format_ipv4(host_address(net.subnet)), net.subnet.prefix);
+    Command add{"ip", {"addr", "replace", addr, "dev", tap}};
+    add.timeout = std::chrono::seconds(10);
+    run_checked(runner_, add, "ip");
+    Command up{"ip", {"link", "set", tap, "up"}};
+    up.timeout = std::chrono::seconds(10);
+    run_checked(runner_, up, "ip");
+  } catch (const Error& e) {
+    return fmt::format("host interface {} failed: {}", tap, e.what());
+  }
+  net.host_interface = tap;
+  return "";
 }
 
 Attachment NetworkStore::attach_locked(const std::string& network, const std::string& machine,
@@ -130,7 +168,20 @@ Attachment NetworkStore::connect(const std::string& network, const std::string& 
   NetworkLock lock(networks_dir() / (network + ".lock"));
   return with_context(fmt::format("cannot connect '{}' to network '{}'", machine, network), [&] {
     auto a = attach_locked(network, machine, subnet, preferred);
-    switch_for(network).ensure_running();
+    auto net = load(network);  // attach_locked saved it
+    std::string why = "it was started without one";
+    if (!switch_for(network).running()) {
+      why = start_switch(*net);
+      save(*net);
+    }
+    if (!net->host_interface.empty()) {
+      a.host_address = format_ipv4(host_address(net->subnet));
+    } else {
+      a.note = fmt::format(
+          "network '{}' ({}) has no host interface ({}): its machines reach each other, but this host cannot "
+          "reach {} (run machine as root for a host-reachable network)",
+          network, net->subnet.to_string(), why, a.ip);
+    }
     return a;
   });
 }
@@ -141,7 +192,13 @@ void NetworkStore::detach(const std::string& network, const std::string& machine
   with_context(fmt::format("cannot detach '{}' from network '{}'", machine, network), [&] {
     auto net = load(network);
     if (net && release(*net, machine)) save(*net);
-    if (!net || net->machines.empty()) switch_for(network).stop();
+    if (!net || net->machines.empty()) {
+      switch_for(network).stop();  // its tap goes with it
+      if (net && !net->host_interface.empty()) {
+        net->host_interface.clear();
+        save(*net);
+      }
+    }
   });
 }
 

@@ -25,6 +25,10 @@ struct Attachment {
   std::string mac;
   std::string subnet;                // "192.168.99.0/24"
   std::filesystem::path switch_dir;  // for QEMU's -netdev vde,sock=<dir>
+  // Set by connect(): the host's address on the network ("192.168.99.1") when the host
+  // reaches the machines, else a note saying why only the machines reach each other.
+  std::string host_address;
+  std::string note;
 };
 
 struct NetworkInfo {
@@ -48,7 +52,10 @@ class NetworkStore {
   // existing network's, Error(FailedPrecondition) when no address is left.
   Attachment attach(const std::string& network, const std::string& machine, const std::string& subnet = "",
                     const std::string& preferred = "");
-  // attach() and then makes sure the switch runs (a machine about to boot).
+  // attach() and then makes sure the switch runs (a machine about to boot). Starting it,
+  // when allowed (SwitchOptions::host_interface_allowed) and the subnet overlaps no host
+  // route, gives it a tap holding the subnet's first address; otherwise, or when that
+  // fails, the network is VM-to-VM only and the attachment's note says so.
   Attachment connect(const std::string& network, const std::string& machine, const std::string& subnet = "",
                      const std::string& preferred = "");
   // Releases the machine's address; stops the switch when no machine is left. Idempotent.
@@ -69,6 +76,9 @@ class NetworkStore {
   std::optional<NetworkConfig> load(const std::string& name) const;
   void save(const NetworkConfig& net) const;
   std::string free_default_subnet() const;
+  std::vector<Subnet> host_routes() const;
+  // Starts the switch of `net` (not running); returns why it has no host interface, or "".
+  std::string start_switch(NetworkConfig& net);
   Attachment attach_locked(const std::string& network, const std::string& machine, const std::string& subnet,
                            const std::string& preferred);
 

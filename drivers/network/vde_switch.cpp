@@ -48,7 +48,7 @@ int VdeSwitch::pid() const {
 
 bool VdeSwitch::running() const { return pid() > 0 && std::filesystem::exists(socket_dir() / "ctl"); }
 
-void VdeSwitch::ensure_running() {
+void VdeSwitch::ensure_running(const std::string& tap) {
   if (running()) return;
   stop();  // a switch without its control socket is of no use; leftovers block a new one
   auto ctl = (socket_dir() / "ctl").string();
@@ -62,7 +62,9 @@ void VdeSwitch::ensure_running() {
   std::filesystem::create_directories(dir_);
   // -d: daemonize (its console would otherwise quit on stdin's EOF); without -t it has no
   // tap, so nothing on the host's network changes. Sockets are 0600 in a 0700 directory.
+  // The tap is not persistent: it disappears when the switch exits.
   Command cmd{kProgram, {"-s", socket_dir().string(), "-p", pid_file().string(), "-d"}};
+  if (!tap.empty()) cmd.args.insert(cmd.args.end(), {"-t", tap});
   cmd.timeout = 10s;
   run_checked(runner_, cmd, "vde_switch");
   auto deadline = Clock::now() + options_.start_timeout;

@@ -19,6 +19,11 @@ struct SwitchOptions {
   std::function<void(int pid, int sig)> signal;
   std::chrono::milliseconds start_timeout{5000};  // until the control socket appears
   std::chrono::milliseconds stop_timeout{5000};   // SIGTERM, then SIGKILL
+  // Used by NetworkStore: whether to give a network's switch a host interface (a tap needs
+  // CAP_NET_ADMIN; default: running as root), and the host's IPv4 routes in
+  // /proc/net/route's format (default: that file), so tests never depend on the host's.
+  std::function<bool()> host_interface_allowed;
+  std::function<std::string()> route_table;
 };
 
 // The longest unix socket path (sun_path, minus its NUL) on Linux.
@@ -36,9 +41,11 @@ class VdeSwitch {
   // Whether our switch process runs and its control socket exists.
   bool running() const;
   // Starts the switch unless it runs; clears a dead switch's leftovers first. Idempotent.
+  // A non-empty `tap` asks the switch to attach that host tap (vde_switch -t); the switch
+  // still runs when it cannot, so callers check the interface themselves.
   // Throws Error(FailedPrecondition) when vde_switch is missing (naming vde2) or the socket
   // path is too long, Error(Unavailable) when the switch does not come up.
-  void ensure_running();
+  void ensure_running(const std::string& tap = "");
   // Stops the switch and removes its sockets and pid file. Idempotent.
   void stop();
 

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
 #include <regex>
 #include <thread>
 
@@ -231,8 +232,11 @@ void QemuDriver::start() {
     }
     if (!std::filesystem::exists(file(mf::kDisk)))
       fail(Code::FailedPrecondition, fmt::format("{} is missing", file(mf::kDisk).string()));
-    if (!config_.network.empty())  // the switch may be gone (host reboot, `network rm -f`)
-      networks(ctx_).connect(config_.network, ctx_.machine_name, config_.network_subnet, config_.private_ip);
+    if (!config_.network.empty()) {  // the switch may be gone (host reboot, `network rm -f`)
+      auto a = networks(ctx_).connect(config_.network, ctx_.machine_name, config_.network_subnet,
+                                      config_.private_ip);
+      if (!a.note.empty()) ctx_.progress.step(a.note);
+    }
     move_taken_ports();
     launch();
   });
@@ -337,6 +341,7 @@ void QemuDriver::wait_ready(std::chrono::seconds timeout) {
   };
   bool machine_os = !config_.kernel.empty();
   w.expects_marker = [&](const std::string&) { return machine_os; };
+  w.cloud_init_host_keys = !machine_os;
   w.reachable = [&] { return common::ssh_banner_ready(config_.base.ssh_port, 1s); };
   common::wait_until_ready(w, ctx_.progress, timeout);
 }

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <random>
 #include <regex>
 #include <thread>
 
@@ -112,6 +113,40 @@ std::map<std::string, std::string> parse_machine_readable(std::string_view outpu
     kv[unquote(line.substr(0, eq))] = unquote(line.substr(eq + 1));
   }
   return kv;
+}
+
+std::optional<std::string> vm_uuid_named(std::string_view list_vms, const std::string& name) {
+  // The name may hold quotes or braces itself: the UUID is the last {...} of the line.
+  std::size_t start = 0;
+  while (start < list_vms.size()) {
+    auto end = list_vms.find('\n', start);
+    if (end == std::string_view::npos) end = list_vms.size();
+    auto line = list_vms.substr(start, end - start);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    start = end + 1;
+    auto open = line.rfind(" {");
+    if (open == std::string_view::npos || line.size() < 2 || line.back() != '}' || line.front() != '"')
+      continue;
+    auto quoted = line.substr(0, open);
+    if (quoted.size() < 2 || quoted.back() != '"') continue;
+    if (quoted.substr(1, quoted.size() - 2) == name)
+      return std::string(line.substr(open + 2, line.size() - open - 3));
+  }
+  return std::nullopt;
+}
+
+std::string random_uuid() {
+  std::random_device rd;
+  unsigned char b[16];
+  for (auto& c : b) c = static_cast<unsigned char>(rd() & 0xff);
+  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);  // version 4
+  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);  // RFC 4122 variant
+  std::string out;
+  for (int i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
+    out += fmt::format("{:02x}", b[i]);
+  }
+  return out;
 }
 
 bool is_machine_not_found(std::string_view err) {

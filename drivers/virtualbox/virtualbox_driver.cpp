@@ -115,6 +115,7 @@ void VirtualBoxDriver::pre_create_check() {
     }
   }
   auto version = check_version(out.out);  // docker-machine's message, unprefixed
+  refuse_existing_vm();
   auto& probe = *options_.probe;
   if (!config_.no_vtx_check) {
     if (probe.hyperv_enabled()) fail(Code::FailedPrecondition, std::string(kErrNotCompatibleWithHyperV));
@@ -154,6 +155,19 @@ void VirtualBoxDriver::pre_create_check() {
     fail(Code::FailedPrecondition, std::string(kErrNetworkAddrCollision));
 }
 
+// A VM of this name that VirtualBox already has is someone else's: creating would fail at
+// createvm, and the rollback of that failure must not delete it. Refuse before anything.
+void VirtualBoxDriver::refuse_existing_vm() {
+  auto r = vbm().try_run({"list", "vms"});
+  if (!r.ok()) VBoxManage::check({"list", "vms"}, r);
+  if (auto uuid = virtualbox::vm_uuid_named(r.out, ctx_.machine_name))
+    fail(Code::FailedPrecondition,
+         fmt::format(
+             "VirtualBox already has a VM named \"{}\" ({{{}}}) that this machine did not create; choose "
+             "another machine name, or remove or rename that VM in VirtualBox first",
+             ctx_.machine_name, *uuid));
+}
+
 std::vector<std::string> VirtualBoxDriver::prepare() {
   if (config_.base.ssh_port == 22 || config_.base.ssh_port == 0 || config_.engine_port == 0) {
     auto used = ports_used_by_machines(ctx_.store_root, {"SSHPort", "EnginePort"}, ctx_.machine_name);
@@ -162,6 +176,7 @@ std::vector<std::string> VirtualBoxDriver::prepare() {
     config_.engine_port = ports[1];
   }
   if (config_.nat_mac.empty()) config_.nat_mac = random_mac([this](int n) { return random(n); });
+  if (config_.vm_uuid.empty()) config_.vm_uuid = virtualbox::random_uuid();
   if (config_.hostonly_mac.empty()) {
     do config_.hostonly_mac = random_mac([this](int n) { return random(n); });
     while (config_.hostonly_mac == config_.nat_mac);
@@ -288,6 +303,7 @@ void VirtualBoxDriver::create(const CreateSpec& spec) {
 
     VmSettings s;
     s.name = ctx_.machine_name;
+    s.uuid = config_.vm_uuid;
     s.machine_dir = ctx_.machine_dir;
     s.cpus = config_.cpu < 1 ? options_.probe->cpu_count() : config_.cpu;
     s.cpus = std::min(s.cpus, 32);
@@ -357,11 +373,13 @@ void VirtualBoxDriver::start_vm() {
   }
 }
 
-std::string VirtualBoxDriver::vm_state() {
-  auto r = vbm().try_run({"showvminfo", ctx_.machine_name, "--machinereadable"});
+std::string VirtualBoxDriver::vm_state() { return vm_state(ctx_.machine_name); }
+
+std::string VirtualBoxDriver::vm_state(const std::string& vm) {
+  auto r = vbm().try_run({"showvminfo", vm, "--machinereadable"});
   if (!r.ok()) {
     if (is_machine_not_found(r.err)) return "";
-    VBoxManage::check({"showvminfo", ctx_.machine_name, "--machinereadable"}, r);
+    VBoxManage::check({"showvminfo", vm, "--machinereadable"}, r);
   }
   auto kv = parse_machine_readable(r.out);
   auto it = kv.find("VMState");
@@ -464,11 +482,15 @@ void VirtualBoxDriver::restart() {
 void VirtualBoxDriver::remove() {
   with_context(fmt::format("cannot remove VirtualBox VM '{}'", ctx_.machine_name), [&] {
     if (vbm().found()) {
-      auto s = vm_state();
+      // By the UUID this machine recorded: a VM of the same name that is not ours (made by
+      // the user, or after ours was deleted in VirtualBox) is left alone. Machines made
+      // before the UUID was recorded fall back to the name.
+      const auto& vm = config_.vm_uuid.empty() ? ctx_.machine_name : config_.vm_uuid;
+      auto s = vm_state(vm);
       if (!s.empty()) {
-        if (s == "running" || s == "paused" || s == "stuck") vbm().run({"controlvm", ctx_.machine_name, "poweroff"});
+        if (s == "running" || s == "paused" || s == "stuck") vbm().run({"controlvm", vm, "poweroff"});
         // --delete also deletes the attached disk image and the VM folder's files.
-        vbm().run({"unregistervm", "--delete", ctx_.machine_name});
+        vbm().run({"unregistervm", "--delete", vm});
       }
       if (config_.hostonly_created && !config_.hostonly_adapter.empty() &&
           remove_hostonly_if_unused(vbm(), config_.hostonly_adapter))

@@ -43,6 +43,9 @@ struct VirtualBoxConfig {
   std::string hostonly_mac;                       // HostOnlyMAC
   std::string hostonly_adapter;                   // HostOnlyAdapter ("vboxnet0")
   bool hostonly_created = false;                  // HostOnlyCreated: rm removes it when unused
+  // VMUUID: the VM this machine created (createvm --uuid, chosen in prepare, so rollback
+  // knows it too). rm and rollback touch only that VM, never a user's VM of the same name.
+  std::string vm_uuid;
 
   nlohmann::json to_json() const;
   void from_json(const nlohmann::json& j);
@@ -94,6 +97,8 @@ class VirtualBoxDriver final : public Driver {
   std::filesystem::path vm_dir() const;
   // "running", "poweroff", ...; "" when VirtualBox does not know the VM.
   std::string vm_state();
+  std::string vm_state(const std::string& vm);  // by name or UUID; "" when VirtualBox has none
+  void refuse_existing_vm();
   std::vector<std::string> nat_rules();  // NAT adapter 1's forwarding rules, as VirtualBox lists them
   virtualbox::HostOnlyResult ensure_network();
   void attach_hostonly_nic();

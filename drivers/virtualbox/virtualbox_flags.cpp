@@ -124,6 +124,7 @@ nlohmann::json VirtualBoxConfig::to_json() const {
   j["HostOnlyMAC"] = hostonly_mac;
   j["HostOnlyAdapter"] = hostonly_adapter;
   j["HostOnlyCreated"] = hostonly_created;
+  if (!vm_uuid.empty()) j["VMUUID"] = vm_uuid;
   return j;
 }
 
@@ -150,6 +151,7 @@ void VirtualBoxConfig::from_json(const nlohmann::json& j) {
   read_field(j, "HostOnlyMAC", hostonly_mac);
   read_field(j, "HostOnlyAdapter", hostonly_adapter);
   read_field(j, "HostOnlyCreated", hostonly_created);
+  read_field(j, "VMUUID", vm_uuid);
 }
 
 }  // namespace machine::drivers

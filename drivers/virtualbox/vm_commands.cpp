@@ -9,6 +9,7 @@ namespace machine::drivers::virtualbox {
 std::vector<Args> create_vm_commands(const VmSettings& s) {
   std::vector<Args> cmds;
   cmds.push_back({"createvm", "--basefolder", s.machine_dir.string(), "--name", s.name, "--register"});
+  if (!s.uuid.empty()) cmds.back().insert(cmds.back().end(), {"--uuid", s.uuid});
 
   // docker-machine's machine settings. Differences: the disk boots first (our image has its
   // own bootloader; boot2docker booted from the DVD), and the first serial port logs the

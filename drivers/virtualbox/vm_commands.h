@@ -31,6 +31,7 @@ struct VmSettings {
   std::filesystem::path serial_log;  // the guest's console, for diagnostics and host keys
   std::vector<std::pair<std::string, std::string>> shares;  // (share name, host dir)
   bool long_mode = false;            // 32-bit Windows hosts need --longmode on
+  std::string uuid;                  // createvm --uuid: the VM this machine owns
 };
 
 struct HostOnlyNic {

@@ -86,27 +86,43 @@ hostname -F /etc/hostname
   [ -n "$rootdev" ] && resize2fs "$rootdev" > /run/machine/resize.log 2>&1
 ) &
 
-# Network: first NIC is QEMU user networking; the NIC with the seed's MAC (else the second
-# NIC) gets the static private address. Interface names are whatever the kernel chose.
+# Network: the NIC with the seed's MAC (else the second NIC) gets the static private
+# address; every other NIC is configured by DHCP (busybox udhcpc). The first NIC's lease
+# (QEMU user networking and VirtualBox NAT: 10.0.2.15; a libvirt network: its own address)
+# also gives the default route; without a lease it falls back to user networking's static
+# 10.0.2.15. Interface names are whatever the kernel chose.
 modprobe virtio_net 2>/dev/null
-primary= private=
+primary= private= others=
 for dev in /sys/class/net/*; do
   name=${dev##*/}
   [ -e "$dev/device" ] && [ "$(cat "$dev/type")" = 1 ] || continue
   mac=$(cat "$dev/address")
   if [ -n "$PRIVATE_MAC" ] && [ "$mac" = "$PRIVATE_MAC" ]; then private=$name; continue; fi
   if [ -z "$primary" ]; then primary=$name
-  elif [ -z "$private" ] && [ -z "$PRIVATE_MAC" ]; then private=$name; fi
+  elif [ -z "$private" ] && [ -z "$PRIVATE_MAC" ] && [ -n "$PRIVATE_ADDR" ]; then private=$name
+  else others="$others $name"; fi
 done
+# -n: give up after 3 discovers 1 s apart; with a lease udhcpc stays in the background to
+# renew it.
+dhcp() {
+  MACHINE_DHCP_PRIMARY=$2 udhcpc -i "$1" -s /usr/lib/machine/udhcpc.script -p "/run/udhcpc.$1.pid" \
+    -x "hostname:$(hostname)" -t 3 -T 1 -A 10 -n > "/run/machine/udhcpc.$1.log" 2>&1
+}
 if [ -n "$primary" ]; then
   ip link set "$primary" up
-  ip addr add 10.0.2.15/24 dev "$primary"
-  ip route add default via 10.0.2.2 dev "$primary"
+  if ! dhcp "$primary" yes; then
+    ip addr add 10.0.2.15/24 dev "$primary"
+    ip route add default via 10.0.2.2 dev "$primary"
+  fi
 fi
 if [ -n "$private" ] && [ -n "$PRIVATE_ADDR" ]; then
   ip link set "$private" up
   ip addr add "$PRIVATE_ADDR" dev "$private"
 fi
+for nic in $others; do
+  ip link set "$nic" up
+  dhcp "$nic" no &
+done
 log "network up ($primary${private:+, $private})"
 
 wait $keys_pid

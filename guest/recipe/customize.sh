@@ -28,6 +28,7 @@ install -d -m 0755 "$root/usr/lib/machine" "$root/etc/acpi/PWRF" "$root/var/lib/
 install -m 0755 "$recipe/boot.sh" "$root/usr/lib/machine/boot"
 install -m 0755 "$recipe/shutdown.sh" "$root/usr/lib/machine/shutdown"
 install -m 0755 "$recipe/seed.sh" "$root/usr/lib/machine/seed"
+install -m 0755 "$recipe/udhcpc.script" "$root/usr/lib/machine/udhcpc.script"
 install -m 0755 "$recipe/machine-docker" "$root/usr/sbin/machine-docker"
 install -m 0755 "$recipe/machine-mount" "$root/usr/sbin/machine-mount"
 install -d -m 0755 "$root/etc/containerd"

@@ -1,7 +1,7 @@
-// known_hosts (provisioner/known_hosts.h): any text parses (malformed lines skipped); each
+// known_hosts (provisioner/ssh/known_hosts.h): any text parses (malformed lines skipped); each
 // entry formats to a line that parses back to the same entry.
 #include "machine/error.h"
-#include "provisioner/known_hosts.h"
+#include "provisioner/ssh/known_hosts.h"
 #include "tests/fuzz/fuzz.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

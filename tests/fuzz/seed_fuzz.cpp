@@ -9,7 +9,7 @@
 
 #include "guest/seed.h"
 #include "machine/error.h"
-#include "provisioner/known_hosts.h"
+#include "provisioner/ssh/known_hosts.h"
 #include "tests/fuzz/fuzz.h"
 
 namespace {

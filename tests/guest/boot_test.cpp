@@ -85,7 +85,9 @@ TEST_F(GuestBoot, SeededBootServesSshAndDockerThenPowersOffClean) {
   seed.private_network = PrivateNetwork{"192.0.2.10/24", "52:54:00:12:34:99", ""};
   write_seed_iso(*runner_, seed, dir / "seed.iso");
 
-  guest::testing::GuestVm vm(*runner_, *image_, dir.path(), {true, dir / "seed.iso", "", "52:54:00:12:34:99"});
+  // A third NIC with no address in the seed gets one from QEMU's user-mode DHCP server.
+  guest::testing::GuestVm vm(*runner_, *image_, dir.path(),
+                             {true, dir / "seed.iso", "", "52:54:00:12:34:99", "52:54:00:12:34:55"});
   vm.start();
   ASSERT_TRUE(vm.wait_for_serial("machine-boot-done", 600s)) << vm.serial();
   EXPECT_TRUE(vm.wait_for_serial("machine-docker-ready", 1s));
@@ -116,6 +118,21 @@ TEST_F(GuestBoot, SeededBootServesSshAndDockerThenPowersOffClean) {
           "for d in /sys/class/net/*; do [ \"$(cat $d/address)\" = 52:54:00:12:34:99 ] && /sbin/ip -4 -o addr show ${d##*/}; done; true");
   ASSERT_TRUE(r.ok()) << r.err;
   EXPECT_THAT(r.out, HasSubstr("inet 192.0.2.10/24"));
+  // DHCP (issue 17 item 12): the first NIC's lease is user networking's 10.0.2.15 with its
+  // gateway as the default route; the NIC without a seeded address leased 10.0.5.15 from
+  // the second user network, without taking the default route.
+  r = ssh(
+      vm, dir / "id", dir / "known_hosts",
+      "for i in $(seq 40); do [ -n \"$(cat /run/machine/dhcp-* 2>/dev/null | grep -F 10.0.5.)\" ] && break; "
+      "sleep 0.5; done; cat /run/machine/dhcp-*; "
+      "for d in /sys/class/net/*; do [ \"$(cat $d/address)\" = 52:54:00:12:34:55 ] && /sbin/ip -4 -o addr "
+      "show ${d##*/}; "
+      "done; /sbin/ip route show default; true");
+  ASSERT_TRUE(r.ok()) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("10.0.2.15/24 router=10.0.2.2"));
+  EXPECT_THAT(r.out, HasSubstr("inet 10.0.5.15/24"));
+  EXPECT_THAT(r.out, HasSubstr("default via 10.0.2.2"));
+  EXPECT_THAT(r.out, ::testing::Not(HasSubstr("default via 10.0.5.")));
   r = ssh(vm, dir / "id", dir / "known_hosts", "sudo /usr/sbin/machine-docker status");
   EXPECT_TRUE(r.ok()) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr("running"));

@@ -79,6 +79,9 @@ void GuestVm::start() {
   if (!opts_.private_mac.empty())
     args.insert(args.end(), {"-netdev", "user,id=n1,restrict=on", "-device",
                              "virtio-net-pci,netdev=n1,romfile=,mac=" + opts_.private_mac});
+  if (!opts_.dhcp_mac.empty())
+    args.insert(args.end(), {"-netdev", "user,id=n2,restrict=on,net=10.0.5.0/24", "-device",
+                             "virtio-net-pci,netdev=n2,romfile=,mac=" + opts_.dhcp_mac});
   if (opts_.seed_iso)
     args.insert(args.end(), {"-drive", "if=none,id=seed,format=raw,readonly=on,file=" + opts_.seed_iso->string(),
                              "-device", "virtio-blk-pci,drive=seed"});

@@ -22,6 +22,7 @@ struct VmOptions {
   std::optional<std::filesystem::path> seed_iso;
   std::string extra_cmdline;
   std::string private_mac;  // adds a second NIC (isolated user net) with this MAC
+  std::string dhcp_mac;     // adds a NIC on another user net (10.0.5.0/24, QEMU's DHCP) with this MAC
 };
 
 class GuestVm {

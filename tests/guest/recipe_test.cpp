@@ -77,8 +77,8 @@ TEST(Recipe, ExtlinuxBootsTheSameKernelAndCmdline) {
 TEST(Recipe, EmbedsEveryShellPart) {
   std::vector<std::string> names;
   for (const auto& f : recipe_files()) names.push_back(f.name);
-  for (const char* want : {"customize.sh", "boot.sh", "shutdown.sh", "seed.sh", "machine-docker", "initrd-init",
-                           "modules.keep", "containerd.toml"})
+  for (const char* want : {"customize.sh", "boot.sh", "shutdown.sh", "seed.sh", "machine-docker",
+                           "udhcpc.script", "initrd-init", "modules.keep", "containerd.toml"})
     EXPECT_THAT(names, Contains(want));
   auto boot = std::find_if(recipe_files().begin(), recipe_files().end(),
                            [](const RecipeFile& f) { return std::string(f.name) == "boot.sh"; });

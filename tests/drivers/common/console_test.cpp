@@ -38,6 +38,37 @@ TEST(Console, ReadsCloudInitHostKeyBlockOfStockImages) {
                                       "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILocalKey"}));
 }
 
+// Issue 17 item 13: read while cloud-init is still writing its block, the keys so far (the
+// last one possibly cut off) must not be pinned.
+TEST(Console, AnUnfinishedCloudInitBlockGivesNoKeys) {
+  const std::string writing =
+      "-----BEGIN SSH HOST KEY KEYS-----\r\n"
+      "ecdsa-sha2-nistp256 AAAAE2VjZHNhLocalKey root@debian\r\n"
+      "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILoc";
+  EXPECT_TRUE(parse_host_keys(writing).empty());
+  EXPECT_EQ(parse_host_keys(writing + "alKey root@debian\r\n-----END SSH HOST KEY KEYS-----\r\n").size(), 2u);
+  EXPECT_TRUE(parse_host_keys("-----END SSH HOST KEY KEYS-----\nssh-ed25519 AAAAC3Nza\n").empty())
+      << "an END without BEGIN opens nothing";
+}
+
+TEST(Console, StockImagesWaitForTheHostKeyBlockAfterSshAnswersThenGiveUp) {
+  using std::chrono::seconds;
+  const std::string banner_only =
+      "[   12.1] cloud-init[301]: Cloud-init v. 22.4.2 running 'modules:config'\r\n";
+  EXPECT_EQ(host_key_wait(banner_only, false, seconds(0)), HostKeyWait::Wait);
+  EXPECT_EQ(host_key_wait(banner_only, false, seconds(119)), HostKeyWait::Wait);
+  EXPECT_EQ(host_key_wait(banner_only, false, seconds(120)), HostKeyWait::GiveUp);
+  EXPECT_EQ(host_key_wait(banner_only, false, seconds(5), seconds(5)), HostKeyWait::GiveUp);
+  const std::string done = banner_only +
+                           "-----BEGIN SSH HOST KEY KEYS-----\r\n"
+                           "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILocalKey root@debian\r\n"
+                           "-----END SSH HOST KEY KEYS-----\r\n";
+  EXPECT_EQ(host_key_wait(done, false, seconds(1)), HostKeyWait::Ready);
+  EXPECT_EQ(host_key_wait(done, false, seconds(500)), HostKeyWait::Ready);
+  // The machine OS prints its keys before boot-done, which readiness already waits for.
+  EXPECT_EQ(host_key_wait(banner_only, true, seconds(0)), HostKeyWait::Ready);
+}
+
 TEST(Console, BootDoneNeedsTheWholeMarkerLine) {
   EXPECT_TRUE(boot_done(kConsole));
   EXPECT_FALSE(boot_done("machine-docker-ready\nmachine-boot-do"));

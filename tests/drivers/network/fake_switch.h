@@ -50,6 +50,9 @@ class FakeSwitches {
       }
       alive.erase(it);
     };
+    // No host interface and no host routes unless a test asks: never the host's state.
+    o.host_interface_allowed = [this] { return host_interface_allowed; };
+    o.route_table = [this] { return route_table; };
     o.start_timeout = std::chrono::milliseconds(200);
     o.stop_timeout = std::chrono::milliseconds(100);
     return o;
@@ -66,6 +69,8 @@ class FakeSwitches {
   std::vector<int> signals;
   bool ignore_term = false;
   bool fail_start = false;
+  bool host_interface_allowed = false;
+  std::string route_table;  // /proc/net/route's format
   int next_pid = 5000;
 };
 

@@ -1,10 +1,12 @@
 // The network store: config files written atomically with private modes, subnets chosen
 // per network, stale allocations reclaimed, the switch started on connect and stopped
 // with the last machine, and `network rm` refusing while machines use it.
+#include "drivers/network/network_store.h"
+
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
-#include "drivers/network/network_store.h"
+#include "drivers/network/host_interface.h"
 #include "machine/error.h"
 #include "tests/support/fake_process_runner.h"
 #include "tests/support/temp_dir.h"
@@ -116,6 +118,62 @@ TEST_F(NetworkStoreTest, ConnectStartsTheSwitchOnceAndDetachOfTheLastMachineStop
   EXPECT_TRUE(switches.alive.empty());
   EXPECT_FALSE(std::filesystem::exists(a.switch_dir));
   EXPECT_FALSE(std::filesystem::exists(store.path() / "networks/swarmnet/switch.pid"));
+}
+
+// As root the switch gets a tap holding the subnet's first address: the host reaches the
+// machines. The tap goes with the switch, so the record is cleared with it.
+TEST_F(NetworkStoreTest, ConnectAsRootGivesTheSwitchAHostInterfaceWithTheFirstAddress) {
+  switches.host_interface_allowed = true;
+  runner.on("ip", [](const Command&) { return machine::testing::ok_result(); });
+  auto a = networks().connect("swarmnet", "myvm1");
+  EXPECT_EQ(a.host_address, "192.168.99.1");
+  EXPECT_EQ(a.note, "");
+  auto tap = tap_name(store.path() / "networks/swarmnet");
+  auto cmds = runner.commands();
+  ASSERT_EQ(cmds.size(), 3u);
+  EXPECT_EQ(cmds[0], "vde_switch -s " + a.switch_dir.string() + " -p " +
+                         (store.path() / "networks/swarmnet/switch.pid").string() + " -d -t " + tap);
+  EXPECT_EQ(cmds[1], "ip addr replace 192.168.99.1/24 dev " + tap);
+  EXPECT_EQ(cmds[2], "ip link set " + tap + " up");
+  EXPECT_EQ(networks().find("swarmnet")->config.host_interface, tap);
+  EXPECT_EQ(networks().connect("swarmnet", "myvm2").host_address, "192.168.99.1") << "the running switch's";
+  EXPECT_EQ(runner.commands().size(), 3u);
+  networks().detach("swarmnet", "myvm1");
+  networks().detach("swarmnet", "myvm2");
+  EXPECT_EQ(networks().find("swarmnet")->config.host_interface, "");
+}
+
+TEST_F(NetworkStoreTest, WithoutRootTheNetworkIsVmToVmOnlyAndConnectSaysSo) {
+  auto a = networks().connect("swarmnet", "myvm1");
+  EXPECT_EQ(a.host_address, "");
+  EXPECT_NE(a.note.find("not running as root"), std::string::npos) << a.note;
+  EXPECT_NE(a.note.find("cannot reach 192.168.99.100"), std::string::npos) << a.note;
+  for (const auto& c : runner.commands()) EXPECT_EQ(c.find(" -t "), std::string::npos) << c;
+  EXPECT_NE(networks().connect("swarmnet", "myvm2").note, "") << "every machine's create says it";
+}
+
+TEST_F(NetworkStoreTest, ASubnetOverlappingAHostRouteGetsNoHostInterface) {
+  switches.host_interface_allowed = true;
+  switches.route_table = "hdr\neth0\t00000A0A\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0\n";  // 10.10.0.0/16
+  auto a = networks().connect("swarmnet", "myvm1", "10.10.5.0/24");
+  EXPECT_EQ(a.host_address, "");
+  EXPECT_NE(a.note.find("overlaps this host's route to 10.10.0.0/16"), std::string::npos) << a.note;
+  EXPECT_EQ(runner.commands().size(), 1u) << "the switch, without a tap";
+}
+
+TEST_F(NetworkStoreTest, NewNetworksAvoidTheHostsRoutes) {
+  switches.route_table = "hdr\nbr0\t0063A8C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n";  // 192.168.99.0/24
+  EXPECT_EQ(networks().attach("swarmnet", "myvm1").subnet, "192.168.100.0/24");
+}
+
+TEST_F(NetworkStoreTest, AFailedHostInterfaceLeavesAWorkingVmToVmNetworkAndANote) {
+  switches.host_interface_allowed = true;
+  runner.on("ip", [](const Command&) { return machine::testing::fail_result(1, "Cannot find device"); });
+  auto a = networks().connect("swarmnet", "myvm1");
+  EXPECT_EQ(a.host_address, "");
+  EXPECT_NE(a.note.find("Cannot find device"), std::string::npos) << a.note;
+  EXPECT_TRUE(networks().find("swarmnet")->switch_running);
+  EXPECT_EQ(networks().find("swarmnet")->config.host_interface, "");
 }
 
 TEST_F(NetworkStoreTest, DetachIsIdempotent) {

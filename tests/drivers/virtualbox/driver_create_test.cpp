@@ -1,6 +1,9 @@
 // Pre-create checks and create, against the fake VBoxManage (tests/drivers/virtualbox/fake).
 #include <gtest/gtest.h>
 
+#include <regex>
+
+#include "drivers/virtualbox/vbox_manage.h"
 #include "drivers/virtualbox/virtualbox_driver.h"
 #include "machine/error.h"
 #include "tests/support/fake_process_runner.h"
@@ -146,7 +149,8 @@ TEST_F(VBoxTest, CreateRunsTheGoldenVBoxManageSequence) {
   auto dir = machine_dir("vm1").string();
   std::vector<std::string> golden{
       "--version",
-      "list hostonlyifs",  // pre-create check
+      "list vms",  // pre-create check: a VM of this name that is not ours?
+      "list hostonlyifs",
       "list hostonlyifs",  // prepare: is there a DHCP pool to avoid?
       "list hostonlyifs",
       "hostonlyif create",
@@ -156,11 +160,13 @@ TEST_F(VBoxTest, CreateRunsTheGoldenVBoxManageSequence) {
       "list dhcpservers",
       "dhcpserver add --netname HostInterfaceNetworking-vboxnet0 --ip 192.168.99.8 --netmask 255.255.255.0 "
       "--lowerip 192.168.99.100 --upperip 192.168.99.254 --enable",
-      "createvm --basefolder DIR --name vm1 --register",
+      "createvm --basefolder DIR --name vm1 --register --uuid UUID",
       "modifyvm vm1 --firmware bios --bioslogofadein off --bioslogofadeout off --bioslogodisplaytime 0 "
-      "--biosbootmenu disabled --ostype Linux26_64 --cpus 1 --memory 1024 --acpi on --ioapic on --rtcuseutc on "
+      "--biosbootmenu disabled --ostype Linux26_64 --cpus 1 --memory 1024 --acpi on --ioapic on --rtcuseutc "
+      "on "
       "--natdnshostresolver1 off --natdnsproxy1 on --cpuhotplug off --pae on --hpet on --hwvirtex on "
-      "--nestedpaging on --largepages on --vtxvpid on --accelerate3d off --boot1 disk --boot2 none --boot3 none "
+      "--nestedpaging on --largepages on --vtxvpid on --accelerate3d off --boot1 disk --boot2 none --boot3 "
+      "none "
       "--boot4 none --uart1 0x3F8 4 --uartmode1 file DIR/serial.log",
       "modifyvm vm1 --nic1 nat --nictype1 virtio --cableconnected1 on --macaddress1 080027010203",
       "modifyvm vm1 --natpf1 ssh,tcp,127.0.0.1,SSH,,22",
@@ -176,13 +182,16 @@ TEST_F(VBoxTest, CreateRunsTheGoldenVBoxManageSequence) {
   };
   for (auto& line : golden) {
     line = replace_all(line, "DIR", dir);
+    line = replace_all(line, "UUID", d->config().vm_uuid);
     line = replace_all(line, "SSH", std::to_string(d->config().base.ssh_port));
     line = replace_all(line, "ENGINE", std::to_string(d->config().engine_port));
   }
   EXPECT_EQ(calls(), golden);
 
-  // What VirtualBox now holds.
+  // What VirtualBox now holds: the VM under the UUID the machine recorded.
   auto vm = fake_state()["vms"]["vm1"];
+  EXPECT_EQ(vm["UUID"], d->config().vm_uuid);
+  EXPECT_EQ(d->to_json()["VMUUID"], d->config().vm_uuid);
   EXPECT_EQ(vm["VMState"], "running");
   EXPECT_EQ(vm["memory"], 1024);
   EXPECT_EQ(vm["nics"]["2"]["hostonlyadapter"], "vboxnet0");
@@ -327,6 +336,44 @@ TEST_F(VBoxTest, RemoteBoot2DockerUrlIsIgnoredWithANotice) {
   ASSERT_FALSE(progress_.steps.empty());
   EXPECT_NE(progress_.steps[0].find("is ignored"), std::string::npos) << progress_.steps[0];
   EXPECT_EQ(d->to_json()["Boot2DockerURL"], "https://example.invalid/boot2docker.iso");
+}
+
+// Issue 17 item 2: a VM VirtualBox already has under the machine's name is the user's.
+TEST_F(VBoxTest, PreCreateCheckRefusesANameVirtualBoxAlreadyHasAndTouchesNothing) {
+  vbox({"createvm", "--name", "vm1", "--basefolder", (tmp_.path() / "user-vms").string(), "--register"});
+  auto uuid = fake_state()["vms"]["vm1"]["UUID"].get<std::string>();
+  clear_calls();
+  Code code{};
+  auto msg = error_of([&] { driver()->pre_create_check(); }, &code);
+  EXPECT_EQ(code, Code::FailedPrecondition);
+  EXPECT_NE(msg.find("VirtualBox already has a VM named \"vm1\" ({" + uuid + "})"), std::string::npos) << msg;
+  EXPECT_EQ(calls(), (std::vector<std::string>{"--version", "list vms"}));
+  EXPECT_EQ(fake_state()["vms"]["vm1"]["UUID"], uuid);
+}
+
+TEST_F(VBoxTest, AVmWhoseNameMerelyContainsTheMachineNameIsNoObstacle) {
+  vbox({"createvm", "--name", "vm10", "--basefolder", (tmp_.path() / "user-vms").string(), "--register"});
+  EXPECT_NO_THROW(driver()->pre_create_check());
+}
+
+TEST(VBoxListVms, FindsTheUuidOfAnExactNameOnly) {
+  std::string out =
+      "\"vm10\" {11111111-1111-4111-8111-111111111111}\n"
+      "\"my \"odd\" {vm}\" {22222222-2222-4222-8222-222222222222}\r\n"
+      "\"vm1\" {33333333-3333-4333-8333-333333333333}\n";
+  EXPECT_EQ(drivers::virtualbox::vm_uuid_named(out, "vm1"), "33333333-3333-4333-8333-333333333333");
+  EXPECT_EQ(drivers::virtualbox::vm_uuid_named(out, "my \"odd\" {vm}"),
+            "22222222-2222-4222-8222-222222222222");
+  EXPECT_FALSE(drivers::virtualbox::vm_uuid_named(out, "vm"));
+  EXPECT_FALSE(drivers::virtualbox::vm_uuid_named("", "vm1"));
+}
+
+TEST(VBoxListVms, RandomUuidsAreVersion4AndDiffer) {
+  auto a = drivers::virtualbox::random_uuid(), b = drivers::virtualbox::random_uuid();
+  EXPECT_NE(a, b);
+  EXPECT_TRUE(
+      std::regex_match(a, std::regex("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")))
+      << a;
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 
@@ -159,15 +160,48 @@ TEST_F(VBoxLifecycle, RemovePowersOffThenUnregistersAndDeletes) {
   d_->remove();
   auto c = calls();
   ASSERT_GE(c.size(), 3u);
-  EXPECT_EQ(c[0], "showvminfo vm1 --machinereadable");
-  EXPECT_EQ(c[1], "controlvm vm1 poweroff");
-  EXPECT_EQ(c[2], "unregistervm --delete vm1");
+  // By the UUID the machine recorded at create, not by name.
+  auto uuid = d_->config().vm_uuid;
+  ASSERT_FALSE(uuid.empty());
+  EXPECT_EQ(c[0], "showvminfo " + uuid + " --machinereadable");
+  EXPECT_EQ(c[1], "controlvm " + uuid + " poweroff");
+  EXPECT_EQ(c[2], "unregistervm --delete " + uuid);
   EXPECT_FALSE(std::filesystem::exists(machine_dir("vm1") / "disk.vmdk"));
   EXPECT_FALSE(std::filesystem::exists(machine_dir("vm1") / "seed.iso"));
   EXPECT_FALSE(std::filesystem::exists(machine_dir("vm1") / "vm1"));
   clear_calls();
   EXPECT_NO_THROW(d_->remove());  // idempotent
   for (const auto& line : calls()) EXPECT_EQ(line.find("unregistervm"), std::string::npos);
+}
+
+// Issue 17 item 2: our VM was deleted in VirtualBox and the user made another of the same
+// name; rm (and a rollback) must leave the user's VM alone.
+TEST_F(VBoxLifecycle, RemoveLeavesAnotherVmOfTheSameNameAlone) {
+  vbox({"controlvm", "vm1", "poweroff"});
+  vbox({"unregistervm", "--delete", "vm1"});
+  vbox({"createvm", "--name", "vm1", "--basefolder", (tmp_.path() / "user-vms").string(), "--register"});
+  auto users = fake_state()["vms"]["vm1"]["UUID"].get<std::string>();
+  ASSERT_NE(users, d_->config().vm_uuid);
+  clear_calls();
+  d_->remove();
+  ASSERT_TRUE(fake_state()["vms"].contains("vm1")) << "the user's VM was deleted";
+  EXPECT_EQ(fake_state()["vms"]["vm1"]["UUID"], users);
+  for (const auto& line : calls()) {
+    EXPECT_EQ(line.find("unregistervm"), std::string::npos) << line;
+    EXPECT_EQ(line.find("poweroff"), std::string::npos) << line;
+  }
+}
+
+// A machine saved before UUIDs were recorded still removes its VM by name.
+TEST_F(VBoxLifecycle, RemoveOfAMachineWithoutARecordedUuidFallsBackToTheName) {
+  auto j = d_->to_json();
+  j.erase("VMUUID");
+  auto old = driver();
+  old->from_json(j);
+  old->remove();
+  EXPECT_FALSE(fake_state()["vms"].contains("vm1"));
+  auto c = calls();
+  EXPECT_NE(std::find(c.begin(), c.end(), std::string("unregistervm --delete vm1")), c.end());
 }
 
 TEST_F(VBoxLifecycle, LifecycleOnAMissingVmIsNotFound) {

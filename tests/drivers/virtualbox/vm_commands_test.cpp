@@ -29,6 +29,14 @@ VmSettings defaults() {
   return s;
 }
 
+TEST(VmCommands, CreatevmCarriesTheUuidTheMachineRecords) {
+  auto s = defaults();
+  s.uuid = "0b5e3c1a-1d2e-4f00-8a11-223344556677";
+  EXPECT_EQ(create_vm_commands(s).front(),
+            (Args{"createvm", "--basefolder", "/s/machines/default", "--name", "default", "--register",
+                  "--uuid", "0b5e3c1a-1d2e-4f00-8a11-223344556677"}));
+}
+
 TEST(VmCommands, CreateSequenceWithDefaults) {
   auto s = defaults();
   s.shares = {{"hosthome", "/home"}};
