@@ -62,26 +62,22 @@ FlagKind kind_of(drivers::Flag::Kind k) {
 std::vector<FlagSpec> create_flags(const std::vector<drivers::Flag>& driver_flags) {
   auto specs = shared_create_flags();
   for (const auto& f : driver_flags)
-    specs.push_back({{f.name}, kind_of(f.kind), f.usage, f.env, f.default_value});
+    specs.push_back(flag_spec(f));
   std::sort(specs.begin(), specs.end(),
             [](const FlagSpec& a, const FlagSpec& b) { return flag_help_line(a) < flag_help_line(b); });
   return specs;
 }
 
-std::vector<drivers::Flag> driver_create_flags(const std::string& driver, Invocation& inv) {
-  NullProgress progress;
-  drivers::Context ctx{"flag-lookup", inv.store->machine_dir("flag-lookup"), inv.store->root(), *inv.runner,
-                       progress};
-  return drivers::make_driver(driver, ctx)->create_flags();
-}
-
 }  // namespace
+
+FlagSpec flag_spec(const drivers::Flag& f) { return {{f.name}, kind_of(f.kind), f.usage, f.env, f.default_value}; }
+
+std::vector<FlagSpec> create_flag_specs(const std::string& driver) { return create_flags(drivers::driver_flags(driver)); }
 
 int cmd_create(Invocation& inv) {
   const CommandSpec& spec = *find_command("create");
   std::string driver = driver_from_args(inv.cmd.args, inv);
-  auto dflags = driver_create_flags(driver, inv);
-  auto specs = create_flags(dflags);
+  auto specs = create_flag_specs(driver);
   auto with_help = specs;
   with_help.push_back({{"help", "h"}, FlagKind::Bool, "show help", "", ""});
   ParsedArgs parsed;
@@ -121,7 +117,7 @@ int cmd_create(Invocation& inv) {
   ops::CreateRequest req;
   req.name = name;
   req.driver = driver;
-  for (const auto& df : dflags)
+  for (const auto& df : drivers::driver_flags(driver))
     if (f.has(df.name)) req.flags.set(df.name, f.list(df.name), f.is_set(df.name));
   auto& e = req.engine;
   e.arbitrary_flags = f.list("engine-opt");

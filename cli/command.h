@@ -7,6 +7,7 @@
 
 #include "cli/app.h"
 #include "cli/flags.h"
+#include "drivers/driver.h"
 #include "machine/process_runner.h"
 #include "machine/store.h"
 #include "provisioner/ops.h"
@@ -64,6 +65,7 @@ bool confirm(Invocation& inv, const std::string& question);
 
 // Commands, one function each (cmd_*.cpp).
 int cmd_active(Invocation&);
+int cmd_completion(Invocation&);
 int cmd_config(Invocation&);
 int cmd_create(Invocation&);
 int cmd_env(Invocation&);
@@ -73,6 +75,7 @@ int cmd_inspect(Invocation&);
 int cmd_ip(Invocation&);
 int cmd_kill(Invocation&);
 int cmd_ls(Invocation&);
+int cmd_man(Invocation&);
 int cmd_mount(Invocation&);
 int cmd_network(Invocation&);
 int cmd_provision(Invocation&);
@@ -93,5 +96,10 @@ std::vector<FlagSpec> global_flags(const std::string& storage_default);
 
 // Shared create flags (docker-machine's SharedCreateFlags plus ours).
 std::vector<FlagSpec> shared_create_flags();
+// Everything `create -d driver` accepts (shared + the driver's, from the registry), in help
+// order. An unknown driver throws Error(InvalidArgument).
+std::vector<FlagSpec> create_flag_specs(const std::string& driver);
+// A driver's flag (drivers/driver.h) as the parser's FlagSpec.
+FlagSpec flag_spec(const drivers::Flag& f);
 
 }  // namespace machine::cli

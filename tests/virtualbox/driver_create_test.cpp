@@ -112,7 +112,7 @@ TEST_F(VBoxTest, ConfigureRejectsBadFlagsWithDockerMachineMessages) {
 }
 
 TEST_F(VBoxTest, FlagsHaveDockerMachineNamesDefaultsAndEnvVars) {
-  auto flags = driver()->create_flags();
+  auto flags = drivers::driver_flags("virtualbox");  // the registry's table
   auto find = [&](const std::string& n) {
     for (const auto& f : flags)
       if (f.name == n) return f;
