@@ -9,6 +9,7 @@
 #include "cli/command.h"
 #include "cli/host_list.h"
 #include "machine/error.h"
+#include "machine/suggest.h"
 
 namespace machine::cli {
 namespace {
@@ -79,6 +80,10 @@ int run(const std::vector<std::string>& argv, Io& io) {
     if (!cmd) {
       io.err << fmt::format("{}: '{}' is not a {} command. See '{} --help'.\n", app_name, name, app_name,
                             program);
+      std::vector<std::string> names{"help"};
+      for (const auto& c : command_table())
+        if (!c.hidden) names.push_back(c.name);
+      if (auto best = closest_name(name, names)) io.err << fmt::format("Did you mean '{}'?\n", *best);
       return kExitError;
     }
 
@@ -105,6 +110,8 @@ int run(const std::vector<std::string>& argv, Io& io) {
       }
     }
 
+    // completion and the man page read only the tables: they work with no HOME or store.
+    if (!cmd->needs_store) return cmd->run(inv);
     std::optional<std::string> storage = globals.flags.string("storage-path");
     inv.store = std::make_unique<Store>(Store::resolve_root(storage));
     inv.runner = make_system_process_runner();

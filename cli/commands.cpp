@@ -14,6 +14,9 @@ const std::vector<CommandSpec>& command_table() {
   static const std::vector<CommandSpec> table{
       {"active", "Print which machine is active", "",
        {{{"timeout", "t"}, FlagKind::Int, timeout_usage, "", "10"}}, &cmd_active},
+      {"completion", "Print a shell completion script (bash, zsh or fish)",
+       "Argument is a shell: bash, zsh or fish. Try: source <(machine completion bash)", {}, &cmd_completion, false,
+       false},
       {"config", "Print the connection config for machine", "Argument is a machine name.",
        {{{"swarm"}, FlagKind::Bool, "Display the Swarm config instead of the Docker daemon", "", ""}}, &cmd_config},
       {"create", "Create a machine",
@@ -92,6 +95,7 @@ const std::vector<CommandSpec>& command_table() {
       {"version", "Show the Docker Machine version or a machine docker version", "", {}, &cmd_version},
       {"__forward", "Forward a machine's published ports to this host (started by create and start)",
        "Argument is a machine name.", {}, &cmd_forward, false, true, true},
+      {"__man", "Print the man page (machine.1, roff)", "", {}, &cmd_man, false, false, true},
   };
   return table;
 }
