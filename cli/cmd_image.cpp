@@ -56,12 +56,15 @@ int cmd_image(Invocation& inv) {
   if (sub == "ls") {
     if (args.size() != 1) fail(Code::InvalidArgument, "Error: Too many arguments given");
     std::string table = "ID\tKERNEL\tSIZE\tBUILT\n";
+    std::vector<nlohmann::json> rows;
     for (const auto& img : cache.list()) {
       std::string kernel = img.manifest.value("kernel_version", "");
       std::string built = img.manifest.value("built_at", "");
       table += fmt::format("{}\t{}\t{}\t{}\n", img.id(), kernel, megabytes(image_bytes(img)), built);
+      rows.push_back({{"ID", img.id()}, {"Kernel", kernel}, {"Size", image_bytes(img)}, {"Built", built},
+                      {"Dir", img.dir.string()}});
     }
-    inv.out() << tabwrite(table, {5, 1, 3, ' '});
+    if (!print_formatted(inv, rows)) inv.out() << tabwrite(table, {5, 1, 3, ' '});
     return kExitOk;
   }
   if (sub == "rm") {

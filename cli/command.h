@@ -60,6 +60,11 @@ std::string target_host(Invocation& inv);
 // The names a multi-machine command acts on ("default" when none given).
 std::vector<std::string> target_hosts(Invocation& inv);
 
+// `ls --format` for our list commands (image ls, network ls): "json" prints each row as one
+// JSON object per line (the docker CLI's form); another non-empty format is a Go template
+// executed per row; empty means the table, which the caller prints. Returns whether it printed.
+bool print_formatted(Invocation& inv, const std::vector<nlohmann::json>& rows);
+
 // Asks "<question> (y/n): " on out and reads a line from in; true for an answer starting y/Y.
 bool confirm(Invocation& inv, const std::string& question);
 

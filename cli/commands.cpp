@@ -5,6 +5,8 @@
 
 #include "cli/command.h"
 #include "cli/tabwriter.h"
+#include "cli/template.h"
+#include "machine/error.h"
 #include "drivers/registry.h"
 
 namespace machine::cli {
@@ -35,7 +37,9 @@ const std::vector<CommandSpec>& command_table() {
        &cmd_env},
       {"image", "Build, list or remove machine OS images",
        "Subcommands: build [--force] builds the machine OS image; ls lists built images; rm NAME removes one.",
-       {{{"force", "f"}, FlagKind::Bool, "Rebuild the image even when it exists", "", ""}}, &cmd_image},
+       {{{"force", "f"}, FlagKind::Bool, "Rebuild the image even when it exists", "", ""},
+        {{"format"}, FlagKind::String, "ls: json (one object per line) or a Go template", "", ""}},
+       &cmd_image},
       {"inspect", "Inspect information about a machine", "Argument is a machine name.",
        {{{"format", "f"}, FlagKind::String, "Format the output using the given go template.", "", ""}}, &cmd_inspect},
       {"ip", "Get the IP address of a machine", "Argument(s) are one or more machine names.", {}, &cmd_ip},
@@ -51,7 +55,9 @@ const std::vector<CommandSpec>& command_table() {
        {{{"unmount", "u"}, FlagKind::Bool, "Unmount instead of mount", "", ""}}, &cmd_mount},
       {"network", "List or remove private networks (--qemu-network)",
        "Subcommands: ls lists networks; rm [-f] NAME... removes them (-f even while machines use them).",
-       {{{"force", "f"}, FlagKind::Bool, "Remove the network even while machines use it", "", ""}}, &cmd_network},
+       {{{"force", "f"}, FlagKind::Bool, "Remove the network even while machines use it", "", ""},
+        {{"format"}, FlagKind::String, "ls: json (one object per line) or a Go template", "", ""}},
+       &cmd_network},
       {"provision", "Re-provision existing machines", "", {}, &cmd_provision},
       {"regenerate-certs", "Regenerate TLS Certificates for a machine", "Argument(s) are one or more machine names.",
        {{{"force", "f"}, FlagKind::Bool, "Force rebuild and do not prompt", "", ""},
@@ -141,6 +147,23 @@ std::vector<FlagSpec> shared_create_flags() {
       {{"mount-type"}, K::String, "How to share host directories: virtiofs or sshfs (default: virtiofs where the driver "
        "supports it, else sshfs)", "MACHINE_MOUNT_TYPE", ""},
   };
+}
+
+bool print_formatted(Invocation& inv, const std::vector<nlohmann::json>& rows) {
+  const std::string format = inv.cmd.flags.string("format");
+  if (format.empty()) return false;
+  if (format == "json") {
+    for (const auto& r : rows) inv.out() << r.dump() << "\n";
+    return true;
+  }
+  std::optional<Template> t;
+  try {
+    t = Template::parse(format + "\n");
+  } catch (const Error& e) {
+    fail(Code::InvalidArgument, fmt::format("template parsing error: {}", e.what()));
+  }
+  for (const auto& r : rows) inv.out() << t->execute(r);
+  return true;
 }
 
 std::vector<FlagSpec> global_flags(const std::string& storage_default) {
