@@ -115,7 +115,8 @@ int run(const std::vector<std::string>& argv, Io& io) {
     std::optional<std::string> storage = globals.flags.string("storage-path");
     inv.store = std::make_unique<Store>(Store::resolve_root(storage));
     inv.runner = make_system_process_runner();
-    inv.progress = io.make_progress ? io.make_progress() : std::make_unique<StreamProgress>(io.out);
+    if (globals.flags.boolean("quiet")) inv.progress = std::make_unique<NullProgress>();
+    else inv.progress = io.make_progress ? io.make_progress() : std::make_unique<StreamProgress>(io.out);
     ops::TlsPaths tls{globals.flags.string("tls-ca-cert"), globals.flags.string("tls-ca-key"),
                       globals.flags.string("tls-client-cert"), globals.flags.string("tls-client-key")};
     inv.env = std::make_unique<ops::Env>(

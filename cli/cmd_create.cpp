@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <regex>
 
 #include "cli/command.h"
@@ -30,19 +31,42 @@ std::string driver_from_args(const std::vector<std::string>& args, const Invocat
 constexpr const char* kHint =
     "To see how to connect your Docker Client to the Docker Engine running on this virtual machine, run: ";
 
-// Forwards progress and notes whether ops printed the closing env hint itself.
+// Forwards progress, notes whether ops printed the closing env hint itself, and times each
+// step for the closing summary.
 class HintWatcher final : public Progress {
  public:
+  using Clock = std::chrono::steady_clock;
   explicit HintWatcher(Progress& inner) : inner_(inner) {}
   void step(std::string_view line) override {
     if (line.rfind(kHint, 0) == 0) hint_seen = true;
+    else steps_.emplace_back(std::string(line), Clock::now());
     inner_.step(line);
   }
   void status(std::string_view line) override { inner_.status(line); }
   bool hint_seen = false;
 
+  // "Created "vm1" in 41.8 s: 24.1 s Waiting for machine to be running, 9.3 s Creating
+  // machine, 3.0 s Provisioning with machineos": the three longest steps, one line.
+  std::string summary(const std::string& name) const {
+    auto end = Clock::now();
+    std::vector<std::pair<double, std::string>> spans;
+    for (size_t i = 0; i < steps_.size(); ++i) {
+      auto until = i + 1 < steps_.size() ? steps_[i + 1].second : end;
+      std::string label = steps_[i].first;
+      while (!label.empty() && (label.back() == '.' || label.back() == ' ')) label.pop_back();
+      spans.emplace_back(std::chrono::duration<double>(until - steps_[i].second).count(), label);
+    }
+    std::stable_sort(spans.begin(), spans.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    std::string s = fmt::format("Created \"{}\" in {:.1f} s", name, std::chrono::duration<double>(end - begin_).count());
+    for (size_t i = 0; i < spans.size() && i < 3; ++i)
+      s += fmt::format("{} {:.1f} s {}", i ? "," : ":", spans[i].first, spans[i].second);
+    return s;
+  }
+
  private:
   Progress& inner_;
+  Clock::time_point begin_ = Clock::now();
+  std::vector<std::pair<std::string, Clock::time_point>> steps_;
 };
 
 FlagKind kind_of(drivers::Flag::Kind k) {
@@ -160,6 +184,7 @@ int cmd_create(Invocation& inv) {
     return err.code() == Code::FailedPrecondition ? kExitPreCreate : kExitError;
   }
   if (!progress.hint_seen) inv.out() << fmt::format("{}{} env {}\n", kHint, inv.program, name) << std::flush;
+  if (!inv.global.boolean("quiet")) inv.out() << progress.summary(name) << "\n" << std::flush;
   return kExitOk;
 }
 

@@ -48,7 +48,10 @@ int cmd_image(Invocation& inv) {
     if (inv.cmd.flags.boolean("force"))
       if (auto current = cache.find_default()) refuse_if_in_use(inv, *current, "rebuild it with --force");
     auto img = cache.build(inv.cmd.flags.boolean("force"),
-                           [&](std::string_view step) { inv.progress->step(step); });
+                           [&](std::string_view step) {
+                             inv.progress->step(step);
+                             inv.progress->status(step);  // the heartbeat on a terminal while it runs
+                           });
     inv.out() << fmt::format("Image {} is ready in {} ({})\n", img.id(), img.dir.string(),
                              megabytes(image_bytes(img)));
     return kExitOk;

@@ -170,6 +170,8 @@ std::vector<FlagSpec> global_flags(const std::string& storage_default) {
   using K = FlagKind;
   return {
       {{"debug", "D"}, K::Bool, "Enable debug mode", "", ""},
+      {{"quiet", "q"}, K::Bool, "Print no progress (steps, heartbeat, create's time summary): for scripts",
+       "MACHINE_QUIET", ""},
       {{"storage-path", "s"}, K::String, "Configures storage path", "MACHINE_STORAGE_PATH", storage_default},
       {{"tls-ca-cert"}, K::String, "CA to verify remotes against", "MACHINE_TLS_CA_CERT", ""},
       {{"tls-ca-key"}, K::String, "Private key to generate certificates", "MACHINE_TLS_CA_KEY", ""},
