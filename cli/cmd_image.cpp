@@ -41,7 +41,9 @@ void refuse_if_in_use(Invocation& inv, const guest::Image& img, const std::strin
 int cmd_image(Invocation& inv) {
   const auto& args = inv.cmd.args;
   if (args.empty()) fail(Code::InvalidArgument, usage());
-  guest::ImageCache cache(inv.store->cache_dir(), *inv.runner);
+  // --system: the cache every user's store falls back to (root builds there once).
+  guest::ImageCache cache(
+      inv.cmd.flags.boolean("system") ? guest::ImageCache::system_cache_dir() : inv.store->cache_dir(), *inv.runner);
   const std::string& sub = args[0];
   if (sub == "build") {
     if (args.size() != 1) fail(Code::InvalidArgument, "Error: Too many arguments given");

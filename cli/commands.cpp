@@ -36,9 +36,14 @@ const std::vector<CommandSpec>& command_table() {
         {{"no-proxy"}, FlagKind::Bool, "Add machine IP to NO_PROXY environment variable", "", ""}},
        &cmd_env},
       {"image", "Build, list or remove machine OS images",
-       "Subcommands: build [--force] builds the machine OS image; ls lists built images; rm NAME removes one.",
+       "Subcommands: build [--force] [--system] builds the machine OS image; ls lists built images; rm NAME removes "
+       "one.",
        {{{"force", "f"}, FlagKind::Bool, "Rebuild the image even when it exists", "", ""},
-        {{"format"}, FlagKind::String, "ls: json (one object per line) or a Go template", "", ""}},
+        {{"format"}, FlagKind::String, "ls: json (one object per line) or a Go template", "", ""},
+        {{"system"}, FlagKind::Bool,
+         "Use the system-wide image cache every user's machines read (MACHINE_SYSTEM_IMAGE_CACHE, default "
+         "/var/cache/machine) instead of the store's",
+         "", ""}},
        &cmd_image},
       {"inspect", "Inspect information about a machine", "Argument is a machine name.",
        {{{"format", "f"}, FlagKind::String, "Format the output using the given go template.", "", ""}}, &cmd_inspect},
