@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 #include <mutex>
@@ -101,7 +102,7 @@ int run(const std::vector<std::string>& argv, Io& io) {
       try {
         inv.cmd = parse_flags(flags, cmd_args, io.getenv);
       } catch (const Error& e) {
-        io.err << "Incorrect Usage.\n\n" << command_help(*cmd, cmd->flags) << "\n" << e.what() << "\n";
+        io.err << usage_error(*cmd, cmd->flags, e.what());
         return kExitError;
       }
       if (inv.cmd.flags.boolean("help")) {
@@ -129,6 +130,25 @@ int run(const std::vector<std::string>& argv, Io& io) {
     io.err << "Error: " << e.what() << "\n";
     return kExitError;
   }
+}
+
+std::string usage_error(const CommandSpec& cmd, const std::vector<FlagSpec>& flags, const std::string& error) {
+  // Go's texts: `invalid value "x" for flag -name: ...`, `invalid boolean value "x" for -name: ...`.
+  for (const char* marker : {" for flag -", " for -"}) {
+    auto at = error.find(marker);
+    if (error.rfind("invalid ", 0) != 0 || at == std::string::npos) continue;
+    auto begin = at + std::string(marker).size();
+    std::string name = error.substr(begin, error.find(':', begin) - begin);
+    for (const auto& f : flags) {
+      if (std::find(f.names.begin(), f.names.end(), name) == f.names.end()) continue;
+      std::string flag = (name.size() == 1 ? "-" : "--") + name;
+      std::string form = f.kind == FlagKind::Bool ? "true or false, e.g. " + flag + "=false"
+                                                  : "a whole number, e.g. " + flag + " " +
+                                                        (f.default_value.empty() ? "10" : f.default_value);
+      return fmt::format("{}\n{} takes {}. See 'machine {} --help'.\n", error, flag, form, cmd.name);
+    }
+  }
+  return "Incorrect Usage.\n\n" + command_help(cmd, flags) + "\n" + error + "\n";
 }
 
 bool background_work_pending() { return pending_queries() > 0; }

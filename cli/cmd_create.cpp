@@ -108,7 +108,7 @@ int cmd_create(Invocation& inv) {
   try {
     parsed = parse_flags(with_help, inv.cmd.args, inv.io.getenv);
   } catch (const Error& e) {
-    inv.err() << "Incorrect Usage.\n\n" << command_help(spec, specs) << "\n" << e.what() << "\n";
+    inv.err() << usage_error(spec, specs, e.what());
     return kExitError;
   }
   auto& f = parsed.flags;

@@ -65,6 +65,12 @@ std::vector<std::string> target_hosts(Invocation& inv);
 // executed per row; empty means the table, which the caller prints. Returns whether it printed.
 bool print_formatted(Invocation& inv, const std::vector<nlohmann::json>& rows);
 
+// What to print for a flag parse error of command `cmd` with `flags`: a bad value of a known
+// flag names the flag and the form it takes ("--qemu-memory takes a whole number, e.g.
+// --qemu-memory 1024") without the whole help; anything else (an unknown flag) is
+// docker-machine's "Incorrect Usage." with the help, then the error.
+std::string usage_error(const CommandSpec& cmd, const std::vector<FlagSpec>& flags, const std::string& error);
+
 // Asks "<question> (y/n): " on out and reads a line from in; true for an answer starting y/Y.
 bool confirm(Invocation& inv, const std::string& question);
 

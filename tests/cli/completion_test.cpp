@@ -210,5 +210,20 @@ TEST(Suggest, MistypedCommandsAndDriversGetTheClosestName) {
   EXPECT_FALSE(std::filesystem::exists(dir / "machines" / "vm1"));
 }
 
+TEST(Suggest, ABadFlagValueNamesTheFlagAndItsFormWithoutTheWholeHelp) {
+  TempDir dir;
+  auto r = run_machine({"-s", dir.path().string(), "create", "--qemu-memory", "lots", "vm1"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err,
+            "invalid value \"lots\" for flag -qemu-memory: parse error\n"
+            "--qemu-memory takes a whole number, e.g. --qemu-memory 1024. See 'machine create --help'.\n");
+  r = run_machine({"-s", dir.path().string(), "ls", "-t", "soon"});
+  EXPECT_EQ(r.err, "invalid value \"soon\" for flag -t: parse error\n"
+                   "-t takes a whole number, e.g. -t 10. See 'machine ls --help'.\n");
+  // An unknown flag still gets docker-machine's usage text.
+  r = run_machine({"-s", dir.path().string(), "ls", "--bogus"});
+  EXPECT_EQ(r.err.rfind("Incorrect Usage.\n", 0), 0u) << r.err;
+}
+
 }  // namespace
 }  // namespace machine::cli
