@@ -36,7 +36,7 @@ class NonRootUser {
   const std::string& name() const { return name_; }
   // Runs a shell command line as the user, with only the environment given here.
   Result run(const std::string& script, const std::string& image_cache) const {
-    std::string env = "env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=" + home_.string() + " SHELL=/bin/bash" +
+    std::string env = "env -i PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=" + home_.string() + " SHELL=/bin/bash" +
                       " DOCKER_CONFIG=" + (home_ / ".docker").string() + " MACHINE_SYSTEM_IMAGE_CACHE=" + image_cache;
     std::string quoted = "'";
     for (char c : script) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
