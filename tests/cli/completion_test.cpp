@@ -151,6 +151,25 @@ TEST(CompletionScripts, AllThreeShellsAreGeneratedAndBashParsesItsOwn) {
   }
 }
 
+// fish completes from the generated script as bash does (fish's own `complete -C`).
+TEST(CompletionScripts, FishCompletesCommandsDriverFlagsAndShells) {
+  if (!make_system_process_runner()->find_program("fish")) GTEST_SKIP() << "fish is not installed";
+  TempDir dir;
+  write_file(dir / "machine.fish", run_machine({"completion", "fish"}).out);
+  auto complete = [&](const std::string& line) {
+    Command c{"fish", {"--no-config", "-c", "source $argv[1]; complete -C $argv[2]", (dir / "machine.fish").string(), line}};
+    auto r = make_system_process_runner()->run(c);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    std::vector<std::string> words;
+    for (const auto& l : lines(r.out)) words.push_back(l.substr(0, l.find('\t')));
+    return words;
+  };
+  EXPECT_EQ(complete("machine cre"), std::vector<std::string>({"create"}));
+  EXPECT_EQ(complete("machine create -d virtualbox --virtualbox-mem"), std::vector<std::string>({"--virtualbox-memory"}));
+  EXPECT_EQ(complete("machine create --qemu-mem"), std::vector<std::string>({"--qemu-memory"}));
+  EXPECT_EQ(complete("machine env --shell f"), std::vector<std::string>({"fish"}));
+}
+
 // `machine help CMD` and machine.1 say the same: the man page's section for each command
 // holds its usage line, description and every option line as help prints them.
 TEST(ManPage, SaysWhatHelpSaysForEveryCommand) {
