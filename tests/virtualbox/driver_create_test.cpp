@@ -1,6 +1,7 @@
 // Pre-create checks and create, against the fake VBoxManage (tests/virtualbox/fake).
 #include <gtest/gtest.h>
 
+#include "drivers/registry.h"
 #include "drivers/virtualbox/virtualbox_driver.h"
 #include "machine/error.h"
 #include "tests/support/fake_process_runner.h"
