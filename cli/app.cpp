@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 #include <mutex>
@@ -10,6 +11,7 @@
 #include "cli/host_list.h"
 #include "machine/cancel.h"
 #include "machine/error.h"
+#include "machine/suggest.h"
 
 namespace machine::cli {
 namespace {
@@ -80,6 +82,10 @@ int run(const std::vector<std::string>& argv, Io& io) {
     if (!cmd) {
       io.err << fmt::format("{}: '{}' is not a {} command. See '{} --help'.\n", app_name, name, app_name,
                             program);
+      std::vector<std::string> names{"help"};
+      for (const auto& c : command_table())
+        if (!c.hidden) names.push_back(c.name);
+      if (auto best = closest_name(name, names)) io.err << fmt::format("Did you mean '{}'?\n", *best);
       return kExitError;
     }
 
@@ -97,7 +103,7 @@ int run(const std::vector<std::string>& argv, Io& io) {
       try {
         inv.cmd = parse_flags(flags, cmd_args, io.getenv);
       } catch (const Error& e) {
-        io.err << "Incorrect Usage.\n\n" << command_help(*cmd, cmd->flags) << "\n" << e.what() << "\n";
+        io.err << usage_error(*cmd, cmd->flags, e.what());
         return kExitError;
       }
       if (inv.cmd.flags.boolean("help")) {
@@ -106,10 +112,13 @@ int run(const std::vector<std::string>& argv, Io& io) {
       }
     }
 
+    // completion and the man page read only the tables: they work with no HOME or store.
+    if (!cmd->needs_store) return cmd->run(inv);
     std::optional<std::string> storage = globals.flags.string("storage-path");
     inv.store = std::make_unique<Store>(Store::resolve_root(storage));
     inv.runner = make_system_process_runner();
-    inv.progress = io.make_progress ? io.make_progress() : std::make_unique<StreamProgress>(io.out);
+    if (globals.flags.boolean("quiet")) inv.progress = std::make_unique<NullProgress>();
+    else inv.progress = io.make_progress ? io.make_progress() : std::make_unique<StreamProgress>(io.out);
     ops::TlsPaths tls{globals.flags.string("tls-ca-cert"), globals.flags.string("tls-ca-key"),
                       globals.flags.string("tls-client-cert"), globals.flags.string("tls-client-key")};
     inv.env = std::make_unique<ops::Env>(
@@ -122,6 +131,25 @@ int run(const std::vector<std::string>& argv, Io& io) {
     io.err << "Error: " << e.what() << "\n";
     return kExitError;
   }
+}
+
+std::string usage_error(const CommandSpec& cmd, const std::vector<FlagSpec>& flags, const std::string& error) {
+  // Go's texts: `invalid value "x" for flag -name: ...`, `invalid boolean value "x" for -name: ...`.
+  for (const char* marker : {" for flag -", " for -"}) {
+    auto at = error.find(marker);
+    if (error.rfind("invalid ", 0) != 0 || at == std::string::npos) continue;
+    auto begin = at + std::string(marker).size();
+    std::string name = error.substr(begin, error.find(':', begin) - begin);
+    for (const auto& f : flags) {
+      if (std::find(f.names.begin(), f.names.end(), name) == f.names.end()) continue;
+      std::string flag = (name.size() == 1 ? "-" : "--") + name;
+      std::string form = f.kind == FlagKind::Bool ? "true or false, e.g. " + flag + "=false"
+                                                  : "a whole number, e.g. " + flag + " " +
+                                                        (f.default_value.empty() ? "10" : f.default_value);
+      return fmt::format("{}\n{} takes {}. See 'machine {} --help'.\n", error, flag, form, cmd.name);
+    }
+  }
+  return "Incorrect Usage.\n\n" + command_help(cmd, flags) + "\n" + error + "\n";
 }
 
 bool background_work_pending() { return pending_queries() > 0; }

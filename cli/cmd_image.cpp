@@ -41,13 +41,19 @@ void refuse_if_in_use(Invocation& inv, const guest::Image& img, const std::strin
 int cmd_image(Invocation& inv) {
   const auto& args = inv.cmd.args;
   if (args.empty()) fail(Code::InvalidArgument, usage());
-  guest::ImageCache cache(inv.store->cache_dir(), *inv.runner);
+  // --system: the cache every user's store falls back to (root builds there once).
+  guest::ImageCache cache(
+      inv.cmd.flags.boolean("system") ? guest::ImageCache::system_cache_dir() : inv.store->cache_dir(), *inv.runner);
   const std::string& sub = args[0];
   if (sub == "build") {
     if (args.size() != 1) fail(Code::InvalidArgument, "Error: Too many arguments given");
     // Checked under the cache's exclusive lock, which waits for creates in progress.
     auto img = cache.build(
-        inv.cmd.flags.boolean("force"), [&](std::string_view step) { inv.progress->step(step); },
+        inv.cmd.flags.boolean("force"),
+        [&](std::string_view step) {
+          inv.progress->step(step);
+          inv.progress->status(step);  // the heartbeat on a terminal while it runs
+        },
         [&](const guest::Image& current) { refuse_if_in_use(inv, current, "rebuild it with --force"); });
     inv.out() << fmt::format("Image {} is ready in {} ({})\n", img.id(), img.dir.string(),
                              megabytes(image_bytes(img)));
@@ -56,12 +62,15 @@ int cmd_image(Invocation& inv) {
   if (sub == "ls") {
     if (args.size() != 1) fail(Code::InvalidArgument, "Error: Too many arguments given");
     std::string table = "ID\tKERNEL\tSIZE\tBUILT\n";
+    std::vector<nlohmann::json> rows;
     for (const auto& img : cache.list()) {
       std::string kernel = img.manifest.value("kernel_version", "");
       std::string built = img.manifest.value("built_at", "");
       table += fmt::format("{}\t{}\t{}\t{}\n", img.id(), kernel, megabytes(image_bytes(img)), built);
+      rows.push_back({{"ID", img.id()}, {"Kernel", kernel}, {"Size", image_bytes(img)}, {"Built", built},
+                      {"Dir", img.dir.string()}});
     }
-    inv.out() << tabwrite(table, {5, 1, 3, ' '});
+    if (!print_formatted(inv, rows)) inv.out() << tabwrite(table, {5, 1, 3, ' '});
     return kExitOk;
   }
   if (sub == "rm") {

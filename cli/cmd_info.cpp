@@ -21,7 +21,7 @@ int cmd_inspect(Invocation& inv) {
   std::string name = one_target(inv);
   std::string format = inv.cmd.flags.string("format");
   std::optional<Template> tmpl;
-  if (!format.empty()) {
+  if (!format.empty() && format != "json") {
     try {
       tmpl = Template::parse(format);
     } catch (const Error& e) {
@@ -35,7 +35,8 @@ int cmd_inspect(Invocation& inv) {
     j["PortForwarder"] = {{"Running", fwd.running},     {"Pid", fwd.pid},
                           {"Engine", fwd.engine},       {"Forwarded", fwd.forwarded},
                           {"Skipped", fwd.skipped},     {"Log", fwd.log.string()}};
-  if (tmpl) inv.out() << tmpl->execute(j) << "\n";
+  if (format == "json") inv.out() << j.dump() << "\n";  // one line, as `docker inspect --format json`
+  else if (tmpl) inv.out() << tmpl->execute(j) << "\n";
   else inv.out() << j.dump(4) << "\n";
   return kExitOk;
 }

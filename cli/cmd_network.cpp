@@ -23,13 +23,17 @@ int cmd_network(Invocation& inv) {
   if (sub == "ls") {
     if (args.size() != 1) fail(Code::InvalidArgument, "Error: Too many arguments given");
     std::string table = "NAME\tSUBNET\tMACHINES\tSWITCH\n";
+    std::vector<nlohmann::json> rows;
     for (const auto& n : networks.list()) {
       std::string machines;
-      for (const auto& m : drivers::network::machine_names(n.config)) machines += (machines.empty() ? "" : ",") + m;
+      auto names = drivers::network::machine_names(n.config);
+      for (const auto& m : names) machines += (machines.empty() ? "" : ",") + m;
       table += fmt::format("{}\t{}\t{}\t{}\n", n.config.name, n.config.subnet.to_string(),
                            machines.empty() ? "-" : machines, n.switch_running ? "Running" : "Stopped");
+      rows.push_back({{"Name", n.config.name}, {"Subnet", n.config.subnet.to_string()}, {"Machines", names},
+                      {"Switch", n.switch_running ? "Running" : "Stopped"}});
     }
-    inv.out() << tabwrite(table, {5, 1, 3, ' '});
+    if (!print_formatted(inv, rows)) inv.out() << tabwrite(table, {5, 1, 3, ' '});
     return kExitOk;
   }
   if (sub == "rm") {

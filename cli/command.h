@@ -7,6 +7,7 @@
 
 #include "cli/app.h"
 #include "cli/flags.h"
+#include "drivers/driver.h"
 #include "machine/process_runner.h"
 #include "machine/store.h"
 #include "provisioner/ops.h"
@@ -59,11 +60,23 @@ std::string target_host(Invocation& inv);
 // The names a multi-machine command acts on ("default" when none given).
 std::vector<std::string> target_hosts(Invocation& inv);
 
+// `ls --format` for our list commands (image ls, network ls): "json" prints each row as one
+// JSON object per line (the docker CLI's form); another non-empty format is a Go template
+// executed per row; empty means the table, which the caller prints. Returns whether it printed.
+bool print_formatted(Invocation& inv, const std::vector<nlohmann::json>& rows);
+
+// What to print for a flag parse error of command `cmd` with `flags`: a bad value of a known
+// flag names the flag and the form it takes ("--qemu-memory takes a whole number, e.g.
+// --qemu-memory 1024") without the whole help; anything else (an unknown flag) is
+// docker-machine's "Incorrect Usage." with the help, then the error.
+std::string usage_error(const CommandSpec& cmd, const std::vector<FlagSpec>& flags, const std::string& error);
+
 // Asks "<question> (y/n): " on out and reads a line from in; true for an answer starting y/Y.
 bool confirm(Invocation& inv, const std::string& question);
 
 // Commands, one function each (cmd_*.cpp).
 int cmd_active(Invocation&);
+int cmd_completion(Invocation&);
 int cmd_config(Invocation&);
 int cmd_create(Invocation&);
 int cmd_env(Invocation&);
@@ -73,6 +86,7 @@ int cmd_inspect(Invocation&);
 int cmd_ip(Invocation&);
 int cmd_kill(Invocation&);
 int cmd_ls(Invocation&);
+int cmd_man(Invocation&);
 int cmd_mount(Invocation&);
 int cmd_network(Invocation&);
 int cmd_provision(Invocation&);
@@ -93,5 +107,10 @@ std::vector<FlagSpec> global_flags(const std::string& storage_default);
 
 // Shared create flags (docker-machine's SharedCreateFlags plus ours).
 std::vector<FlagSpec> shared_create_flags();
+// Everything `create -d driver` accepts (shared + the driver's, from the registry), in help
+// order. An unknown driver throws Error(InvalidArgument).
+std::vector<FlagSpec> create_flag_specs(const std::string& driver);
+// A driver's flag (drivers/driver.h) as the parser's FlagSpec.
+FlagSpec flag_spec(const drivers::Flag& f);
 
 }  // namespace machine::cli

@@ -5,6 +5,8 @@
 
 #include "cli/command.h"
 #include "cli/tabwriter.h"
+#include "cli/template.h"
+#include "machine/error.h"
 #include "drivers/registry.h"
 
 namespace machine::cli {
@@ -14,6 +16,9 @@ const std::vector<CommandSpec>& command_table() {
   static const std::vector<CommandSpec> table{
       {"active", "Print which machine is active", "",
        {{{"timeout", "t"}, FlagKind::Int, timeout_usage, "", "10"}}, &cmd_active},
+      {"completion", "Print a shell completion script (bash, zsh or fish)",
+       "Argument is a shell: bash, zsh or fish. Try: source <(machine completion bash)", {}, &cmd_completion, false,
+       false},
       {"config", "Print the connection config for machine", "Argument is a machine name.",
        {{{"swarm"}, FlagKind::Bool, "Display the Swarm config instead of the Docker daemon", "", ""}}, &cmd_config},
       {"create", "Create a machine",
@@ -31,8 +36,15 @@ const std::vector<CommandSpec>& command_table() {
         {{"no-proxy"}, FlagKind::Bool, "Add machine IP to NO_PROXY environment variable", "", ""}},
        &cmd_env},
       {"image", "Build, list or remove machine OS images",
-       "Subcommands: build [--force] builds the machine OS image; ls lists built images; rm NAME removes one.",
-       {{{"force", "f"}, FlagKind::Bool, "Rebuild the image even when it exists", "", ""}}, &cmd_image},
+       "Subcommands: build [--force] [--system] builds the machine OS image; ls lists built images; rm NAME removes "
+       "one.",
+       {{{"force", "f"}, FlagKind::Bool, "Rebuild the image even when it exists", "", ""},
+        {{"format"}, FlagKind::String, "ls: json (one object per line) or a Go template", "", ""},
+        {{"system"}, FlagKind::Bool,
+         "Use the system-wide image cache every user's machines read (MACHINE_SYSTEM_IMAGE_CACHE, default "
+         "/var/cache/machine) instead of the store's",
+         "", ""}},
+       &cmd_image},
       {"inspect", "Inspect information about a machine", "Argument is a machine name.",
        {{{"format", "f"}, FlagKind::String, "Format the output using the given go template.", "", ""}}, &cmd_inspect},
       {"ip", "Get the IP address of a machine", "Argument(s) are one or more machine names.", {}, &cmd_ip},
@@ -48,7 +60,9 @@ const std::vector<CommandSpec>& command_table() {
        {{{"unmount", "u"}, FlagKind::Bool, "Unmount instead of mount", "", ""}}, &cmd_mount},
       {"network", "List or remove private networks (--qemu-network)",
        "Subcommands: ls lists networks; rm [-f] NAME... removes them (-f even while machines use them).",
-       {{{"force", "f"}, FlagKind::Bool, "Remove the network even while machines use it", "", ""}}, &cmd_network},
+       {{{"force", "f"}, FlagKind::Bool, "Remove the network even while machines use it", "", ""},
+        {{"format"}, FlagKind::String, "ls: json (one object per line) or a Go template", "", ""}},
+       &cmd_network},
       {"provision", "Re-provision existing machines", "", {}, &cmd_provision},
       {"regenerate-certs", "Regenerate TLS Certificates for a machine", "Argument(s) are one or more machine names.",
        {{{"force", "f"}, FlagKind::Bool, "Force rebuild and do not prompt", "", ""},
@@ -92,6 +106,7 @@ const std::vector<CommandSpec>& command_table() {
       {"version", "Show the Docker Machine version or a machine docker version", "", {}, &cmd_version},
       {"__forward", "Forward a machine's published ports to this host (started by create and start)",
        "Argument is a machine name.", {}, &cmd_forward, false, true, true},
+      {"__man", "Print the man page (machine.1, roff)", "", {}, &cmd_man, false, false, true},
   };
   return table;
 }
@@ -139,10 +154,29 @@ std::vector<FlagSpec> shared_create_flags() {
   };
 }
 
+bool print_formatted(Invocation& inv, const std::vector<nlohmann::json>& rows) {
+  const std::string format = inv.cmd.flags.string("format");
+  if (format.empty()) return false;
+  if (format == "json") {
+    for (const auto& r : rows) inv.out() << r.dump() << "\n";
+    return true;
+  }
+  std::optional<Template> t;
+  try {
+    t = Template::parse(format + "\n");
+  } catch (const Error& e) {
+    fail(Code::InvalidArgument, fmt::format("template parsing error: {}", e.what()));
+  }
+  for (const auto& r : rows) inv.out() << t->execute(r);
+  return true;
+}
+
 std::vector<FlagSpec> global_flags(const std::string& storage_default) {
   using K = FlagKind;
   return {
       {{"debug", "D"}, K::Bool, "Enable debug mode", "", ""},
+      {{"quiet", "q"}, K::Bool, "Print no progress (steps, heartbeat, create's time summary): for scripts",
+       "MACHINE_QUIET", ""},
       {{"storage-path", "s"}, K::String, "Configures storage path", "MACHINE_STORAGE_PATH", storage_default},
       {{"tls-ca-cert"}, K::String, "CA to verify remotes against", "MACHINE_TLS_CA_CERT", ""},
       {{"tls-ca-key"}, K::String, "Private key to generate certificates", "MACHINE_TLS_CA_KEY", ""},

@@ -269,6 +269,11 @@ nlohmann::json to_template_data(const HostListItem& item) {
 }
 
 std::string render_host_list(const std::vector<HostListItem>& items, const std::string& format) {
+  if (format == "json") {  // one object per line, as the docker CLI's --format json
+    std::string out;
+    for (const auto& item : items) out += to_template_data(item).dump() + "\n";
+    return out;
+  }
   std::string f = format.empty() ? kLsDefaultFormat : format;
   bool table = f.rfind("table", 0) == 0;
   if (table) f = f.substr(5);

@@ -21,7 +21,7 @@ namespace machine::drivers {
 
 // What a driver can do, as data (no "not implemented" methods).
 struct Features {
-  bool lifecycle = false;        // start / stop / restart / kill act on a VM or host
+  bool lifecycle = false;        // start / stop / kill act on a VM (generic's host is not ours to power)
   bool ssh = false;              // ssh_address() is meaningful
   bool provision = false;        // the provisioner configures the engine over SSH
   bool seed = false;             // create() delivers CreateSpec's first-boot seed to the guest
@@ -31,9 +31,11 @@ struct Features {
   // engine's host is reachable directly.
   bool port_forwarding = false;
   bool virtiofs = false;         // shares host dirs over virtiofs (CreateSpec::virtiofs_mounts)
+  bool restart = false;          // restart reboots the VM or host (generic: over SSH, without lifecycle)
 };
 
-// One create flag, docker-machine style (name without dashes, env var fallback).
+// One create flag, docker-machine style; each driver's list is data in its DriverInfo
+// (drivers/registry.h), read by create, completion and the man page without a driver (name without dashes, env var fallback).
 struct Flag {
   enum class Kind { String, Int, Bool, StringList };
   std::string name;           // "qemu-memory"
@@ -41,6 +43,7 @@ struct Flag {
   std::string usage;          // one line for --help
   std::string env;            // "QEMU_MEMORY"; empty for none
   std::string default_value;  // as text ("1024", "true", ""); lists have none
+  std::vector<std::string> choices;  // the only accepted values, when there is such a list (completion)
 };
 
 // Values of create flags after the CLI applied env fallbacks and defaults.
@@ -104,8 +107,6 @@ class Driver {
 
   virtual std::string_view name() const = 0;
   virtual Features features() const = 0;
-  // The flags `create -d <name>` accepts. Pure.
-  virtual std::vector<Flag> create_flags() const = 0;
   // Validates and stores flag values; no side effects. Throws Error(InvalidArgument).
   virtual void configure(const FlagValues& flags) = 0;
   // Checks this host can run the driver (binaries, versions, access); no side effects.

@@ -10,6 +10,7 @@
 #include "drivers/qemu/qemu_driver.h"
 #include "drivers/virtualbox/virtualbox_driver.h"
 #include "machine/error.h"
+#include "machine/suggest.h"
 
 namespace machine::drivers {
 namespace {
@@ -21,13 +22,15 @@ std::unique_ptr<Driver> make(const Context& ctx) {
 
 const std::vector<DriverInfo>& registry() {
   static const std::vector<DriverInfo> table{
-      {"qemu", "QEMU virtual machine on this host (the default)", &make<QemuDriver>},
+      {"qemu", "QEMU virtual machine on this host (the default)", &make<QemuDriver>, &qemu::qemu_flags},
 #ifdef MACHINE_WITH_LIBVIRT
-      {"libvirt", "libvirt domain, local or on a remote host (qemu:///system, qemu+ssh://)", &make<LibvirtDriver>},
+      {"libvirt", "libvirt domain, local or on a remote host (qemu:///system, qemu+ssh://)", &make<LibvirtDriver>,
+       &libvirt::libvirt_flags},
 #endif
-      {"virtualbox", "VirtualBox VM driven through VBoxManage (docker-machine compatible)", &make<VirtualBoxDriver>},
-      {"generic", "An existing Linux host reached over SSH", &make<GenericDriver>},
-      {"none", "No VM: an existing Docker engine reached by URL", &make<NoneDriver>},
+      {"virtualbox", "VirtualBox VM driven through VBoxManage (docker-machine compatible)", &make<VirtualBoxDriver>,
+       &VirtualBoxDriver::flags},
+      {"generic", "An existing Linux host reached over SSH", &make<GenericDriver>, &GenericDriver::flags},
+      {"none", "No VM: an existing Docker engine reached by URL", &make<NoneDriver>, &NoneDriver::flags},
   };
   return table;
 }
@@ -38,11 +41,26 @@ std::string driver_names() {
   return names;
 }
 
-std::unique_ptr<Driver> make_driver(std::string_view name, const Context& ctx) {
+const DriverInfo* find_driver(std::string_view name) {
   for (const auto& d : registry())
-    if (d.name == name) return d.make(ctx);
-  fail(Code::InvalidArgument,
-       fmt::format("Driver \"{}\" not found. Available drivers: {}", name, driver_names()));
+    if (d.name == name) return &d;
+  return nullptr;
+}
+
+namespace {
+const DriverInfo& known_driver(std::string_view name) {
+  if (const DriverInfo* d = find_driver(name)) return *d;
+  std::vector<std::string> names;
+  for (const auto& d : registry()) names.emplace_back(d.name);
+  fail(Code::InvalidArgument, fmt::format("Driver \"{}\" not found.{} Available drivers: {}", name,
+                                          did_you_mean(name, names), driver_names()));
+}
+}  // namespace
+
+std::vector<Flag> driver_flags(std::string_view name) { return known_driver(name).flags(); }
+
+std::unique_ptr<Driver> make_driver(std::string_view name, const Context& ctx) {
+  return known_driver(name).make(ctx);
 }
 
 void stop_leftover_processes(const Context& ctx) {

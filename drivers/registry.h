@@ -9,10 +9,13 @@
 
 namespace machine::drivers {
 
+// A driver as data: create --help, completion and the man page read its flags (names,
+// defaults, environment variables) here instead of constructing a driver.
 struct DriverInfo {
   std::string_view name;
   std::string_view description;
   std::unique_ptr<Driver> (*make)(const Context&);
+  std::vector<Flag> (*flags)();  // the flags `create -d <name>` accepts, in help order
 };
 
 // Every driver built into this binary, in display order.
@@ -20,6 +23,12 @@ const std::vector<DriverInfo>& registry();
 
 // Names of the registered drivers, comma separated ("qemu, libvirt, ...").
 std::string driver_names();
+
+// The entry for `name`; nullptr when there is none.
+const DriverInfo* find_driver(std::string_view name);
+
+// The create flags of driver `name`. An unknown name throws like make_driver.
+std::vector<Flag> driver_flags(std::string_view name);
 
 // Constructs driver `name`. An unknown name throws Error(InvalidArgument) listing the
 // known ones.

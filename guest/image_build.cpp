@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "guest/image_cache.h"
 #include "guest/manifest.h"
 #include "guest/recipe_files.h"
 #include "machine/cancel.h"
@@ -103,8 +104,9 @@ Command without_inherited_fds(Command c) {
 void check_build_prerequisites(ProcessRunner& runner) {
   if (::geteuid() != 0)
     fail(Code::FailedPrecondition,
-         "building the machine OS image needs root (mmdebstrap, mkfs.ext4 -d, loop mount): "
-         "run `sudo machine image build`");
+         "building the machine OS image needs root (mmdebstrap, mkfs.ext4 -d, loop mount): have root run "
+         "`sudo machine image build --system` once; every user's machines then use it from " +
+             ImageCache::system_cache_dir().string());
   require_program(runner, "mmdebstrap", "mmdebstrap");
   require_program(runner, "mkfs.ext4", "e2fsprogs");
   require_program(runner, "qemu-img", "qemu-utils");

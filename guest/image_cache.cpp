@@ -80,8 +80,18 @@ std::optional<Image> ImageCache::load(const fs::path& dir) {
   return img;
 }
 
+fs::path ImageCache::system_cache_dir() {
+  const char* env = std::getenv("MACHINE_SYSTEM_IMAGE_CACHE");
+  return env && *env ? fs::path(env) : fs::path("/var/cache/machine");
+}
+
 std::optional<Image> ImageCache::find_default() {
-  return load(images_dir() / (std::string(kImageName) + "-" + image_version()));
+  const std::string id = std::string(kImageName) + "-" + image_version();
+  if (auto own = load(images_dir() / id)) return own;
+  std::error_code ec;
+  auto system = system_cache_dir() / "images";
+  if (fs::equivalent(system, images_dir(), ec)) return std::nullopt;
+  return load(system / id);
 }
 
 Image ImageCache::ensure(const StepCallback& progress) {
@@ -126,10 +136,11 @@ ImageUse ImageCache::use() {
 }
 
 Image ImageCache::build_locked(bool force, const StepCallback& progress, const ImageCheck& before_replace) {
+  const std::string id = std::string(kImageName) + "-" + image_version();
   if (!force) {
-    if (auto img = find_default()) return *img;  // another process built it while we waited
+    if (auto img = load(images_dir() / id)) return *img;  // another process built it while we waited
   } else if (before_replace) {
-    if (auto current = find_default()) before_replace(*current);
+    if (auto current = load(images_dir() / id)) before_replace(*current);
   }
   // Leftovers of interrupted builds: nobody else builds while we hold the lock.
   std::error_code ec;
@@ -138,7 +149,6 @@ Image ImageCache::build_locked(bool force, const StepCallback& progress, const I
     if (n.rfind(".build-", 0) == 0 || n.rfind(".old-", 0) == 0) fs::remove_all(e.path(), ec);
   }
 
-  const std::string id = std::string(kImageName) + "-" + image_version();
   BuildPaths paths;
   paths.work_dir = images_dir() / fmt::format(".build-{}-{}", id, ::getpid());
   paths.deb_cache = deb_cache_dir();
@@ -158,6 +168,11 @@ Image ImageCache::build_locked(bool force, const StepCallback& progress, const I
   } else {
     fs::rename(paths.out_dir(), final_dir);
   }
+  // Readable by every user whose store falls back to this cache (the work dir was 0700).
+  fs::permissions(final_dir, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                 fs::perms::others_read | fs::perms::others_exec);
+  for (const auto& e : fs::directory_iterator(final_dir))
+    fs::permissions(e.path(), fs::perms::others_read | fs::perms::group_read, fs::perm_options::add);
   auto img = load(final_dir);
   if (!img) fail(Code::Internal, fmt::format("built image in {} does not load", final_dir.string()));
   return *img;

@@ -38,7 +38,8 @@ class ImageCache {
   // cache_dir is the store's cache (Store::cache_dir()); images live in cache_dir/images.
   ImageCache(std::filesystem::path cache_dir, ProcessRunner& runner);
 
-  // The complete image of this binary's recipe version, if built. Never builds.
+  // The complete image of this binary's recipe version, if built: in this cache, else in
+  // the system-wide one (system_cache_dir()). Never builds.
   std::optional<Image> find_default();
   // find_default(), building it first when missing. Idempotent; concurrent callers wait on
   // one build (flock) instead of building twice.
@@ -59,6 +60,10 @@ class ImageCache {
   void remove(const std::string& name_or_version, const ImageCheck& before_remove = {});
 
   std::filesystem::path images_dir() const { return cache_dir_ / "images"; }
+  // The image cache every user's store reads (non-root users cannot build images: root
+  // builds once with `machine image build --system`): $MACHINE_SYSTEM_IMAGE_CACHE, else
+  // /var/cache/machine. Images there are world-readable.
+  static std::filesystem::path system_cache_dir();
   // .deb packages kept between builds so a rebuild downloads nothing.
   std::filesystem::path deb_cache_dir() const { return cache_dir_ / "debs"; }
 

@@ -14,11 +14,14 @@ namespace {
 using namespace std::chrono_literals;
 using detail::Loaded;
 
-// Runs `action` unless the state table says there is nothing to do.
+// Runs `action` unless the state table says there is nothing to do. The state table applies
+// to machines whose state is a VM's or host's (not none's); a driver without the feature
+// (generic's start/stop/kill) is still called when needed: it refuses in its own words.
 void transition(Env& env, const std::string& name, Action action, void (drivers::Driver::*fn)()) {
   auto lock = env.store.lock(name);
   Loaded m = detail::load(env, name);
-  if (m.driver->features().lifecycle) {
+  auto features = m.driver->features();
+  if (features.lifecycle || features.restart) {
     auto t = check_transition(m.driver->state().state, action);
     if (!t.needed) {
       env.progress.step(fmt::format("Machine \"{}\": {}", name, t.message));
@@ -122,7 +125,7 @@ void restart(Env& env, const std::string& name) {
   detail::stop_mount_helpers(env, name);
   auto lock = env.store.lock(name);
   Loaded m = detail::load(env, name);
-  if (m.driver->features().lifecycle) {
+  if (m.driver->features().restart) {
     m.driver->wait_ready(300s);
     detail::save(env, m);
   }

@@ -50,14 +50,16 @@ GenericDriver::GenericDriver(const Context& ctx) : ctx_(ctx) {
 }
 
 Features GenericDriver::features() const {
+  // Start, stop and kill are not ours to do to someone's host (docker-machine's generic
+  // driver refuses them too); restart reboots it over SSH.
   Features f;
-  f.lifecycle = true;
+  f.restart = true;
   f.ssh = true;
   f.provision = true;
   return f;
 }
 
-std::vector<Flag> GenericDriver::create_flags() const {
+std::vector<Flag> GenericDriver::flags() {
   using K = Flag::Kind;
   return {
       {"generic-engine-port", K::Int, "Docker engine port", "GENERIC_ENGINE_PORT", "2376"},

@@ -12,7 +12,7 @@ class GenericDriver final : public Driver {
 
   std::string_view name() const override { return "generic"; }
   Features features() const override;
-  std::vector<Flag> create_flags() const override;
+  static std::vector<Flag> flags();  // the registry's flag table
   void configure(const FlagValues& flags) override;
   void pre_create_check() override;
   std::vector<std::string> prepare() override { return {base_.ip_address}; }

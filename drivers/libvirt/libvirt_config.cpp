@@ -26,7 +26,7 @@ std::vector<Flag> libvirt_flags() {
        "Named libvirt network for the NIC (must be active); default: user-mode networking with port forwards",
        "LIBVIRT_NETWORK", ""},
       {"libvirt-domain-type", K::String, "Domain type: auto, kvm or qemu (TCG software emulation)",
-       "LIBVIRT_DOMAIN_TYPE", "auto"},
+       "LIBVIRT_DOMAIN_TYPE", "auto", {"auto", "kvm", "qemu"}},
       {"libvirt-image", K::String,
        "Guest image: a machine OS image directory or a stock cloud image (qcow2); default: the machine OS",
        "LIBVIRT_IMAGE", ""},

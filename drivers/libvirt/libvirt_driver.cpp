@@ -37,7 +37,7 @@ LibvirtDriver::~LibvirtDriver() = default;
 
 Features LibvirtDriver::features() const {
   Features f;
-  f.lifecycle = f.ssh = f.provision = f.seed = true;
+  f.lifecycle = f.restart = f.ssh = f.provision = f.seed = true;
   // Published ports go onto the user netdev's loopback forwards; a named libvirt network
   // or a remote hypervisor's ports are not this host's loopback.
   f.port_forwarding = config_.network.empty() && config_.forward_bind == "127.0.0.1";

@@ -37,7 +37,6 @@ class LibvirtDriver final : public Driver {
 
   std::string_view name() const override { return "libvirt"; }
   Features features() const override;
-  std::vector<Flag> create_flags() const override { return libvirt::libvirt_flags(); }
   void configure(const FlagValues& flags) override;
   void pre_create_check() override;
   std::vector<std::string> prepare() override;

@@ -9,7 +9,7 @@ NoneDriver::NoneDriver(const Context& ctx) {
   base_.store_path = ctx.store_root.string();
 }
 
-std::vector<Flag> NoneDriver::create_flags() const {
+std::vector<Flag> NoneDriver::flags() {
   return {{"url", Flag::Kind::String, "URL of host when no driver is selected", "NONE_URL", ""}};
 }
 

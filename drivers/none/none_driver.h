@@ -11,7 +11,7 @@ class NoneDriver final : public Driver {
 
   std::string_view name() const override { return "none"; }
   Features features() const override { return {}; }
-  std::vector<Flag> create_flags() const override;
+  static std::vector<Flag> flags();  // the registry's flag table
   void configure(const FlagValues& flags) override;
   void pre_create_check() override {}
   std::vector<std::string> prepare() override;

@@ -58,7 +58,7 @@ std::filesystem::path QemuDriver::file(std::string_view name) const { return ctx
 
 Features QemuDriver::features() const {
   Features f;
-  f.lifecycle = true;
+  f.lifecycle = f.restart = true;
   f.ssh = true;
   f.seed = true;
   f.private_network = true;
@@ -69,8 +69,6 @@ Features QemuDriver::features() const {
   f.provision = true;
   return f;
 }
-
-std::vector<Flag> QemuDriver::create_flags() const { return qemu::qemu_flags(); }
 
 void QemuDriver::configure(const FlagValues& flags) { qemu::apply_flags(config_, flags, host_memory_mb()); }
 

@@ -27,7 +27,6 @@ class QemuDriver final : public Driver {
 
   std::string_view name() const override { return "qemu"; }
   Features features() const override;
-  std::vector<Flag> create_flags() const override;
   void configure(const FlagValues& flags) override;
   void pre_create_check() override;
   std::vector<std::string> prepare() override;

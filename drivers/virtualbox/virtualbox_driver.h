@@ -67,8 +67,11 @@ class VirtualBoxDriver final : public Driver {
   std::string_view name() const override { return "virtualbox"; }
   // Published ports: NAT adapter 1 forwards them from 127.0.0.1 (the host-only address
   // reaches them too, as with docker-machine).
-  Features features() const override { return {true, true, true, true, true, true}; }
-  std::vector<Flag> create_flags() const override;
+  Features features() const override {
+    return {.lifecycle = true, .ssh = true, .provision = true, .seed = true, .private_network = true,
+            .port_forwarding = true, .restart = true};
+  }
+  static std::vector<Flag> flags();  // the registry's flag table
   void configure(const FlagValues& flags) override;
   void pre_create_check() override;
   std::vector<std::string> prepare() override;

@@ -27,7 +27,7 @@ constexpr std::initializer_list<const char*> kNicTypes = {"82540EM", "82543GC", 
 
 // NIC types default to virtio, not docker-machine's 82540EM: the machine OS kernel
 // (linux-image-cloud-amd64) has no e1000 driver. 82540EM stays available for other images.
-std::vector<Flag> VirtualBoxDriver::create_flags() const {
+std::vector<Flag> VirtualBoxDriver::flags() {
   return {
       {"virtualbox-memory", K::Int, "Size of memory for host in MB", "VIRTUALBOX_MEMORY_SIZE", "1024"},
       {"virtualbox-cpu-count", K::Int, "number of CPUs for the machine (-1 to use the number of CPUs available)",
@@ -45,7 +45,7 @@ std::vector<Flag> VirtualBoxDriver::create_flags() const {
       {"virtualbox-hostonly-nicpromisc", K::String, "Specify the Host Only Network Adapter Promiscuous Mode",
        "VIRTUALBOX_HOSTONLY_NIC_PROMISC", "deny"},
       {"virtualbox-ui-type", K::String, "Specify the UI Type: (gui|sdl|headless|separate)", "VIRTUALBOX_UI_TYPE",
-       "headless"},
+       "headless", {"gui", "sdl", "headless", "separate"}},
       {"virtualbox-hostonly-no-dhcp", K::Bool, "Disable the Host Only DHCP Server", "VIRTUALBOX_HOSTONLY_NO_DHCP",
        "false"},
       {"virtualbox-no-share", K::Bool, "Disable the mount of your home directory", "VIRTUALBOX_NO_SHARE", "false"},

@@ -34,6 +34,9 @@ TEST_F(CreateFlow, CreatePrintsDockerMachineProgressAndEnvHint) {
   EXPECT_NE(create_->out.find("Registered docker context \"vm1\""), std::string::npos) << create_->out;
   EXPECT_EQ(create_->out.find("Could not register docker context"), std::string::npos) << create_->out;
   EXPECT_NE(create_->out.find("machine env vm1"), std::string::npos);
+  // Piped: plain lines only (no spinner redraws), ending with where the time went.
+  EXPECT_EQ(create_->out.find_first_of("\r\033"), std::string::npos) << create_->out;
+  EXPECT_NE(create_->out.find("\nCreated \"vm1\" in "), std::string::npos) << create_->out;
   auto ls = store_->machine("ls --format '{{.Name}} {{.State}} {{.URL}}'");
   EXPECT_EQ(ls.status, 0) << ls.out;
   EXPECT_NE(ls.out.find("vm1 Running tcp://127.0.0.1:"), std::string::npos) << ls.out;

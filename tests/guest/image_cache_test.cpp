@@ -55,6 +55,26 @@ TEST(ImageCache, FindsTheImageOfThisRecipeVersion) {
   EXPECT_TRUE(runner.commands().empty());
 }
 
+// Non-root users read the image root built once into the system-wide cache; a store's own
+// image wins when both exist.
+TEST(ImageCache, FallsBackToTheSystemWideCache) {
+  testing::TempDir own, system;
+  ::setenv("MACHINE_SYSTEM_IMAGE_CACHE", system.path().c_str(), 1);
+  testing::FakeProcessRunner runner;
+  ImageCache images(own.path(), runner);
+  EXPECT_EQ(ImageCache::system_cache_dir(), system.path());
+  EXPECT_FALSE(images.find_default());
+  fs::path shared = make_image(system.path(), image_version(), "2026-11-23T10:00:00Z");
+  ASSERT_TRUE(images.find_default());
+  EXPECT_EQ(images.find_default()->dir, shared);
+  EXPECT_EQ(images.ensure().dir, shared);  // nothing to build
+  fs::path mine = make_image(own.path(), image_version(), "2026-11-24T10:00:00Z");
+  EXPECT_EQ(images.find_default()->dir, mine);
+  EXPECT_TRUE(runner.commands().empty());
+  ::unsetenv("MACHINE_SYSTEM_IMAGE_CACHE");
+  EXPECT_EQ(ImageCache::system_cache_dir(), "/var/cache/machine");
+}
+
 TEST(ImageCache, HalfMadeImagesDoNotCount) {
   testing::TempDir cache;
   testing::FakeProcessRunner runner;

@@ -3,6 +3,7 @@
 
 #include <regex>
 
+#include "drivers/registry.h"
 #include "drivers/virtualbox/vbox_manage.h"
 #include "drivers/virtualbox/virtualbox_driver.h"
 #include "machine/error.h"
@@ -115,7 +116,7 @@ TEST_F(VBoxTest, ConfigureRejectsBadFlagsWithDockerMachineMessages) {
 }
 
 TEST_F(VBoxTest, FlagsHaveDockerMachineNamesDefaultsAndEnvVars) {
-  auto flags = driver()->create_flags();
+  auto flags = drivers::driver_flags("virtualbox");  // the registry's table
   auto find = [&](const std::string& n) {
     for (const auto& f : flags)
       if (f.name == n) return f;

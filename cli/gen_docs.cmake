@@ -1,0 +1,20 @@
+# cmake -DMACHINE=<binary> -DOUT=<dir> -P gen_docs.cmake: writes the completion scripts and
+# machine.1(.gz) that the binary generates from its command table.
+file(MAKE_DIRECTORY ${OUT})
+foreach(pair "bash;machine.bash" "zsh;_machine" "fish;machine.fish")
+  list(GET pair 0 shell)
+  list(GET pair 1 name)
+  execute_process(COMMAND ${MACHINE} completion ${shell} OUTPUT_FILE ${OUT}/${name} RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "${MACHINE} completion ${shell} failed: ${rc}")
+  endif()
+endforeach()
+execute_process(COMMAND ${MACHINE} __man OUTPUT_FILE ${OUT}/machine.1 RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "${MACHINE} __man failed: ${rc}")
+endif()
+# -n: no name or time stamp in the header, so the package is reproducible.
+execute_process(COMMAND gzip -9nc ${OUT}/machine.1 OUTPUT_FILE ${OUT}/machine.1.gz RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "gzip failed: ${rc}")
+endif()
