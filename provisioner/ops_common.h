@@ -28,6 +28,10 @@ struct Loaded {
 };
 Loaded load(Env& env, const std::string& name);
 
+// `start` with the machine's lock held: refuses a running machine (docker-machine's
+// "already running"), starts the VM, waits for it, then the forwarder and the mounts.
+void start_locked(Env& env, Loaded& m);
+
 // Persists host with the driver's current state.
 void save(Env& env, Loaded& m);
 
