@@ -75,10 +75,18 @@ std::vector<drivers::Flag> driver_create_flags(const std::string& driver, Invoca
   return drivers::make_driver(driver, ctx)->create_flags();
 }
 
+// create's help also lists the drivers built in, each with its one-line description.
+CommandSpec with_driver_list(const CommandSpec& create) {
+  CommandSpec spec = create;
+  spec.description += "\n\nDrivers:";
+  for (const auto& d : drivers::registry()) spec.description += fmt::format("\n   {}\t{}", d.name, d.description);
+  return spec;
+}
+
 }  // namespace
 
 int cmd_create(Invocation& inv) {
-  const CommandSpec& spec = *find_command("create");
+  const CommandSpec spec = with_driver_list(*find_command("create"));
   std::string driver = driver_from_args(inv.cmd.args, inv);
   auto dflags = driver_create_flags(driver, inv);
   auto specs = create_flags(dflags);
@@ -88,7 +96,10 @@ int cmd_create(Invocation& inv) {
   try {
     parsed = parse_flags(with_help, inv.cmd.args, inv.io.getenv);
   } catch (const Error& e) {
-    inv.err() << "Incorrect Usage.\n\n" << command_help(spec, specs) << "\n" << e.what() << "\n";
+    // docker-machine's create re-runs the app with the driver's flags and returns its error
+    // to runCommand, which exits 1 (unlike other commands' usage errors, kExitUsage).
+    inv.out() << "Incorrect Usage.\n\n" << command_help(spec, specs);
+    inv.err() << e.what() << "\n";
     return kExitError;
   }
   auto& f = parsed.flags;

@@ -18,6 +18,9 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitError = 1;
 inline constexpr int kExitPreCreate = 3;
 inline constexpr int kExitInterrupted = 130;  // Ctrl-C, as shells report SIGINT
+// A flag that does not parse: codegangsta/cli prints "Incorrect Usage." and the help on
+// stdout and returns the error, which docker-machine's main only logs (stderr): status 0.
+inline constexpr int kExitUsage = 0;  // (create: 1, its error reaches runCommand)
 
 struct Invocation {
   Io& io;

@@ -19,6 +19,7 @@
 #include <sstream>
 #include <thread>
 
+#include "machine/debug_log.h"
 #include "machine/error.h"
 
 namespace bp = boost::process;
@@ -72,6 +73,8 @@ class SystemProcessRunner final : public ProcessRunner {
   ProcessResult run(const Command& cmd) override {
     ignore_sigpipe_once();
     auto exe = resolve(cmd.program);
+    const auto started = std::chrono::steady_clock::now();
+    debug::logf("executing: {}", cmd.to_string());
     boost::asio::io_context ios;
     std::future<std::string> out, err;
     bp::async_pipe in_pipe(ios);
@@ -111,11 +114,14 @@ class SystemProcessRunner final : public ProcessRunner {
         out.valid() && out.wait_for(std::chrono::seconds(0)) == std::future_status::ready ? out.get() : "";
     result.err =
         err.valid() && err.wait_for(std::chrono::seconds(0)) == std::future_status::ready ? err.get() : "";
+    debug::logf("exit status {}{} after {} ms: {}", result.exit_code, result.timed_out ? " (timed out)" : "",
+                debug::elapsed_ms(started), cmd.program);
     return result;
   }
 
   int spawn_detached(const Command& cmd, const std::filesystem::path& log_path) override {
     auto exe = resolve(cmd.program);
+    debug::logf("starting in the background: {}", cmd.to_string());
     std::vector<std::string> argv{exe.string()};
     argv.insert(argv.end(), cmd.args.begin(), cmd.args.end());
     std::vector<char*> cargv;
