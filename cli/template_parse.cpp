@@ -54,6 +54,16 @@ class Parser {
   }
 
  private:
+  // Nesting (parentheses, control structures) is bounded so hostile input cannot exhaust the stack.
+  static constexpr int kMaxDepth = 200;
+  struct DepthGuard {
+    explicit DepthGuard(Parser& p) : parser(p) {
+      if (++parser.depth_ > kMaxDepth) parser.error(parser.pos_, "nesting is too deep");
+    }
+    ~DepthGuard() { --parser.depth_; }
+    Parser& parser;
+  };
+
   // ---- errors ----
   [[noreturn]] void error(size_t pos, const std::string& why) {
     fail(Code::InvalidArgument, fmt::format("template: {}: {}", location(ast_, pos), why));
@@ -149,6 +159,7 @@ class Parser {
 
   // {{if|with|range pipeline}} list [{{else}} list | {{else if ...}}] {{end}}
   Node control(NodeKind kind, size_t pos) {
+    DepthGuard guard(*this);
     Node n;
     n.kind = kind;
     n.pos = pos;
@@ -184,6 +195,7 @@ class Parser {
 
   // ---- pipelines ----
   Pipeline pipeline(const std::string& context, Tok end) {
+    DepthGuard guard(*this);
     Pipeline p;
     p.pos = peek_nonspace().pos;
     // Declarations: $x := / $x = / $k, $v :=
@@ -579,6 +591,7 @@ class Parser {
   size_t stop_pos_ = 0;
   bool trim_next_text_ = false;
   int range_depth_ = 0;
+  int depth_ = 0;
   std::vector<std::string> vars_;  // declared variables in scope, "$" first
 };
 
