@@ -70,6 +70,12 @@ void remove(Env& env, const std::string& name, bool force) {
 void start(Env& env, const std::string& name) {
   auto lock = env.store.lock(name);
   Loaded m = detail::load(env, name);
+  if (auto t = check_transition(m.driver->state().state, Action::Start, name); t.verdict == Verdict::Refuse) {
+    // Already running: docker-machine's error, but a port forwarder that died comes back first
+    // (`start` is how users repair it).
+    detail::start_forwarder(env, m);
+    fail(Code::FailedPrecondition, t.message);
+  }
   detail::start_locked(env, m);
 }
 
