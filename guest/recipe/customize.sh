@@ -57,6 +57,13 @@ chroot "$root" useradd --create-home --shell /bin/bash --gid docker --groups sud
 chroot "$root" usermod -p '*' docker
 printf 'docker ALL=(ALL) NOPASSWD:ALL\n' > "$root/etc/sudoers.d/docker"
 chmod 0440 "$root/etc/sudoers.d/docker"
+# boot2docker's docker user found dockerd and the sbin tools on its PATH; dropbear gives a
+# session /usr/bin:/bin. bash reads ~/.bashrc for commands run over SSH (`machine ssh vm
+# 'pgrep -f $(which dockerd)'`), so the PATH goes first in it, before the interactive check.
+bashrc="$root/home/docker/.bashrc"
+{ echo 'export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'; cat "$bashrc" 2>/dev/null || true; } > "$bashrc.new"
+mv "$bashrc.new" "$bashrc"
+chroot "$root" chown docker:docker /home/docker/.bashrc
 install -d -m 0700 "$root/home/docker/.ssh"
 chroot "$root" chown docker:docker /home/docker/.ssh
 install -d -m 0755 "$root/etc/dropbear" "$root/etc/docker"

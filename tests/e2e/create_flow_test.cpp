@@ -84,7 +84,7 @@ TEST_F(CreateFlow, GuestHasBoot2dockersEverydayToolsAndPaths) {
   auto r = store_->machine("ssh vm1 'sudo cat /proc/$(pgrep -f $(which dockerd))/environ | tr \"\\0\" \"\\n\" | grep -c ^PATH='");
   EXPECT_EQ(r.status, 0) << r.out;
   EXPECT_EQ(r.out, "1\n");
-  r = store_->machine("ssh vm1 'free -m | head -n1; pkill -0 containerd && echo signalled; ps -o pid= -C dockerd | wc -l'");
+  r = store_->machine("ssh vm1 'free -m | head -n1; sudo pkill -0 containerd && echo signalled; ps -o pid= -C dockerd | wc -l'");
   EXPECT_EQ(r.status, 0) << r.out;
   EXPECT_NE(r.out.find("total"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("signalled"), std::string::npos) << r.out;
