@@ -1,6 +1,7 @@
 #include "cli/app.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -10,6 +11,7 @@
 #include "cli/command.h"
 #include "cli/host_list.h"
 #include "machine/cancel.h"
+#include "machine/debug_log.h"
 #include "machine/error.h"
 #include "machine/suggest.h"
 
@@ -30,6 +32,51 @@ class StreamProgress final : public Progress {
   std::ostream& out_;
   std::mutex mu_;
 };
+
+// With -D: each step's time since the previous one and every new status line (what a wait
+// is polling for) go to the debug log too; the output itself is unchanged.
+class DebugProgress final : public Progress {
+ public:
+  explicit DebugProgress(std::unique_ptr<Progress> inner) : inner_(std::move(inner)) {}
+  void step(std::string_view line) override {
+    {
+      std::lock_guard lock(mu_);
+      debug::logf("step after {} ms: {}", debug::elapsed_ms(last_), line);
+      last_ = std::chrono::steady_clock::now();
+    }
+    inner_->step(line);
+  }
+  void status(std::string_view line) override {
+    {
+      std::lock_guard lock(mu_);
+      if (line != last_status_) debug::logf("status: {}", line);
+      last_status_ = line;
+    }
+    inner_->status(line);
+  }
+
+ private:
+  std::unique_ptr<Progress> inner_;
+  std::mutex mu_;
+  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+  std::string last_status_;
+};
+
+// -D / --debug (anywhere before the command, as docker-machine's os.Args scan mostly finds
+// it) or MACHINE_DEBUG, which docker-machine parses with strconv.ParseBool.
+void setup_debug(const ParsedFlags& globals, const Io& io) {
+  bool on = globals.boolean("debug");
+  if (auto env = io.getenv("MACHINE_DEBUG"); env && !env->empty()) {
+    auto v = debug::parse_go_bool(*env);
+    if (!v)
+      fail(Code::InvalidArgument, fmt::format("Error parsing boolean value from MACHINE_DEBUG: strconv.ParseBool: "
+                                              "parsing \"{}\": invalid syntax",
+                                              *env));
+    on = *v;
+  }
+  debug::enable(on);
+  debug::logf("Machine version: {}", MACHINE_VERSION);
+}
 
 std::string default_storage_path(const Io& io) {
   auto home = io.getenv("HOME");
@@ -59,7 +106,15 @@ int run(const std::vector<std::string>& argv, Io& io) {
   const std::string storage_default = default_storage_path(io);
   try {
     std::vector<std::string> rest(argv.begin() + (argv.empty() ? 0 : 1), argv.end());
-    auto globals = parse_flags(global_flags(storage_default), rest, io.getenv, {.stop_at_positional = true});
+    ParsedArgs globals;
+    try {
+      globals = parse_flags(global_flags(storage_default), rest, io.getenv, {.stop_at_positional = true});
+    } catch (const Error& e) {
+      io.out << "Incorrect Usage.\n\n" << app_help(program, storage_default);
+      io.err << e.what() << "\n";
+      return kExitUsage;
+    }
+    setup_debug(globals.flags, io);
     if (globals.flags.boolean("version")) {
       io.out << version_line(program);
       return kExitOk;
@@ -92,7 +147,11 @@ int run(const std::vector<std::string>& argv, Io& io) {
     Invocation inv{io, argv, program, globals.flags, {}, nullptr, nullptr, nullptr, nullptr};
     if (cmd->skip_flag_parsing) {
       // ssh/scp pass their arguments through; create parses them once it knows the driver.
-      if (cmd->name != "create" && cmd_args.size() == 1 && (cmd_args[0] == "--help" || cmd_args[0] == "-h")) {
+      // ssh checks only its first argument, as docker-machine (`ssh -help`, `ssh --help x`).
+      bool ssh_help = cmd->name == "ssh" && !cmd_args.empty() &&
+                      (cmd_args[0] == "-help" || cmd_args[0] == "--help" || cmd_args[0] == "-h");
+      if (ssh_help ||
+          (cmd->name != "create" && cmd_args.size() == 1 && (cmd_args[0] == "--help" || cmd_args[0] == "-h"))) {
         io.out << command_help(*cmd, cmd->flags);
         return kExitOk;
       }
@@ -103,8 +162,8 @@ int run(const std::vector<std::string>& argv, Io& io) {
       try {
         inv.cmd = parse_flags(flags, cmd_args, io.getenv);
       } catch (const Error& e) {
-        io.err << usage_error(*cmd, cmd->flags, e.what());
-        return kExitError;
+        print_usage_error(io.out, io.err, *cmd, cmd->flags, e.what());
+        return kExitUsage;
       }
       if (inv.cmd.flags.boolean("help")) {
         io.out << command_help(*cmd, cmd->flags);
@@ -119,10 +178,12 @@ int run(const std::vector<std::string>& argv, Io& io) {
     inv.runner = make_system_process_runner();
     if (globals.flags.boolean("quiet")) inv.progress = std::make_unique<NullProgress>();
     else inv.progress = io.make_progress ? io.make_progress() : std::make_unique<StreamProgress>(io.out);
+    if (debug::enabled()) inv.progress = std::make_unique<DebugProgress>(std::move(inv.progress));
     ops::TlsPaths tls{globals.flags.string("tls-ca-cert"), globals.flags.string("tls-ca-key"),
                       globals.flags.string("tls-client-cert"), globals.flags.string("tls-client-key")};
     inv.env = std::make_unique<ops::Env>(
         ops::Env{*inv.store, *inv.runner, *inv.progress, tls, globals.flags.boolean("native-ssh"), io.self_program});
+    debug::logf("command={} args={}", cmd->name, fmt::join(inv.cmd.args, " "));
     return cmd->run(inv);
   } catch (const Error& e) {
     io.err << e.what() << "\n";
@@ -133,7 +194,8 @@ int run(const std::vector<std::string>& argv, Io& io) {
   }
 }
 
-std::string usage_error(const CommandSpec& cmd, const std::vector<FlagSpec>& flags, const std::string& error) {
+void print_usage_error(std::ostream& out, std::ostream& err, const CommandSpec& cmd, const std::vector<FlagSpec>& flags,
+                       const std::string& error) {
   // Go's texts: `invalid value "x" for flag -name: ...`, `invalid boolean value "x" for -name: ...`.
   for (const char* marker : {" for flag -", " for -"}) {
     auto at = error.find(marker);
@@ -146,10 +208,13 @@ std::string usage_error(const CommandSpec& cmd, const std::vector<FlagSpec>& fla
       std::string form = f.kind == FlagKind::Bool ? "true or false, e.g. " + flag + "=false"
                                                   : "a whole number, e.g. " + flag + " " +
                                                         (f.default_value.empty() ? "10" : f.default_value);
-      return fmt::format("{}\n{} takes {}. See 'machine {} --help'.\n", error, flag, form, cmd.name);
+      err << fmt::format("{}\n{} takes {}. See 'machine {} --help'.\n", error, flag, form, cmd.name);
+      return;
     }
   }
-  return "Incorrect Usage.\n\n" + command_help(cmd, flags) + "\n" + error + "\n";
+  // docker-machine (codegangsta/cli): the help on stdout, the error on stderr.
+  out << "Incorrect Usage.\n\n" << command_help(cmd, flags);
+  err << error << "\n";
 }
 
 bool background_work_pending() { return pending_queries() > 0; }

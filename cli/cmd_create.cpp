@@ -93,6 +93,14 @@ std::vector<FlagSpec> create_flags(const std::vector<drivers::Flag>& driver_flag
   return specs;
 }
 
+// create's help also lists the drivers built in, each with its one-line description.
+CommandSpec with_driver_list(const CommandSpec& create) {
+  CommandSpec spec = create;
+  spec.description += "\n\nDrivers:";
+  for (const auto& d : drivers::registry()) spec.description += fmt::format("\n   {}\t{}", d.name, d.description);
+  return spec;
+}
+
 }  // namespace
 
 FlagSpec flag_spec(const drivers::Flag& f) { return {{f.name}, kind_of(f.kind), f.usage, f.env, f.default_value}; }
@@ -100,7 +108,7 @@ FlagSpec flag_spec(const drivers::Flag& f) { return {{f.name}, kind_of(f.kind), 
 std::vector<FlagSpec> create_flag_specs(const std::string& driver) { return create_flags(drivers::driver_flags(driver)); }
 
 int cmd_create(Invocation& inv) {
-  const CommandSpec& spec = *find_command("create");
+  const CommandSpec spec = with_driver_list(*find_command("create"));
   std::string driver = driver_from_args(inv.cmd.args, inv);
   auto specs = create_flag_specs(driver);
   auto with_help = specs;
@@ -109,7 +117,9 @@ int cmd_create(Invocation& inv) {
   try {
     parsed = parse_flags(with_help, inv.cmd.args, inv.io.getenv);
   } catch (const Error& e) {
-    inv.err() << usage_error(spec, specs, e.what());
+    // docker-machine's create re-runs the app with the driver's flags and returns its error
+    // to runCommand, which exits 1 (unlike other commands' usage errors, kExitUsage).
+    print_usage_error(inv.out(), inv.err(), spec, specs, e.what());
     return kExitError;
   }
   auto& f = parsed.flags;

@@ -26,9 +26,9 @@ struct Connection {
   std::string cert_path;
 };
 
-Connection connect(Invocation& inv, const std::string& name, bool swarm) {
+Connection connect(Invocation& inv, const std::string& name, bool swarm, Action action) {
   Connection c{inv.store->load(name), "", ""};
-  c.cert_path = ops::validated_cert_path(*inv.env, name);
+  c.cert_path = ops::validated_cert_path(*inv.env, name, action);
   c.url = ops::url(*inv.env, name);
   if (swarm) c.url = swarm_url(c.host, c.url);
   return c;
@@ -65,7 +65,7 @@ int cmd_env(Invocation& inv) {
   }
   if (inv.cmd.args.size() > 1) fail(Code::InvalidArgument, "Error: Expected one machine name as an argument");
   std::string name = target_host(inv);
-  Connection c = connect(inv, name, f.boolean("swarm"));
+  Connection c = connect(inv, name, f.boolean("swarm"), Action::Env);
   e.docker_host = c.url;
   e.cert_path = c.cert_path;
   e.machine_name = c.host.name;
@@ -80,7 +80,7 @@ int cmd_env(Invocation& inv) {
 int cmd_config(Invocation& inv) {
   if (inv.cmd.args.size() > 1) fail(Code::InvalidArgument, "Error: Expected one machine name as an argument");
   std::string name = target_host(inv);
-  Connection c = connect(inv, name, inv.cmd.flags.boolean("swarm"));
+  Connection c = connect(inv, name, inv.cmd.flags.boolean("swarm"), Action::Config);
   auto dir = inv.store->machines_dir() / name;
   inv.out() << fmt::format("--tlsverify\n--tlscacert={}\n--tlscert={}\n--tlskey={}\n-H={}\n",
                            quoted((dir / "ca.pem").string()), quoted((dir / "cert.pem").string()),

@@ -29,7 +29,7 @@ int cmd_inspect(Invocation& inv) {
     }
   }
   Host host = inv.store->load(name);
-  nlohmann::json j = to_json(host);
+  nlohmann::ordered_json j = to_json(host);
   // Ours, beside docker-machine's fields: whether published ports reach this host.
   if (auto fwd = ops::forwarder_info(*inv.env, name); fwd.supported)
     j["PortForwarder"] = {{"Running", fwd.running},     {"Pid", fwd.pid},
@@ -65,7 +65,7 @@ int cmd_ip(Invocation& inv) {
     try {
       inv.out() << ops::ip(*inv.env, n) << "\n";
     } catch (const Error& e) {
-      errors += (errors.empty() ? "" : "\n") + fmt::format("Error getting IP address: {}", e.what());
+      errors += (errors.empty() ? "" : "\n") + std::string(e.what());
     }
   }
   if (!errors.empty()) fail(Code::Internal, errors);
@@ -79,7 +79,9 @@ int cmd_version(Invocation& inv) {
     return kExitOk;
   }
   if (args.size() != 1) fail(Code::InvalidArgument, "Error: Expected one machine name as an argument");
+  require_valid_machine_name(args[0]);
   inv.store->load(args[0]);
+  ops::require_state(*inv.env, args[0], Action::Version);
   inv.out() << ops::engine_version(*inv.env, args[0], std::chrono::seconds(10)) << "\n";
   return kExitOk;
 }

@@ -148,15 +148,19 @@ int cmd_rm(Invocation& inv) {
   if (!force && !inv.cmd.flags.boolean("y") && !confirm(inv, "Are you sure?")) return kExitOk;
   std::string errors;
   for (const auto& n : names) {
+    // With -f docker-machine reports each failure and carries on, exiting 0.
+    auto report = [&](const std::string& m) {
+      if (force) inv.err() << m << "\n";
+      errors += (errors.empty() ? "" : "\n") + m;
+    };
     try {
       if (!inv.store->exists(n)) fail(Code::NotFound, machine_not_found_message(n));
       ops::remove(*inv.env, n, force);
       inv.out() << "Successfully removed " << n << "\n" << std::flush;
     } catch (const Error& e) {
-      std::string m = fmt::format("Error removing host {}: {}", q(n), e.what());
-      // With -f docker-machine reports each failure and carries on, exiting 0.
-      if (force) inv.err() << m << "\n";
-      errors += (errors.empty() ? "" : "\n") + m;
+      report(fmt::format("Error removing host {}: {}", q(n), e.what()));
+      // docker-machine's -f then removes the local files, which for a missing machine fails too.
+      if (force && e.code() == Code::NotFound) report(fmt::format("Can't remove {}", q(n)));
     }
   }
   if (!errors.empty() && !force) fail(Code::Internal, errors);

@@ -11,7 +11,8 @@
 namespace machine::cli {
 
 int cmd_ssh(Invocation& inv) {
-  // Arguments are [machine-name] [--] [command...], passed through unparsed.
+  // Arguments are [machine-name] [ssh options and command...]: everything after the name
+  // reaches ssh after the destination, as docker-machine passes it (`-C "echo foo"`).
   std::vector<std::string> args = inv.cmd.args;
   std::string name;
   if (args.empty() || args.front() == "--") {
@@ -22,7 +23,6 @@ int cmd_ssh(Invocation& inv) {
     name = args.front();
     require_valid_machine_name(name);
     args.erase(args.begin());
-    if (!args.empty() && args.front() == "--") args.erase(args.begin());
   }
   inv.store->load(name);
   auto endpoint = ops::ssh_endpoint(*inv.env, name);
@@ -32,7 +32,14 @@ int cmd_ssh(Invocation& inv) {
   options.term = inv.getenv("TERM").value_or("xterm");
   inv.out().flush();
   inv.err().flush();
-  return ssh::run_ssh_command(endpoint, args, *inv.runner, options);
+  int status = ssh::run_ssh_command(endpoint, args, *inv.runner, options);
+  if (status == 0) return kExitOk;
+  // docker-machine logs the failed command's error (Go's exec.ExitError, or the native
+  // client's ssh.ExitError) and exits 1.
+  inv.err() << (options.backend == ssh::SshBackend::External ? fmt::format("exit status {}", status)
+                                                               : fmt::format("Process exited with status {}", status))
+            << "\n";
+  return kExitError;
 }
 
 int cmd_scp(Invocation& inv) {

@@ -19,6 +19,9 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitError = 1;
 inline constexpr int kExitPreCreate = 3;
 inline constexpr int kExitInterrupted = 130;  // Ctrl-C, as shells report SIGINT
+// A flag that does not parse: codegangsta/cli prints "Incorrect Usage." and the help on
+// stdout and returns the error, which docker-machine's main only logs (stderr): status 0.
+inline constexpr int kExitUsage = 0;  // (create: 1, its error reaches runCommand)
 
 struct Invocation {
   Io& io;
@@ -69,7 +72,8 @@ bool print_formatted(Invocation& inv, const std::vector<nlohmann::json>& rows);
 // flag names the flag and the form it takes ("--qemu-memory takes a whole number, e.g.
 // --qemu-memory 1024") without the whole help; anything else (an unknown flag) is
 // docker-machine's "Incorrect Usage." with the help, then the error.
-std::string usage_error(const CommandSpec& cmd, const std::vector<FlagSpec>& flags, const std::string& error);
+void print_usage_error(std::ostream& out, std::ostream& err, const CommandSpec& cmd, const std::vector<FlagSpec>& flags,
+                       const std::string& error);
 
 // Asks "<question> (y/n): " on out and reads a line from in; true for an answer starting y/Y.
 bool confirm(Invocation& inv, const std::string& question);

@@ -182,7 +182,10 @@ std::vector<FlagSpec> global_flags(const std::string& storage_default) {
       {{"tls-ca-key"}, K::String, "Private key to generate certificates", "MACHINE_TLS_CA_KEY", ""},
       {{"tls-client-cert"}, K::String, "Client cert to use for TLS", "MACHINE_TLS_CLIENT_CERT", ""},
       {{"tls-client-key"}, K::String, "Private key used in client TLS auth", "MACHINE_TLS_CLIENT_KEY", ""},
+      // Accepted and ignored, so docker-machine command lines keep working (cli/README.md).
+      {{"github-api-token"}, K::String, "Token to use for requests to the Github API", "MACHINE_GITHUB_API_TOKEN", ""},
       {{"native-ssh"}, K::Bool, "Use the native (libssh2-based) SSH implementation.", "MACHINE_NATIVE_SSH", ""},
+      {{"bugsnag-api-token"}, K::String, "BugSnag API token for crash reporting", "MACHINE_BUGSNAG_API_TOKEN", ""},
       {{"help", "h"}, K::Bool, "show help", "", ""},
       {{"version", "v"}, K::Bool, "print the version", "", ""},
   };

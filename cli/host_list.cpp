@@ -279,7 +279,8 @@ std::string render_host_list(const std::vector<HostListItem>& items, const std::
   if (table) f = f.substr(5);
   auto b = f.find_first_not_of(' ');
   f = b == std::string::npos ? "" : f.substr(b, f.find_last_not_of(' ') - b + 1);
-  Template t = Template::parse(expand_escapes(f) + "\n");
+  // docker-machine formats a struct here: an unknown field is an error, not "<no value>".
+  Template t = Template::parse(expand_escapes(f) + "\n", {.unknown_field_is_error = true});
   std::string out;
   if (table) {
     nlohmann::json headers{{"Name", "NAME"},

@@ -20,6 +20,9 @@ const std::vector<std::string>& packages() {
       "ca-certificates", "sudo",
       // init, acpid, findfs, ip come from busybox; mount, kmod, e2fsprogs for the rest
       "busybox-static", "mount", "kmod", "e2fsprogs",
+      // boot2docker's everyday tools scripts call over `machine ssh` (pgrep, pkill, ps, free,
+      // top, watch): busybox-static 1.35 has no pgrep/pkill, procps has them all (~1 MB)
+      "procps",
   };
   return list;
 }

@@ -9,10 +9,11 @@
 namespace machine {
 namespace {
 using nlohmann::json;
+using ojson = nlohmann::ordered_json;
 
-json engine_json(const EngineOptions& e) {
+ojson engine_json(const EngineOptions& e) {
   return {{"ArbitraryFlags", e.arbitrary_flags},
-          {"Dns", e.dns.empty() ? json(nullptr) : json(e.dns)},
+          {"Dns", e.dns.empty() ? ojson(nullptr) : ojson(e.dns)},
           {"GraphDir", e.graph_dir},
           {"Env", e.env},
           {"Ipv6", e.ipv6},
@@ -26,7 +27,7 @@ json engine_json(const EngineOptions& e) {
           {"InstallURL", e.install_url}};
 }
 
-json swarm_json(const SwarmOptions& s) {
+ojson swarm_json(const SwarmOptions& s) {
   return {{"IsSwarm", s.is_swarm},
           {"Address", s.address},
           {"Discovery", s.discovery},
@@ -39,11 +40,11 @@ json swarm_json(const SwarmOptions& s) {
           {"Overcommit", s.overcommit},
           {"ArbitraryFlags", s.arbitrary_flags},
           {"ArbitraryJoinFlags", s.arbitrary_join_flags},
-          {"Env", s.env.empty() ? json(nullptr) : json(s.env)},
+          {"Env", s.env.empty() ? ojson(nullptr) : ojson(s.env)},
           {"IsExperimental", s.is_experimental}};
 }
 
-json auth_json(const AuthOptions& a) {
+ojson auth_json(const AuthOptions& a) {
   return {{"CertDir", a.cert_dir},
           {"CaCertPath", a.ca_cert_path},
           {"CaPrivateKeyPath", a.ca_private_key_path},
@@ -79,10 +80,10 @@ const json& object(const json& j, const char* key) {
 }
 }  // namespace
 
-json to_json(const Host& h) {
+ojson to_json(const Host& h) {
   const auto& o = h.options;
   return {{"ConfigVersion", h.config_version},
-          {"Driver", h.driver},
+          {"Driver", ojson(h.driver)},
           {"DriverName", h.driver_name},
           {"HostOptions",
            {{"Driver", o.driver},
@@ -91,7 +92,7 @@ json to_json(const Host& h) {
             {"EngineOptions", engine_json(o.engine)},
             {"SwarmOptions", swarm_json(o.swarm)},
             {"AuthOptions", auth_json(o.auth)},
-            {"Mounts", mounts_to_json(o.mounts)},
+            {"Mounts", ojson(mounts_to_json(o.mounts))},
             {"MountType", o.mount_type}}},
           {"Name", h.name}};
 }

@@ -84,7 +84,9 @@ struct Host {
   HostOptions options;
 };
 
-nlohmann::json to_json(const Host& h);
+// Keys in docker-machine's order (its Go struct order), not alphabetical, so config.json and
+// `inspect` read like docker-machine's. The driver's own object keeps the driver's order.
+nlohmann::ordered_json to_json(const Host& h);
 // A mount list as JSON ([{"HostDir","GuestDir","ReadOnly"}]) and back; null reads as empty.
 nlohmann::json mounts_to_json(const std::vector<Mount>& mounts);
 std::vector<Mount> mounts_from_json(const nlohmann::json& j);

@@ -15,6 +15,7 @@
 #include <fstream>
 #include <thread>
 
+#include "machine/debug_log.h"
 #include "machine/error.h"
 
 extern char** environ;
@@ -186,6 +187,8 @@ class SystemProcessRunner final : public ProcessRunner {
   ProcessResult run(const Command& cmd) override {
     ignore_sigpipe_once();
     auto exe = resolve(cmd.program);
+    const auto started = std::chrono::steady_clock::now();
+    debug::logf("executing: {}", cmd.to_string());
     Pipe out, err, in;
     int devnull = open_or_fail("/dev/null", O_RDONLY);
     pid_t pid;
@@ -266,11 +269,14 @@ class SystemProcessRunner final : public ProcessRunner {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     result.exit_code = !result.timed_out && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    debug::logf("exit status {}{} after {} ms: {}", result.exit_code, result.timed_out ? " (timed out)" : "",
+                debug::elapsed_ms(started), cmd.program);
     return result;
   }
 
   int spawn_detached(const Command& cmd, const std::filesystem::path& log_path) override {
     auto exe = resolve(cmd.program);
+    debug::logf("starting in the background: {}", cmd.to_string());
     // The log is opened first so it exists when we return and errors are ours.
     int devnull = open_or_fail("/dev/null", O_RDWR);
     int log = devnull;

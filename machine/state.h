@@ -1,6 +1,6 @@
 #pragma once
 // Machine states with docker-machine's spellings, and the one place that knows which
-// lifecycle transitions are legal.
+// command may run in which state, with docker-machine's message when it may not.
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,14 +14,32 @@ std::string_view state_name(State s) noexcept;
 // Case-insensitive inverse of state_name; nullopt for an unknown word.
 std::optional<State> parse_state(std::string_view s) noexcept;
 
-enum class Action { Start, Stop, Kill, Restart };
+// docker-machine's drivers.ErrHostIsNotRunning text (`ls` shows no error for it).
+inline constexpr std::string_view kHostIsNotRunning = "Host is not running";
 
-// Whether `action` makes sense in state `s`; when it does not, `message` tells why in
-// docker-machine's words ("Host is already running").
-struct Transition {
-  bool needed;          // false: nothing to do (already in the target state)
-  std::string message;  // why nothing is done
+// Commands whose meaning depends on the machine's state.
+enum class Action {
+  Start, Stop, Kill, Restart, Upgrade,   // change the state
+  Url, Ip, Env, Config, Version, Ssh,    // need a running machine
 };
-Transition check_transition(State s, Action action);
+
+enum class Verdict {
+  Proceed,     // do it
+  Refuse,      // Error(FailedPrecondition) with `message`, exit 1 (docker-machine's text)
+  StartFirst,  // start the machine (printing `message` when not empty), then do it; for
+               // Restart of a stopped machine the start is all there is to do
+};
+
+struct Transition {
+  Verdict verdict = Verdict::Proceed;
+  std::string message;
+};
+
+// What `action` does on machine `name` in state `s`. Every driver goes through this (the
+// `none` driver reports Running, so `start` says it is already running, as docker-machine).
+Transition check_transition(State s, Action action, std::string_view name);
+
+// Throws Error(FailedPrecondition, message) when check_transition refuses; returns the verdict.
+Transition require_transition(State s, Action action, std::string_view name);
 
 }  // namespace machine

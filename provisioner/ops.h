@@ -80,8 +80,13 @@ void kill(Env& env, const std::string& name);
 void restart(Env& env, const std::string& name);
 
 drivers::StateInfo state(Env& env, const std::string& name);
-std::string url(Env& env, const std::string& name);  // "" when not running
+// The engine URL and the machine's address; Error(FailedPrecondition) with docker-machine's
+// text (machine/state.h) when the machine is not running. ip's errors read "Error getting IP
+// address: ...", as docker-machine's `ip` prints them.
+std::string url(Env& env, const std::string& name);
 std::string ip(Env& env, const std::string& name);
+// Error(FailedPrecondition) with docker-machine's text unless `action` may run now.
+void require_state(Env& env, const std::string& name, Action action);
 
 // Re-runs provisioning (certs, engine configuration) on a running machine.
 void provision(Env& env, const std::string& name);
@@ -92,6 +97,7 @@ void regenerate_ca(Env& env);
 // Re-issues the machine's server cert (signed by the store's current CA), copies the current
 // CA and client cert into the machine dir, pushes the server cert and restarts the engine.
 void regenerate_certs(Env& env, const std::string& name);
+// Starts a machine that is not running, then upgrades its engine (docker-machine's host.Upgrade).
 void upgrade(Env& env, const std::string& name);
 
 // Engine version over TLS (GET /version), with a timeout.
@@ -100,8 +106,8 @@ std::string engine_version(Env& env, const std::string& name, std::chrono::milli
 // The directory DOCKER_CERT_PATH points at (the machine dir), after checking that the
 // engine at the machine's URL presents a certificate that is valid for it. Throws
 // Error(FailedPrecondition) with docker-machine's "Error checking TLS connection: ..."
-// text when not.
-std::string validated_cert_path(Env& env, const std::string& name);
+// text when not; when the machine is not running, the text `action` (Env or Config) gives.
+std::string validated_cert_path(Env& env, const std::string& name, Action action = Action::Env);
 
 // Where `machine ssh` / `machine scp` log in: the driver's SSH address, the machine key and
 // its pinned known_hosts. Error(FailedPrecondition) when the driver has no SSH or the

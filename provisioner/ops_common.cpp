@@ -80,6 +80,9 @@ std::string interrupted_create(Env& env, const std::string& name) {
 
 void save(Env& env, Loaded& m) {
   m.host.driver = m.driver->to_json();
+  // HostOptions.Memory/Disk mirror the driver's sizes (MB), for tools that read them there.
+  drivers::read_field(m.host.driver, "Memory", m.host.options.memory);
+  drivers::read_field(m.host.driver, "DiskSize", m.host.options.disk);
   env.store.save(m.host);
 }
 

@@ -35,6 +35,10 @@ void mark_creating(Env& env, const std::string& name);
 void clear_creating(Env& env, const std::string& name);
 std::string interrupted_create(Env& env, const std::string& name);
 
+// `start` with the machine's lock held: refuses a running machine (docker-machine's
+// "already running"), starts the VM, waits for it, then the forwarder and the mounts.
+void start_locked(Env& env, Loaded& m);
+
 // Persists host with the driver's current state.
 void save(Env& env, Loaded& m);
 

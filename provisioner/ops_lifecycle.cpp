@@ -1,5 +1,5 @@
-// rm, start, stop, kill, restart, state, url, ip: each takes the machine's lock and goes
-// through the state table in machine/state.h.
+// rm, start, stop, kill, restart, state, url, ip: each asks the state table in
+// machine/state.h whether it may run; those that change the machine hold its lock throughout.
 #include <fmt/format.h>
 
 #include <optional>
@@ -14,40 +14,51 @@ namespace {
 using namespace std::chrono_literals;
 using detail::Loaded;
 
-// Runs `action` unless the state table says there is nothing to do. The state table applies
-// to machines whose state is a VM's or host's (not none's); a driver without the feature
-// (generic's start/stop/kill) is still called when needed: it refuses in its own words.
-void transition(Env& env, const std::string& name, Action action, void (drivers::Driver::*fn)()) {
-  auto lock = env.store.lock(name);
-  Loaded m = detail::load(env, name);
-  auto features = m.driver->features();
-  if (features.lifecycle || features.restart) {
-    auto t = check_transition(m.driver->state().state, action);
-    if (!t.needed) {
-      env.progress.step(fmt::format("Machine \"{}\": {}", name, t.message));
-      return;
-    }
-  }
-  ((*m.driver).*fn)();
-  detail::save(env, m);
-}
-
-// The engine URL in the machine's config ("" when unreadable).
-std::string engine_url_of(Env& env, const std::string& name) {
+// The engine URL as the driver has it now ("" when it cannot say).
+std::string engine_url_or_empty(drivers::Driver& d) {
   try {
-    return detail::load(env, name).driver->engine_url();
+    return d.engine_url();
   } catch (const Error&) {
     return "";
   }
 }
 
-// Before stop/kill, whatever the state says: a forwarder may outlive its VM.
-void stop_forwarder_locked(Env& env, const std::string& name) {
-  if (!env.store.exists(name)) return;
+// After the driver has started or restarted the VM: wait for it, then the host-side helpers;
+// the docker context follows an engine URL that moved (a port taken while it was stopped).
+void after_boot(Env& env, Loaded& m, const std::string& url_before) {
+  auto features = m.driver->features();
+  if (features.lifecycle || features.restart) {
+    m.driver->wait_ready(300s);
+    detail::save(env, m);
+  }
+  if (m.driver->engine_url() != url_before) detail::sync_docker_context(env, m);  // a port moved
+  detail::start_forwarder(env, m);  // also brings back a forwarder that died
+  detail::establish_mounts(env, m);
+}
+
+// stop and kill: the forwarder and the mount helpers end with the machine (their SSH
+// connection is gone anyway); the forwarder is stopped whatever the state says, because
+// it may outlive its VM.
+void halt(Env& env, const std::string& name, Action action, void (drivers::Driver::*fn)()) {
   auto lock = env.store.lock(name);
   detail::stop_forwarder(env, name);
+  Loaded m = detail::load(env, name);
+  require_transition(m.driver->state().state, action, name);
+  ((*m.driver).*fn)();
+  detail::save(env, m);
+  detail::stop_mount_helpers(env, name);
 }
 }  // namespace
+
+namespace detail {
+void start_locked(Env& env, Loaded& m) {
+  require_transition(m.driver->state().state, Action::Start, m.host.name);
+  auto url_before = engine_url_or_empty(*m.driver);
+  m.driver->start();
+  detail::save(env, m);
+  after_boot(env, m, url_before);
+}
+}  // namespace detail
 
 std::unique_ptr<drivers::Driver> load_driver(Env& env, const Host& host) {
   auto d = drivers::make_driver(host.driver_name, detail::driver_context(env, host.name));
@@ -94,44 +105,34 @@ void remove(Env& env, const std::string& name, bool force) {
 }
 
 void start(Env& env, const std::string& name) {
-  auto url_before = engine_url_of(env, name);
-  transition(env, name, Action::Start, &drivers::Driver::start);
   auto lock = env.store.lock(name);
   Loaded m = detail::load(env, name);
-  if (m.driver->features().lifecycle) {
-    m.driver->wait_ready(300s);
-    detail::save(env, m);
+  if (auto t = check_transition(m.driver->state().state, Action::Start, name); t.verdict == Verdict::Refuse) {
+    // Already running: docker-machine's error, but a port forwarder that died comes back first
+    // (`start` is how users repair it).
+    detail::start_forwarder(env, m);
+    fail(Code::FailedPrecondition, t.message);
   }
-  if (m.driver->engine_url() != url_before) detail::sync_docker_context(env, m);  // a port moved
-  detail::start_forwarder(env, m);  // also brings back a forwarder that died
-  detail::establish_mounts(env, m);
+  detail::start_locked(env, m);
 }
 
-// The forwarder and the mount helpers end with the machine (their SSH connection is gone anyway).
-void stop(Env& env, const std::string& name) {
-  stop_forwarder_locked(env, name);
-  transition(env, name, Action::Stop, &drivers::Driver::stop);
-  detail::stop_mount_helpers(env, name);
-}
-void kill(Env& env, const std::string& name) {
-  stop_forwarder_locked(env, name);
-  transition(env, name, Action::Kill, &drivers::Driver::kill);
-  detail::stop_mount_helpers(env, name);
-}
+void stop(Env& env, const std::string& name) { halt(env, name, Action::Stop, &drivers::Driver::stop); }
+void kill(Env& env, const std::string& name) { halt(env, name, Action::Kill, &drivers::Driver::kill); }
 
 void restart(Env& env, const std::string& name) {
-  auto url_before = engine_url_of(env, name);
-  transition(env, name, Action::Restart, &drivers::Driver::restart);
-  detail::stop_mount_helpers(env, name);
   auto lock = env.store.lock(name);
   Loaded m = detail::load(env, name);
-  if (m.driver->features().restart) {
-    m.driver->wait_ready(300s);
-    detail::save(env, m);
+  if (check_transition(m.driver->state().state, Action::Restart, name).verdict == Verdict::StartFirst) {
+    env.progress.step(fmt::format("Starting \"{}\"...", name));  // host.Restart calls host.Start
+    detail::start_locked(env, m);
+    env.progress.step(fmt::format("Machine \"{}\" was started.", name));
+    return;
   }
-  if (m.driver->engine_url() != url_before) detail::sync_docker_context(env, m);  // a port moved
-  detail::start_forwarder(env, m);  // it followed the engine through the restart; unless it died
-  detail::establish_mounts(env, m);
+  auto url_before = engine_url_or_empty(*m.driver);
+  m.driver->restart();
+  detail::save(env, m);
+  detail::stop_mount_helpers(env, name);
+  after_boot(env, m, url_before);
 }
 
 // A machine whose create was interrupted (the process killed) is Error until `rm -f`.
@@ -148,18 +149,21 @@ drivers::StateInfo state(Env& env, const std::string& name) {
 std::string url(Env& env, const std::string& name) {
   Loaded m = detail::load(env, name);
   require_complete(env, name);
-  if (m.driver->state().state != State::Running) return "";
+  require_transition(m.driver->state().state, Action::Url, name);
   return m.driver->engine_url();
 }
 
-std::string ip(Env& env, const std::string& name) { return detail::load(env, name).driver->ip(); }
+std::string ip(Env& env, const std::string& name) {
+  Loaded m = detail::load(env, name);
+  require_transition(m.driver->state().state, Action::Ip, name);
+  return with_context("Error getting IP address", [&] { return m.driver->ip(); });
+}
 
 ssh::SshEndpoint ssh_endpoint(Env& env, const std::string& name) {
   Loaded m = detail::load(env, name);
   if (!m.driver->features().ssh)
     fail(Code::FailedPrecondition, fmt::format("machine '{}' (driver {}) has no SSH access", name, m.driver->name()));
-  if (m.driver->state().state != State::Running)
-    fail(Code::FailedPrecondition, fmt::format("Error: Cannot run SSH command: Host \"{}\" is not running", name));
+  require_transition(m.driver->state().state, Action::Ssh, name);
   detail::pin_host_keys(env, m);
   return detail::ssh_endpoint(env, m);
 }

@@ -94,7 +94,13 @@ void upgrade(Env& env, const std::string& name) {
   auto lock = env.store.lock(name);
   Loaded m = detail::load(env, name);
   require_provisionable(m);
-  require_running(m);
+  // host.Upgrade: a machine that is not running is started first.
+  if (auto t = require_transition(m.driver->state().state, Action::Upgrade, name); t.verdict == Verdict::StartFirst) {
+    env.progress.step(t.message);
+    env.progress.step(fmt::format("Starting \"{}\"...", name));
+    detail::start_locked(env, m);
+    env.progress.step(fmt::format("Machine \"{}\" was started.", name));
+  }
   auto session = detail::connect_ssh(env, m, 60s);
   env.progress.step(fmt::format("Upgrading docker on \"{}\"...", name));
   provision::upgrade_engine(*session, env.progress);
@@ -106,12 +112,14 @@ std::string engine_version(Env& env, const std::string& name, std::chrono::milli
   return engine::version(m.driver->engine_url(), detail::client_tls(env, name), timeout);
 }
 
-std::string validated_cert_path(Env& env, const std::string& name) {
+void require_state(Env& env, const std::string& name, Action action) {
   Loaded m = detail::load(env, name);
-  auto s = m.driver->state();
-  if (s.state != State::Running)
-    fail(Code::FailedPrecondition,
-         fmt::format("machine \"{}\" is not running. Start it with \"machine start {}\"", name, name));
+  require_transition(m.driver->state().state, action, name);
+}
+
+std::string validated_cert_path(Env& env, const std::string& name, Action action) {
+  Loaded m = detail::load(env, name);
+  require_transition(m.driver->state().state, action, name);
   auto url = m.driver->engine_url();
   auto dir = env.store.machine_dir(name);
   auto fail_tls = [&](const std::string& why) {

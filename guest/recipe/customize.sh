@@ -43,8 +43,10 @@ printf '#!/bin/sh\nexec /bin/busybox poweroff\n' > "$root/etc/acpi/PWRF/00000080
 chmod 0755 "$root/etc/acpi/PWRF/00000080"
 rm -f "$root/sbin/init"
 ln -s /bin/busybox "$root/sbin/init"
-# busybox applets the scripts use that Debian's essential set lacks
-for applet in acpid findfs ip udhcpc poweroff reboot halt awk; do
+# busybox applets the scripts use that Debian's essential set lacks, and the everyday tools
+# boot2docker had that users reach for over `machine ssh` (procps brings pgrep/pkill/ps/free/top)
+for applet in acpid findfs ip udhcpc poweroff reboot halt awk \
+  killall pidof less vi nc wget netstat ifconfig route ping nslookup traceroute; do
   [ -e "$root/sbin/$applet" ] || [ -e "$root/bin/$applet" ] || [ -e "$root/usr/sbin/$applet" ] || [ -e "$root/usr/bin/$applet" ] \
     || ln -s /bin/busybox "$root/sbin/$applet"
 done
@@ -56,9 +58,19 @@ chroot "$root" useradd --create-home --shell /bin/bash --gid docker --groups sud
 chroot "$root" usermod -p '*' docker
 printf 'docker ALL=(ALL) NOPASSWD:ALL\n' > "$root/etc/sudoers.d/docker"
 chmod 0440 "$root/etc/sudoers.d/docker"
+# boot2docker's docker user found dockerd and the sbin tools on its PATH; dropbear gives a
+# session /usr/bin:/bin. bash reads ~/.bashrc for commands run over SSH (`machine ssh vm
+# 'pgrep -f $(which dockerd)'`), so the PATH goes first in it, before the interactive check.
+bashrc="$root/home/docker/.bashrc"
+{ echo 'export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'; cat "$bashrc" 2>/dev/null || true; } > "$bashrc.new"
+mv "$bashrc.new" "$bashrc"
+chroot "$root" chown docker:docker /home/docker/.bashrc
 install -d -m 0700 "$root/home/docker/.ssh"
 chroot "$root" chown docker:docker /home/docker/.ssh
 install -d -m 0755 "$root/etc/dropbear" "$root/etc/docker"
+# boot2docker's well-known paths, which scripts read: the engine's TLS files live in /etc/docker.
+install -d -m 0755 "$root/var/lib/boot2docker"
+for f in ca.pem server.pem server-key.pem; do ln -s "/etc/docker/$f" "$root/var/lib/boot2docker/$f"; done
 
 # --- trim: docs, locales, service scripts we never run, kernel modules docker does not need -
 rm -rf "$root/usr/share/doc"/*/changelog* "$root/usr/share/man" "$root/usr/share/info" \

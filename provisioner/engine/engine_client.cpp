@@ -23,6 +23,7 @@
 
 #include "drivers/base.h"
 #include "machine/cancel.h"
+#include "machine/debug_log.h"
 #include "machine/error.h"
 
 namespace machine::engine {
@@ -190,6 +191,8 @@ int response_status(const std::string& raw, const std::string& url) {
 
 HttpResponse get(const std::string& url, const std::string& path, const TlsFiles& tls,
                  std::chrono::milliseconds timeout) {
+  const auto started = Clock::now();
+  debug::logf("engine request: GET {}{}", url, path);
   TlsConnection c;
   open_request(c, url, path, tls, Clock::now() + timeout);
   std::string raw;
@@ -202,6 +205,7 @@ HttpResponse get(const std::string& url, const std::string& path, const TlsFiles
   HttpResponse r;
   r.status = response_status(raw, url);
   r.body = raw.substr(raw.find("\r\n\r\n") + 4);
+  debug::logf("engine answer: GET {}{} -> {} after {} ms", url, path, r.status, debug::elapsed_ms(started));
   return r;
 }
 
@@ -216,6 +220,7 @@ LineStream::LineStream(const std::string& url, const std::string& path, const Tl
     : impl_(std::make_unique<Impl>()) {
   auto deadline = Clock::now() + connect_timeout;
   impl_->url = url;
+  debug::logf("engine request: GET {}{} (stream)", url, path);
   open_request(impl_->conn, url, path, tls, deadline);
   std::string raw;
   char buf[4096];
@@ -284,6 +289,7 @@ void wait_for_engine(const std::string& url, const TlsFiles& tls, std::chrono::m
       if (e.code() == Code::FailedPrecondition) throw;
       last = e.what();
     }
+    debug::logf("waiting for the engine at {}: {}", url, last);
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
   fail(Code::Unavailable, fmt::format("the engine at {} did not answer within {} s: {}", url,

@@ -43,8 +43,12 @@ ScpLocation parse_scp_location(const std::string& arg) {
     if (loc.user.empty() || host.empty())
       fail(Code::InvalidArgument, fmt::format("invalid location '{}': expected [user@]machine:path", arg));
   }
-  loc.machine = host;
   loc.path = arg.substr(colon + 1);
+  if (host == "localhost") {  // docker-machine: "localhost:path" is a path on this host
+    loc.user.clear();
+    return loc;
+  }
+  loc.machine = host;
   return loc;
 }
 

@@ -67,14 +67,21 @@ std::vector<std::string> external_ssh_argv(const std::filesystem::path& ssh_prog
   };
   // clang-format on
   if (force_tty) argv.push_back("-t");
-  argv.push_back("--");  // the host and command can never be read as options
+  // No "--" before the host: ssh reads options that follow the destination, and
+  // docker-machine users rely on that (`machine ssh vm -C "echo foo"`). The host comes from
+  // the driver, never from the command line; one starting with '-' is refused.
+  if (endpoint.host.empty() || endpoint.host.front() == '-')
+    fail(Code::InvalidArgument, fmt::format("ssh host \"{}\" is not a host name or address", endpoint.host));
   argv.push_back(endpoint.host);
   argv.insert(argv.end(), command.begin(), command.end());
   return argv;
 }
 
-int run_native_ssh(SshClient& client, const SshEndpoint& endpoint, const std::vector<std::string>& command,
+int run_native_ssh(SshClient& client, const SshEndpoint& endpoint, const std::vector<std::string>& given,
                    const SshCommandOptions& options) {
+  // The system ssh ends its options at "--"; here there are none, so it is just dropped.
+  std::vector<std::string> command = given;
+  if (!command.empty() && command.front() == "--") command.erase(command.begin());
   auto session = client.connect(endpoint, options.ssh);
   if (command.empty()) {
     ShellOptions shell;

@@ -23,7 +23,9 @@ std::string join_remote_command(const std::vector<std::string>& command);
 
 // The full argv for the system ssh (argv[0] = ssh_program). Pure. Pins the machine's
 // known_hosts (StrictHostKeyChecking=yes), uses only the machine key (IdentitiesOnly=yes) and
-// ignores the user's ~/.ssh/config (-F /dev/null). force_tty adds -t.
+// ignores the user's ~/.ssh/config (-F /dev/null). force_tty adds -t. `command` follows the
+// destination as docker-machine passes it, so ssh still reads leading options in it
+// (`-C "echo foo"`); a "--" there ends them. Error(InvalidArgument) for a host starting with '-'.
 std::vector<std::string> external_ssh_argv(const std::filesystem::path& ssh_program,
                                            const SshEndpoint& endpoint,
                                            const std::vector<std::string>& command, bool force_tty = false);
@@ -38,7 +40,8 @@ struct SshCommandOptions {
 };
 
 // Runs `command` on the machine (no command: a shell, an interactive PTY one when in_fd is a
-// tty) with stdin/stdout/stderr attached and returns the remote exit status. External: ssh's
+// tty) with stdin/stdout/stderr attached and returns the remote exit status (cli/ turns a
+// non-zero one into docker-machine's "exit status N" and exit 1). External: ssh's
 // own status (255 for ssh errors). Native: throws Error when the connection fails.
 int run_ssh_command(const SshEndpoint& endpoint, const std::vector<std::string>& command,
                     ProcessRunner& runner, const SshCommandOptions& options);

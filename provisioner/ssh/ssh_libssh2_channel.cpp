@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "machine/cancel.h"
+#include "machine/debug_log.h"
 #include "machine/error.h"
 #include "provisioner/ssh/ssh_libssh2.h"
 
@@ -205,11 +206,15 @@ class Channel {
 }  // namespace
 
 int Libssh2Session::exec(const std::string& command, const ExecIo& io) {
+  const auto started = std::chrono::steady_clock::now();
+  debug::logf("SSH cmd: {}", command);
   Channel ch(*this);
   ch.check(retry([&] { return libssh2_channel_exec(ch.get(), command.c_str()); }),
            fmt::format("cannot run `{}`", command).c_str());
   Pump p{io.on_stdout, io.on_stderr, io.stdin_data.value_or(""), io.stdin_data ? -1 : io.stdin_fd, -1};
-  return ch.pump(p);
+  int status = ch.pump(p);
+  debug::logf("SSH cmd exit status {} after {} ms", status, debug::elapsed_ms(started));
+  return status;
 }
 
 int Libssh2Session::shell(const ShellOptions& opts) {

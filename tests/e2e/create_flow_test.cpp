@@ -1,6 +1,7 @@
 // The product's promise end to end, on one machine booted once for the whole suite:
 // create -> eval $(machine env) -> the host's docker CLI over mutual TLS -> containers,
-// ssh, scp, refusal of plaintext and foreign clients, docker context, stop/start, rm.
+// ssh, scp, refusal of plaintext and foreign clients, docker context, the guest's everyday tools,
+// a stopped machine as docker-machine treats it (errors, upgrade and restart start it), rm.
 #include <gtest/gtest.h>
 
 #include "tests/e2e/e2e_env.h"
@@ -65,12 +66,36 @@ TEST_F(CreateFlow, DockerContextIsRegistered) {
   EXPECT_NE(r.out.find("vm1"), std::string::npos) << r.out;
 }
 
-TEST_F(CreateFlow, SshRunsCommandsAndReturnsTheirStatus) {
+TEST_F(CreateFlow, SshPassesArgumentsLikeDockerMachineAndReportsFailures) {
   auto r = store_->machine("ssh vm1 -- docker ps --format '{{.ID}}'");
   EXPECT_EQ(r.status, 0) << r.out;
-  EXPECT_EQ(store_->machine("ssh vm1 -- hostname").out, "vm1\n");
-  EXPECT_EQ(store_->machine("ssh vm1 -- 'exit 7'").status, 7);
-  EXPECT_EQ(store_->machine("--native-ssh ssh vm1 -- 'exit 5'").status, 5);
+  EXPECT_EQ(store_->machine("ssh vm1 hostname").out, "vm1\n");
+  // Arguments after the name reach ssh after the destination: -C is ssh's compression flag.
+  r = store_->machine("ssh vm1 -C \"echo foo\"");
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(r.out, "foo\n");
+  // docker-machine logs the failed command's error and exits 1.
+  r = store_->machine("ssh vm1 'exit 7'");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.out, "exit status 7\n");
+  r = store_->machine("--native-ssh ssh vm1 -- 'exit 5'");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.out, "Process exited with status 5\n");
+}
+
+TEST_F(CreateFlow, GuestHasBoot2dockersEverydayToolsAndPaths) {
+  auto r = store_->machine("ssh vm1 'sudo cat /proc/$(pgrep -f $(which dockerd))/environ | tr \"\\0\" \"\\n\" | grep -c ^PATH='");
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(r.out, "1\n");
+  r = store_->machine("ssh vm1 'free -m | head -n1; sudo pkill -0 containerd && echo signalled; ps -o pid= -C dockerd | wc -l'");
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("total"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("signalled"), std::string::npos) << r.out;
+  // boot2docker kept the engine's server certificate here; scripts read it.
+  auto remote = store_->machine("ssh vm1 'sudo cat /var/lib/boot2docker/server.pem'");
+  EXPECT_EQ(remote.status, 0) << remote.out;
+  auto local = sh("cat " + (store_->path() / "machines/vm1/server.pem").string());
+  EXPECT_EQ(remote.out, local.out);
 }
 
 TEST_F(CreateFlow, ScpCopiesFilesAndDirectoriesBothWays) {
@@ -116,15 +141,44 @@ TEST_F(CreateFlow, EngineRefusesPlaintextAndForeignClients) {
   EXPECT_NE(foreign.out.find("certificate"), std::string::npos) << foreign.out;
 }
 
-TEST_F(CreateFlow, StopAndStartKeepTheEngineReachable) {
+TEST_F(CreateFlow, StoppedMachineBehavesLikeDockerMachine) {
   ASSERT_EQ(store_->machine("stop vm1").status, 0);
   EXPECT_EQ(store_->machine("status vm1").out, "Stopped\n");
   EXPECT_FALSE(qemu_running_with(store_->path().string()));
+  // docker-machine's words per command, exit 1.
+  for (auto [cmd, want] : std::vector<std::pair<std::string, std::string>>{
+           {"url vm1", "Host is not running\n"},
+           {"ip vm1", "Error getting IP address: Host is not running\n"},
+           {"env vm1", "Error checking TLS connection: Host is not running\n"},
+           {"config vm1", "Error running connection boilerplate: Host is not running\n"},
+           {"version vm1", "Host is not running\n"},
+           {"ssh vm1 true", "Error: Cannot run SSH command: Host \"vm1\" is not running\n"},
+           {"stop vm1", "Stopping \"vm1\"...\nMachine \"vm1\" is already stopped.\n"},
+           {"kill vm1", "Killing \"vm1\"...\nMachine \"vm1\" is already stopped.\n"}}) {
+    auto r = store_->machine(cmd);
+    EXPECT_EQ(r.status, 1) << cmd;
+    EXPECT_EQ(r.out, want) << cmd;
+  }
+  // upgrade starts a stopped machine first, then upgrades; machine OS carries its engine in
+  // the image, so the upgrade step itself says to re-create the machine (exit 1).
+  auto up = store_->machine("upgrade vm1");
+  EXPECT_EQ(up.out.find("Starting machine so machine can be upgraded...\nStarting \"vm1\"...\n"), 0u) << up.out;
+  EXPECT_NE(up.out.find("Machine \"vm1\" was started.\nUpgrading docker on \"vm1\"...\n"), std::string::npos)
+      << up.out;
+  EXPECT_EQ(up.status, 1) << up.out;
+  EXPECT_NE(up.out.find("the engine is part of the image"), std::string::npos) << up.out;
+  ASSERT_EQ(store_->machine("status vm1").out, "Running\n");
   auto start = store_->machine("start vm1");
-  ASSERT_EQ(start.status, 0) << start.out;
-  EXPECT_EQ(store_->machine("status vm1").out, "Running\n");
+  EXPECT_EQ(start.status, 1);
+  EXPECT_EQ(start.out, "Starting \"vm1\"...\nMachine \"vm1\" is already running.\n");
   auto r = store_->with_env("vm1", "docker version --format '{{.Server.Version}}'");
   EXPECT_EQ(r.status, 0) << r.out;
+  // A stopped machine is started by restart.
+  ASSERT_EQ(store_->machine("stop vm1").status, 0);
+  auto restart = store_->machine("restart vm1");
+  ASSERT_EQ(restart.status, 0) << restart.out;
+  EXPECT_NE(restart.out.find("Machine \"vm1\" was started."), std::string::npos) << restart.out;
+  EXPECT_EQ(store_->machine("status vm1").out, "Running\n");
 }
 
 // Runs last (gtest keeps declaration order within a suite).

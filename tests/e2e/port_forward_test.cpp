@@ -169,8 +169,10 @@ TEST_F(PortForward, StartBringsBackADeadForwarder) {
   EXPECT_TRUE(eventually([&] { return !forwarder_alive(); }, 10s));
   auto ls = store_->machine("ls --format '{{.Error}}'");
   EXPECT_NE(ls.out.find("port forwarder is not running"), std::string::npos) << ls.out;
+  // docker-machine's "already running" error (exit 1), after the forwarder is back.
   auto start = store_->machine("start pf1");
-  EXPECT_EQ(start.status, 0) << start.out;
+  EXPECT_EQ(start.status, 1) << start.out;
+  EXPECT_NE(start.out.find("Machine \"pf1\" is already running."), std::string::npos) << start.out;
   EXPECT_TRUE(forwarder_alive());
   EXPECT_NE(forwarder_pid(), pid);
 }

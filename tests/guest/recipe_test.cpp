@@ -31,7 +31,7 @@ TEST(Recipe, MmdebstrapInstallsOurPackagesIntoTheWorkDir) {
   EXPECT_THAT(c.args, Contains("--hook-dir=/usr/share/mmdebstrap/hooks/merged-usr"));
   EXPECT_THAT(c.args, Contains("--include=usr-is-merged,tiny-initramfs,linux-image-cloud-amd64,docker.io,containerd,runc,"
                                "iptables,dropbear-bin,openssh-sftp-server,sshfs,fuse3,ca-certificates,sudo,busybox-static,mount,"
-                               "kmod,e2fsprogs"));
+                               "kmod,e2fsprogs,procps"));
   EXPECT_THAT(c.args, Contains("--dpkgopt=path-exclude=/usr/share/man/*"));
   EXPECT_THAT(c.args, Contains("--dpkgopt=path-exclude=/usr/share/locale/*"));
   EXPECT_THAT(c.args, Contains("--dpkgopt=path-exclude=/usr/share/doc/*"));

@@ -22,6 +22,27 @@ TEST(Host, JsonUsesDockerMachineSchema) {
   EXPECT_TRUE(j["HostOptions"]["AuthOptions"].contains("ServerCertSANs"));
 }
 
+std::vector<std::string> keys(const nlohmann::ordered_json& j) {
+  std::vector<std::string> k;
+  for (auto it = j.begin(); it != j.end(); ++it) k.push_back(it.key());
+  return k;
+}
+
+TEST(Host, JsonKeepsDockerMachinesKeyOrder) {
+  Host h;
+  h.name = "vm1";
+  h.driver_name = "qemu";
+  auto j = to_json(h);
+  using V = std::vector<std::string>;
+  EXPECT_EQ(keys(j), (V{"ConfigVersion", "Driver", "DriverName", "HostOptions", "Name"}));
+  // Go struct order (libmachine/host.Options), not alphabetical.
+  EXPECT_EQ(keys(j["HostOptions"]), (V{"Driver", "Memory", "Disk", "EngineOptions", "SwarmOptions", "AuthOptions",
+                                       "Mounts", "MountType"}));
+  EXPECT_EQ(keys(j["HostOptions"]["AuthOptions"]).front(), "CertDir");
+  EXPECT_EQ(keys(j["HostOptions"]["EngineOptions"]).front(), "ArbitraryFlags");
+  EXPECT_EQ(j.dump().find("{\"ConfigVersion\":3,\"Driver\":{},\"DriverName\":\"qemu\",\"HostOptions\":{\"Driver\""), 0u);
+}
+
 TEST(Host, RoundTripKeepsEveryOption) {
   Host h;
   h.name = "x";

@@ -50,6 +50,16 @@ TEST(ScpArgs, PathsWithColonsOrSlashesBeforeTheColonStayLocal) {
   EXPECT_EQ(parse_scp_location("with space.txt"), local("with space.txt"));
 }
 
+TEST(ScpArgs, LocalhostIsALocalPathAsInDockerMachine) {
+  auto r = parse_scp_args({"localhost:/tmp/a", "docker@localhost:b", "vm:/c"});
+  ASSERT_EQ(r.sources.size(), 2u);
+  EXPECT_FALSE(r.sources[0].is_remote());
+  EXPECT_EQ(r.sources[0].path, "/tmp/a");
+  EXPECT_FALSE(r.sources[1].is_remote());
+  EXPECT_EQ(r.sources[1].path, "b");
+  EXPECT_TRUE(r.destination.is_remote());
+}
+
 TEST(ScpArgs, OptionsEndAtTheFirstPathOrDoubleDash) {
   auto r = parse_scp_args({"--", "-r", "vm:x"});
   EXPECT_FALSE(r.recursive);

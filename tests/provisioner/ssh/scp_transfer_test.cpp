@@ -237,6 +237,16 @@ TEST_F(SshCommandRunTest, SystemSshUsesOurKnownHostsAndKey) {
   EXPECT_EQ(out, "hi\n");
 }
 
+TEST_F(SshCommandRunTest, SystemSshReadsOptionsAfterTheHostLikeDockerMachine) {
+  // `machine ssh vm -C "echo foo"`: -C is ssh's compression flag, "echo foo" the command.
+  auto [rc, out] = run_with(SshBackend::External, {"-C", "echo foo"});
+  EXPECT_EQ(rc, 0);
+  EXPECT_EQ(out, "foo\n");
+  auto [rc2, out2] = run_with(SshBackend::External, {"--", "echo", "-C"});
+  EXPECT_EQ(rc2, 0);
+  EXPECT_EQ(out2, "-C\n");
+}
+
 TEST_F(SshCommandRunTest, SystemSshHandlesAStoreWithSpacesInItsPath) {
   auto ep = sshd_->endpoint();
   auto spaced = dir_ / "My Machines" / "vm \"1\"";

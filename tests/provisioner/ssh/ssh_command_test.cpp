@@ -65,7 +65,6 @@ TEST(SshCommand, ExternalArgvPinsHostKeyAndUsesOnlyTheMachineKey) {
                                 "2222",
                                 "-l",
                                 "docker",
-                                "--",
                                 "127.0.0.1",
                                 "ls",
                                 "-l",
@@ -75,10 +74,23 @@ TEST(SshCommand, ExternalArgvPinsHostKeyAndUsesOnlyTheMachineKey) {
 
 TEST(SshCommand, ForceTtyAddsDashT) {
   auto argv = external_ssh_argv("ssh", endpoint(), {}, true);
-  auto dashdash = std::find(argv.begin(), argv.end(), "--");
-  ASSERT_NE(dashdash, argv.end());
-  EXPECT_EQ(*(dashdash - 1), "-t");
+  ASSERT_GE(argv.size(), 2u);
+  EXPECT_EQ(argv[argv.size() - 2], "-t");
   EXPECT_EQ(argv.back(), "127.0.0.1");
+}
+
+TEST(SshCommand, ArgumentsFollowTheHostAsDockerMachinePassesThem) {
+  auto argv = external_ssh_argv("ssh", endpoint(), {"-C", "echo foo"});
+  ASSERT_GE(argv.size(), 3u);
+  EXPECT_EQ(std::vector<std::string>(argv.end() - 3, argv.end()),
+            (std::vector<std::string>{"127.0.0.1", "-C", "echo foo"}));
+  EXPECT_EQ(std::find(argv.begin(), argv.end(), "--"), argv.end());
+}
+
+TEST(SshCommand, AHostThatLooksLikeAnOptionIsRefused) {
+  auto ep = endpoint();
+  ep.host = "-oProxyCommand=x";
+  EXPECT_THROW(external_ssh_argv("ssh", ep, {}), Error);
 }
 
 TEST(SshCommand, DefaultsToTheSystemSshLikeDockerMachine) {
