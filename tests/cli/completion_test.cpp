@@ -239,9 +239,10 @@ TEST(Suggest, ABadFlagValueNamesTheFlagAndItsFormWithoutTheWholeHelp) {
   r = run_machine({"-s", dir.path().string(), "ls", "-t", "soon"});
   EXPECT_EQ(r.err, "invalid value \"soon\" for flag -t: parse error\n"
                    "-t takes a whole number, e.g. -t 10. See 'machine ls --help'.\n");
-  // An unknown flag still gets docker-machine's usage text.
+  // An unknown flag still gets docker-machine's usage text: the help on stdout, the error on stderr.
   r = run_machine({"-s", dir.path().string(), "ls", "--bogus"});
-  EXPECT_EQ(r.err.rfind("Incorrect Usage.\n", 0), 0u) << r.err;
+  EXPECT_EQ(r.out.rfind("Incorrect Usage.\n", 0), 0u) << r.out;
+  EXPECT_EQ(r.err, "flag provided but not defined: -bogus\n");
 }
 
 }  // namespace
