@@ -118,7 +118,7 @@ int cmd_create(Invocation& inv) {
     parsed = parse_flags(with_help, inv.cmd.args, inv.io.getenv);
   } catch (const Error& e) {
     // docker-machine's create re-runs the app with the driver's flags and returns its error
-    // to runCommand, which exits 1 (unlike other commands' usage errors, kExitUsage).
+    // to runCommand, which exits 1 (as all usage errors do here, kExitUsage).
     print_usage_error(inv.out(), inv.err(), spec, specs, e.what());
     return kExitError;
   }

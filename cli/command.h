@@ -20,8 +20,10 @@ inline constexpr int kExitError = 1;
 inline constexpr int kExitPreCreate = 3;
 inline constexpr int kExitInterrupted = 130;  // Ctrl-C, as shells report SIGINT
 // A flag that does not parse: codegangsta/cli prints "Incorrect Usage." and the help on
-// stdout and returns the error, which docker-machine's main only logs (stderr): status 0.
-inline constexpr int kExitUsage = 0;  // (create: 1, its error reaches runCommand)
+// stdout and returns the error, which docker-machine's main only logs (stderr), so it
+// exited 0. We keep its texts but exit 1: a script must see that a command did not run
+// (issue 18's hostile-input rule; a deliberate difference, cli/README.md).
+inline constexpr int kExitUsage = 1;
 
 struct Invocation {
   Io& io;
