@@ -26,8 +26,32 @@ bool valid_hostname(const std::string& h) {
   });
 }
 
-// Plain YAML scalars stay bare; anything else is single-quoted ('' escapes ').
+// True when `s` is valid UTF-8 without control characters: what a single-quoted YAML
+// scalar can carry unchanged (YAML streams must be UTF-8; a line break would be folded).
+bool yaml_text(const std::string& s) {
+  for (size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == 0x7f) return false;
+    size_t n = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2 : (c & 0xf8) == 0xf0 ? 3 : 4;
+    if (n == 4 || (n == 1 && c < 0xc2) || i + n >= s.size() + (n == 0 ? 1 : 0)) return false;
+    unsigned cp = n == 0 ? c : c & (0x3f >> n);
+    for (size_t k = 1; k <= n; ++k) {
+      auto d = static_cast<unsigned char>(s[i + k]);
+      if ((d & 0xc0) != 0x80) return false;
+      cp = cp << 6 | (d & 0x3f);
+    }
+    if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+      return false;
+    i += n + 1;
+  }
+  return true;
+}
+
+// Plain YAML scalars stay bare; anything else is single-quoted ('' escapes '). Text a
+// YAML scalar cannot hold (invalid UTF-8, control characters) is refused.
 std::string scalar(const std::string& s) {
+  if (!yaml_text(s))
+    fail(Code::InvalidArgument, "seed: a value is not printable UTF-8 text (control characters or invalid bytes)");
   bool plain = !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || std::string_view(" +/=@._-").find(c) != std::string_view::npos;
   }) && s.front() != ' ' && s.back() != ' ' && s.front() != '-';

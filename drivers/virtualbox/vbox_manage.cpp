@@ -70,7 +70,8 @@ std::optional<VBoxVersion> parse_version(std::string_view output) {
     if (!line.empty()) last = line;
     start = end + 1;
   }
-  static const std::regex re(R"(^(\d+)\.(\d+)(?:\.(\d+))?)");
+  // At most 9 digits a part, so std::stoi cannot overflow (found by tests/fuzz/vboxmanage).
+  static const std::regex re(R"(^(\d{1,9})\.(\d{1,9})(?:\.(\d{1,9}))?(?!\d))");
   std::smatch m;
   if (!std::regex_search(last, m, re)) return std::nullopt;
   VBoxVersion v;
