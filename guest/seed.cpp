@@ -28,10 +28,11 @@ bool valid_hostname(const std::string& h) {
 
 // True when `s` is valid UTF-8 without control characters: what a single-quoted YAML
 // scalar can carry unchanged (YAML streams must be UTF-8; a line break would be folded).
-bool yaml_text(const std::string& s) {
+// `block`: a literal block may also hold line feeds and tabs.
+bool yaml_text(const std::string& s, bool block = false) {
   for (size_t i = 0; i < s.size();) {
     auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x20 || c == 0x7f) return false;
+    if ((c < 0x20 || c == 0x7f) && !(block && (c == '\n' || c == '\t'))) return false;
     size_t n = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2 : (c & 0xf8) == 0xf0 ? 3 : 4;
     if (n == 4 || (n == 1 && c < 0xc2) || i + n >= s.size() + (n == 0 ? 1 : 0)) return false;
     unsigned cp = n == 0 ? c : c & (0x3f >> n);
@@ -54,7 +55,7 @@ std::string scalar(const std::string& s) {
     fail(Code::InvalidArgument, "seed: a value is not printable UTF-8 text (control characters or invalid bytes)");
   bool plain = !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || std::string_view(" +/=@._-").find(c) != std::string_view::npos;
-  }) && s.front() != ' ' && s.back() != ' ' && s.front() != '-';
+  }) && s.front() != ' ' && s.back() != ' ' && s.front() != '-' && s.front() != '@';  // '@' is reserved
   if (plain) return s;
   std::string out = "'";
   for (char c : s) out += (c == '\'') ? std::string("''") : std::string(1, c);
@@ -80,7 +81,7 @@ std::string base64(const std::string& in) {
 }
 
 bool block_safe(const std::string& s) {
-  if (s.empty() || s.back() != '\n' || s.find('\r') != std::string::npos) return false;
+  if (s.empty() || s.back() != '\n' || !yaml_text(s, true)) return false;  // else base64
   // `|` keeps exactly one final newline: "a\n\n" would come back as "a\n" (tests/fuzz/seed)
   if (s.size() >= 2 && s[s.size() - 2] == '\n') return false;
   // a first line starting with a space would change the block's indentation
