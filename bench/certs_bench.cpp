@@ -21,7 +21,9 @@ struct ScratchDir {
   std::filesystem::path path;
 };
 
-KeyType key_type(const benchmark::State& state) { return state.range(0) == 0 ? KeyType::EcdsaP256 : KeyType::Rsa2048; }
+KeyType key_type(const benchmark::State& state) {
+  return state.range(0) == 0 ? KeyType::EcdsaP256 : KeyType::Rsa2048;
+}
 void label(benchmark::State& state) { state.SetLabel(state.range(0) == 0 ? "ECDSA P-256" : "RSA 2048"); }
 
 void BM_GenerateKey(benchmark::State& state) {
@@ -67,7 +69,8 @@ void BM_CheckServerCert(benchmark::State& state) {
   issue_server_cert(paths, spec, opts);
   auto now = std::chrono::system_clock::now();
   for (auto _ : state)
-    benchmark::DoNotOptimize(check_server_cert(spec.cert_path, paths.ca_cert, "10.0.2.15", now, spec.key_path));
+    benchmark::DoNotOptimize(
+        check_server_cert(spec.cert_path, paths.ca_cert, "10.0.2.15", now, spec.key_path));
   label(state);
 }
 

@@ -1,15 +1,14 @@
 // CLI costs: rendering the ls table, and a whole `machine ls` over a store of `none`
 // machines whose engines refuse connections (the parallel per-machine query, no VM).
 #include <benchmark/benchmark.h>
+#include <unistd.h>
 
+#include <filesystem>
 #include <sstream>
 
 #include "cli/app.h"
 #include "cli/host_list.h"
 #include "machine/store.h"
-#include <unistd.h>
-
-#include <filesystem>
 
 namespace {
 using namespace machine;
@@ -52,7 +51,9 @@ void BM_LsNoneMachines(benchmark::State& state) {
   for (auto _ : state) {
     std::ostringstream out, err;
     std::istringstream in;
-    cli::Io io{out, err, in,
+    cli::Io io{out,
+               err,
+               in,
                [&](const std::string& k) -> std::optional<std::string> {
                  if (k == "MACHINE_STORAGE_PATH") return root;
                  return std::nullopt;

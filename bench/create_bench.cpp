@@ -115,7 +115,8 @@ void BM_CreateToTlsDockerReady(benchmark::State& state) {
     state.counters["start_stopped_s"] = st;
     state.counters["start_ratio_to_bare"] = bare > 0 ? st / bare : 0;
 
-    auto idle = idle_cost(s.dir + "/machines/b1/qemu.pid", std::chrono::seconds(30), std::chrono::seconds(10));
+    auto idle =
+        idle_cost(s.dir + "/machines/b1/qemu.pid", std::chrono::seconds(30), std::chrono::seconds(10));
     state.counters["idle_rss_mb"] = idle.rss_mb;
     state.counters["idle_cpu_share"] = idle.cpu_share;
 

@@ -98,26 +98,45 @@ void BM_BootToSshAndDocker(benchmark::State& state) {
     fs::remove(dir / "overlay.qcow2");
     fs::remove(dir / "serial.log");
     run_checked(*runner,
-                Command{"qemu-img", {"create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", img->disk.string(),
-                                     (dir / "overlay.qcow2").string(), "20G"}, {}, std::nullopt, std::chrono::seconds(60), {}},
+                Command{"qemu-img",
+                        {"create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", img->disk.string(),
+                         (dir / "overlay.qcow2").string(), "20G"},
+                        {},
+                        std::nullopt,
+                        std::chrono::seconds(60),
+                        {}},
                 "qemu-img");
     int port = free_port();
     auto t0 = Clock::now();
-    run_checked(*runner,
-                Command{"qemu-system-x86_64",
-                        {"-machine", "q35", "-accel", "tcg,thread=multi", "-cpu", "max", "-smp", "2", "-m", "1024",
-                         "-nodefaults", "-display", "none", "-no-user-config", "-kernel", img->kernel.string(),
-                         "-initrd", img->initrd.string(), "-append", img->kernel_cmdline() + " machine.debug",
-                         "-drive", "if=none,id=root,format=qcow2,file=" + (dir / "overlay.qcow2").string(), "-device",
-                         "virtio-blk-pci,drive=root", "-drive",
-                         "if=none,id=seed,format=raw,readonly=on,file=" + (dir / "seed.iso").string(), "-device",
-                         "virtio-blk-pci,drive=seed", "-netdev",
-                         "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:" + std::to_string(port) + "-:22", "-device",
-                         "virtio-net-pci,netdev=n0,romfile=", "-device", "virtio-rng-pci", "-serial",
-                         "file:" + (dir / "serial.log").string(), "-pidfile", (dir / "qemu.pid").string(),
-                         "-daemonize"},
-                        {}, std::nullopt, std::chrono::seconds(60), {}},
-                "qemu");
+    run_checked(
+        *runner,
+        Command{
+            "qemu-system-x86_64",
+            {"-machine",    "q35",
+             "-accel",      "tcg,thread=multi",
+             "-cpu",        "max",
+             "-smp",        "2",
+             "-m",          "1024",
+             "-nodefaults", "-display",
+             "none",        "-no-user-config",
+             "-kernel",     img->kernel.string(),
+             "-initrd",     img->initrd.string(),
+             "-append",     img->kernel_cmdline() + " machine.debug",
+             "-drive",      "if=none,id=root,format=qcow2,file=" + (dir / "overlay.qcow2").string(),
+             "-device",     "virtio-blk-pci,drive=root",
+             "-drive",      "if=none,id=seed,format=raw,readonly=on,file=" + (dir / "seed.iso").string(),
+             "-device",     "virtio-blk-pci,drive=seed",
+             "-netdev",     "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:" + std::to_string(port) + "-:22",
+             "-device",     "virtio-net-pci,netdev=n0,romfile=",
+             "-device",     "virtio-rng-pci",
+             "-serial",     "file:" + (dir / "serial.log").string(),
+             "-pidfile",    (dir / "qemu.pid").string(),
+             "-daemonize"},
+            {},
+            std::nullopt,
+            std::chrono::seconds(60),
+            {}},
+        "qemu");
     int pid = 0;
     std::ifstream(dir / "qemu.pid") >> pid;
     double to_ssh = -1, to_docker = -1;

@@ -4,7 +4,8 @@
 // like the e2e tests when none answers:
 //   libvirt_bench --benchmark_out=libvirt_bench.json
 // Counters are seconds of wall time: create_upload_s (first create: base image, kernel and
-// initrd uploaded into the pool), create_s (volumes reused), ready_s (create -> SSH banner + boot marker), stop_s.
+// initrd uploaded into the pool), create_s (volumes reused), ready_s (create -> SSH banner + boot marker),
+// stop_s.
 #include <benchmark/benchmark.h>
 
 #ifdef MACHINE_WITH_LIBVIRT
@@ -120,8 +121,8 @@ void BM_TcgMachineToSsh(benchmark::State& state) {
     d.remove();
   }
   // Base volumes and the pool go too: the bench leaves nothing behind.
-  std::unique_ptr<virStoragePool, decltype(&virStoragePoolFree)> p(virStoragePoolLookupByName(conn->get(), pool.c_str()),
-                                                                   &virStoragePoolFree);
+  std::unique_ptr<virStoragePool, decltype(&virStoragePoolFree)> p(
+      virStoragePoolLookupByName(conn->get(), pool.c_str()), &virStoragePoolFree);
   virStorageVolPtr* vols = nullptr;
   int n = virStoragePoolListAllVolumes(p.get(), &vols, 0);
   for (int k = 0; k < n; ++k) {

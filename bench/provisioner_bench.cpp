@@ -90,7 +90,8 @@ void BM_NativeSshTrue(benchmark::State& state) {
 void BM_OpenSshTrue(benchmark::State& state) {
   auto argv = ssh::external_ssh_argv(rig().ssh_program, rig().endpoint, {"true"});
   for (auto _ : state) {
-    if (run_attached(Command{argv[0], {argv.begin() + 1, argv.end()}}, rig().null_fd, rig().null_fd, rig().null_fd) != 0)
+    if (run_attached(Command{argv[0], {argv.begin() + 1, argv.end()}}, rig().null_fd, rig().null_fd,
+                     rig().null_fd) != 0)
       state.SkipWithError("ssh true failed");
   }
   state.SetLabel("system ssh process");
@@ -130,7 +131,8 @@ void BM_OpenSshScpUpload(benchmark::State& state) {
   auto argv =
       rig().scp_argv((rig().dir / "payload.bin").string(), rig().remote((rig().dir / "up-scp.bin").string()));
   for (auto _ : state)
-    if (run_attached(Command{argv[0], {argv.begin() + 1, argv.end()}}, rig().null_fd, rig().null_fd, rig().null_fd) != 0)
+    if (run_attached(Command{argv[0], {argv.begin() + 1, argv.end()}}, rig().null_fd, rig().null_fd,
+                     rig().null_fd) != 0)
       state.SkipWithError("scp failed");
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * kFileSize));
   state.SetLabel("includes connection setup");
@@ -140,7 +142,8 @@ void BM_OpenSshScpDownload(benchmark::State& state) {
   auto argv = rig().scp_argv(rig().remote((rig().dir / "payload.bin").string()),
                              (rig().dir / "down-scp.bin").string());
   for (auto _ : state)
-    if (run_attached(Command{argv[0], {argv.begin() + 1, argv.end()}}, rig().null_fd, rig().null_fd, rig().null_fd) != 0)
+    if (run_attached(Command{argv[0], {argv.begin() + 1, argv.end()}}, rig().null_fd, rig().null_fd,
+                     rig().null_fd) != 0)
       state.SkipWithError("scp failed");
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * kFileSize));
   state.SetLabel("includes connection setup");

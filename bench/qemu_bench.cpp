@@ -18,8 +18,8 @@
 #include <thread>
 
 #include "drivers/common/console.h"
-#include "drivers/qemu/qemu_driver.h"
 #include "drivers/common/readiness.h"
+#include "drivers/qemu/qemu_driver.h"
 #include "guest/image_cache.h"
 #include "machine/error.h"
 #include "machine/process_runner.h"
@@ -34,14 +34,14 @@ namespace fs = std::filesystem;
 double g_bare_seconds = 0;  // set by BareBootToInit, which runs first
 
 // A failing run reports its error instead of aborting the whole benchmark binary.
-#define BENCHMARK_GUARDED(name)                                 \
-  void name(benchmark::State& state) {                         \
-    try {                                                      \
-      name##_body(state);                                      \
-    } catch (const std::exception& e) {                        \
-      state.SkipWithError(e.what());                           \
-    }                                                          \
-  }                                                            \
+#define BENCHMARK_GUARDED(name)         \
+  void name(benchmark::State& state) {  \
+    try {                               \
+      name##_body(state);               \
+    } catch (const std::exception& e) { \
+      state.SkipWithError(e.what());    \
+    }                                   \
+  }                                     \
   BENCHMARK(name)
 
 double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
@@ -131,12 +131,14 @@ void BareBootToInit_body(benchmark::State& state) {
     qemu::VmSpec s;
     s.accel = accel;
     std::vector<std::string> args{"-machine", "q35", "-nodefaults", "-no-user-config", "-display", "none",
-                                  "-smp", "2", "-m", "1024", "-kernel", image->kernel.string(), "-initrd", image->initrd.string(),
+                                  "-smp", "2", "-m", "1024", "-kernel", image->kernel.string(), "-initrd",
+                                  image->initrd.string(),
                                   // no "quiet": the kernel's "Run /init as init process" line is the mark
                                   "-append", "console=ttyS0 panic=-1", "-serial", "file:" + serial.string()};
     auto accel_args = qemu::build_qemu_args(s);  // the driver's accelerator and CPU model
     for (size_t i = 0; i + 1 < accel_args.size(); ++i)
-      if (accel_args[i] == "-accel" || accel_args[i] == "-cpu") args.insert(args.end(), {accel_args[i], accel_args[i + 1]});
+      if (accel_args[i] == "-accel" || accel_args[i] == "-cpu")
+        args.insert(args.end(), {accel_args[i], accel_args[i + 1]});
     auto t0 = Clock::now();
     int pid = runner->spawn_detached(Command{"qemu-system-x86_64", args}, store.root / "bare-vm.log");
     while (common::read_file_tail(serial).find("as init process") == std::string::npos) {

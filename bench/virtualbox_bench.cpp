@@ -10,7 +10,6 @@
 #include <stdlib.h>
 
 #include <cstdio>
-
 #include <filesystem>
 
 #include "drivers/common/guest_image.h"

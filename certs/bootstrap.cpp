@@ -1,14 +1,13 @@
 // CA + client certificate lifecycle (bootstrap, expiry re-issue, regenerate) and the
 // per-machine server certificate.
 #include <fcntl.h>
+#include <fmt/format.h>
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
 #include <sys/file.h>
 #include <unistd.h>
 
-#include <openssl/err.h>
-#include <openssl/x509v3.h>
-
 #include <algorithm>
-#include <fmt/format.h>
 #include <set>
 
 #include "certs/certs.h"
@@ -90,14 +89,15 @@ struct Ca {
 
 Ca load_ca(const AuthPaths& paths, const std::string& purpose) {
   if (!stdfs::exists(paths.ca_cert))
-    fail(Code::NotFound, fmt::format("CA certificate {} not found: cannot {}", paths.ca_cert.string(), purpose));
+    fail(Code::NotFound,
+         fmt::format("CA certificate {} not found: cannot {}", paths.ca_cert.string(), purpose));
   if (!stdfs::exists(paths.ca_key))
     fail(Code::NotFound, fmt::format("CA key {} not found: cannot {}", paths.ca_key.string(), purpose));
   Ca ca{load_cert(paths.ca_cert, "CA certificate"), load_key(paths.ca_key, "CA key")};
   if (X509_check_private_key(ca.cert.get(), ca.key.get()) != 1) {
     ERR_clear_error();
-    fail(Code::InvalidArgument, fmt::format("CA key {} does not match CA certificate {}", paths.ca_key.string(),
-                                            paths.ca_cert.string()));
+    fail(Code::InvalidArgument, fmt::format("CA key {} does not match CA certificate {}",
+                                            paths.ca_key.string(), paths.ca_cert.string()));
   }
   return ca;
 }
@@ -133,9 +133,11 @@ bool ca_needs_creation(const AuthPaths& paths, const Options& opts, BootstrapRes
   }
   std::time_t expiry = not_after_of(cert.get());
   if (expiry > to_time_t(now_of(opts))) return false;
-  std::string what = fmt::format("CA certificate {} expired on {}", paths.ca_cert.string(), format_time(expiry));
+  std::string what =
+      fmt::format("CA certificate {} expired on {}", paths.ca_cert.string(), format_time(expiry));
   if (!opts.replace_ca) fail(Code::FailedPrecondition, what + "; replace it or regenerate it");
-  say(opts, result, what + ", re-issuing it and the client certificate (run regenerate-certs on existing machines)");
+  say(opts, result,
+      what + ", re-issuing it and the client certificate (run regenerate-certs on existing machines)");
   return true;
 }
 
@@ -143,9 +145,10 @@ bool client_needs_creation(const AuthPaths& paths, const Options& opts, Bootstra
   const bool have_cert = stdfs::exists(paths.client_cert);
   const bool have_key = stdfs::exists(paths.client_key);
   if (!have_cert && have_key)
-    fail(Code::AlreadyExists, fmt::format("client key {} already exists without its certificate {}: remove it "
-                                          "or specify a different key/cert",
-                                          paths.client_key.string(), paths.client_cert.string()));
+    fail(Code::AlreadyExists,
+         fmt::format("client key {} already exists without its certificate {}: remove it "
+                     "or specify a different key/cert",
+                     paths.client_key.string(), paths.client_cert.string()));
   if (!have_cert) return true;
   if (!have_key)
     fail(Code::InvalidArgument, fmt::format("client key {} is missing: remove {} to create a new pair",
@@ -252,7 +255,8 @@ std::string ensure_server_cert(const AuthPaths& auth, const ServerCertSpec& spec
     if (check.ok()) {
       std::time_t expiry = not_after_of(load_cert(spec.cert_path, "server certificate").get());
       if (expiry < to_time_t(now + std::chrono::days(30)))
-        reason = fmt::format("server certificate {} expires on {}", spec.cert_path.string(), format_time(expiry));
+        reason =
+            fmt::format("server certificate {} expires on {}", spec.cert_path.string(), format_time(expiry));
     }
   }
   if (reason.empty()) return reason;

@@ -51,8 +51,8 @@ struct Options {
 };
 
 struct BootstrapResult {
-  bool ca_created = false;      // a new CA key + cert were written
-  bool client_created = false;  // a new client key + cert were written
+  bool ca_created = false;            // a new CA key + cert were written
+  bool client_created = false;        // a new client key + cert were written
   std::vector<std::string> messages;  // the lines also passed to Options::notify
 };
 
@@ -70,10 +70,10 @@ BootstrapResult bootstrap(const AuthPaths& paths, const Options& opts = {});
 BootstrapResult regenerate_ca_and_client(const AuthPaths& paths, const Options& opts = {});
 
 struct ServerCertSpec {
-  std::string machine_name;          // for O=<user>.<machine_name>
-  std::vector<std::string> hosts;    // machine IPs, hostname, every --tls-san
-  std::filesystem::path cert_path;   // <machine dir>/server.pem
-  std::filesystem::path key_path;    // <machine dir>/server-key.pem
+  std::string machine_name;         // for O=<user>.<machine_name>
+  std::vector<std::string> hosts;   // machine IPs, hostname, every --tls-san
+  std::filesystem::path cert_path;  // <machine dir>/server.pem
+  std::filesystem::path key_path;   // <machine dir>/server-key.pem
 };
 
 // The SAN list a server cert gets: `hosts` followed by 127.0.0.1, ::1, localhost, without
@@ -97,7 +97,8 @@ std::string ensure_server_cert(const AuthPaths& auth, const ServerCertSpec& spec
 void copy_client_files(const AuthPaths& auth, const std::filesystem::path& machine_dir);
 
 // Result of checking one certificate. `problem` is the first one found (key, chain and
-// validity as X509_verify_cert meets them, then the host); `reason` says it in words ("server certificate does not cover 10.0.2.15").
+// validity as X509_verify_cert meets them, then the host); `reason` says it in words ("server certificate
+// does not cover 10.0.2.15").
 struct CertCheck {
   enum class Problem {
     None,

@@ -1,10 +1,9 @@
 // Certificate checks: chain via X509_verify_cert at an injected time, role (EKU), host
 // coverage. Used to decide when to re-issue (expiry, CA change, machine address change).
+#include <fmt/format.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
-
-#include <fmt/format.h>
 
 #include "certs/certs.h"
 #include "certs/x509.h"
@@ -14,9 +13,15 @@ namespace machine::certs {
 namespace {
 using namespace detail;
 
-struct StoreFree { void operator()(X509_STORE* p) const { X509_STORE_free(p); } };
-struct CtxFree { void operator()(X509_STORE_CTX* p) const { X509_STORE_CTX_free(p); } };
-struct BioFree { void operator()(BIO* p) const { BIO_free(p); } };
+struct StoreFree {
+  void operator()(X509_STORE* p) const { X509_STORE_free(p); }
+};
+struct CtxFree {
+  void operator()(X509_STORE_CTX* p) const { X509_STORE_CTX_free(p); }
+};
+struct BioFree {
+  void operator()(BIO* p) const { BIO_free(p); }
+};
 
 CertCheck problem(CertCheck::Problem p, std::string reason) { return CertCheck{p, std::move(reason)}; }
 
@@ -49,8 +54,8 @@ CertCheck check(const std::filesystem::path& cert_path, const std::filesystem::p
       KeyPtr key = load_key(key_path, "key");
       if (X509_check_private_key(cert.get(), key.get()) != 1) {
         ERR_clear_error();
-        return problem(CertCheck::Problem::Unreadable,
-                       fmt::format("{} {} does not match key {}", role, cert_path.string(), key_path.string()));
+        return problem(CertCheck::Problem::Unreadable, fmt::format("{} {} does not match key {}", role,
+                                                                   cert_path.string(), key_path.string()));
       }
     }
   } catch (const Error& e) {
@@ -75,29 +80,30 @@ CertCheck check(const std::filesystem::path& cert_path, const std::filesystem::p
           std::tm tm{};
           if (ASN1_TIME_to_tm(X509_get0_notAfter(bad), &tm)) when = " on " + format_time(timegm(&tm));
         }
-        return problem(CertCheck::Problem::Expired, fmt::format("{} {} expired{}", who,
-                       depth == 0 ? cert_path.string() : ca_path.string(), when));
+        return problem(
+            CertCheck::Problem::Expired,
+            fmt::format("{} {} expired{}", who, depth == 0 ? cert_path.string() : ca_path.string(), when));
       }
       case X509_V_ERR_CERT_NOT_YET_VALID:
-        return problem(CertCheck::Problem::NotYetValid, fmt::format("{} {} is not valid yet", who,
-                       depth == 0 ? cert_path.string() : ca_path.string()));
+        return problem(
+            CertCheck::Problem::NotYetValid,
+            fmt::format("{} {} is not valid yet", who, depth == 0 ? cert_path.string() : ca_path.string()));
       case X509_V_ERR_INVALID_PURPOSE:
         return problem(CertCheck::Problem::WrongUsage,
                        fmt::format("{} {} is not allowed for {} authentication", role, cert_path.string(),
                                    server ? "server" : "client"));
       default:
         return problem(CertCheck::Problem::NotTrusted,
-                       fmt::format("{} {} is not signed by CA {}: {}", role, cert_path.string(), ca_path.string(),
-                                   X509_verify_cert_error_string(err)));
+                       fmt::format("{} {} is not signed by CA {}: {}", role, cert_path.string(),
+                                   ca_path.string(), X509_verify_cert_error_string(err)));
     }
   }
 
   if (!host.empty()) {
     std::string ip;
-    bool covered = parse_ip(host, &ip)
-                       ? X509_check_ip_asc(cert.get(), ip.c_str(), 0) == 1
-                       : X509_check_host(cert.get(), host.data(), host.size(),
-                                         X509_CHECK_FLAG_NEVER_CHECK_SUBJECT, nullptr) == 1;
+    bool covered = parse_ip(host, &ip) ? X509_check_ip_asc(cert.get(), ip.c_str(), 0) == 1
+                                       : X509_check_host(cert.get(), host.data(), host.size(),
+                                                         X509_CHECK_FLAG_NEVER_CHECK_SUBJECT, nullptr) == 1;
     ERR_clear_error();
     if (!covered)
       return problem(CertCheck::Problem::HostNotCovered,
@@ -115,7 +121,8 @@ CertCheck check_server_cert(const std::filesystem::path& cert_path, const std::f
 }
 
 CertCheck check_client_cert(const std::filesystem::path& cert_path, const std::filesystem::path& ca_path,
-                            std::chrono::system_clock::time_point now, const std::filesystem::path& key_path) {
+                            std::chrono::system_clock::time_point now,
+                            const std::filesystem::path& key_path) {
   return check(cert_path, ca_path, "", now, key_path, false);
 }
 

@@ -1,6 +1,7 @@
 #include "certs/x509.h"
 
 #include <arpa/inet.h>
+#include <fmt/format.h>
 #include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -10,16 +11,21 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <fmt/format.h>
 
 #include "machine/fs.h"
 
 namespace machine::certs::detail {
 namespace {
 
-struct BioFree { void operator()(BIO* p) const { BIO_free(p); } };
-struct BnFree { void operator()(BIGNUM* p) const { BN_free(p); } };
-struct NamesFree { void operator()(GENERAL_NAMES* p) const { GENERAL_NAMES_free(p); } };
+struct BioFree {
+  void operator()(BIO* p) const { BIO_free(p); }
+};
+struct BnFree {
+  void operator()(BIGNUM* p) const { BN_free(p); }
+};
+struct NamesFree {
+  void operator()(GENERAL_NAMES* p) const { GENERAL_NAMES_free(p); }
+};
 using BioPtr = std::unique_ptr<BIO, BioFree>;
 
 std::string bio_to_string(BIO* bio) {
@@ -139,7 +145,8 @@ KeyPtr load_key(const std::filesystem::path& path, const std::string& what) {
 
 CertPtr make_cert(const CertSpec& spec, EVP_PKEY* subject_key, X509* issuer, EVP_PKEY* issuer_key) {
   CertPtr cert(X509_new());
-  if (!cert || !X509_set_version(cert.get(), X509_VERSION_3)) fail_ssl(Code::Internal, "cannot create certificate");
+  if (!cert || !X509_set_version(cert.get(), X509_VERSION_3))
+    fail_ssl(Code::Internal, "cannot create certificate");
   set_random_serial(cert.get());
   if (!ASN1_TIME_set(X509_getm_notBefore(cert.get()), spec.not_before) ||
       !ASN1_TIME_set(X509_getm_notAfter(cert.get()), spec.not_after))
@@ -169,8 +176,8 @@ CertPtr make_cert(const CertSpec& spec, EVP_PKEY* subject_key, X509* issuer, EVP
     case Role::Server:
       add_ext(cert.get(), &ctx, NID_basic_constraints, "critical,CA:FALSE");
       // keyEncipherment only matters for RSA key exchange (TLS 1.2 TLS_RSA_* suites).
-      add_ext(cert.get(), &ctx, NID_key_usage, rsa ? "critical,digitalSignature,keyEncipherment"
-                                                   : "critical,digitalSignature");
+      add_ext(cert.get(), &ctx, NID_key_usage,
+              rsa ? "critical,digitalSignature,keyEncipherment" : "critical,digitalSignature");
       add_ext(cert.get(), &ctx, NID_ext_key_usage, "serverAuth");
       add_sans(cert.get(), spec.sans);
       break;
@@ -181,7 +188,8 @@ CertPtr make_cert(const CertSpec& spec, EVP_PKEY* subject_key, X509* issuer, EVP
   add_ext(cert.get(), &ctx, NID_authority_key_identifier, "keyid:always");
 
   // Ed25519/Ed448 CA keys (bring-your-own) sign without a separate digest.
-  const EVP_MD* md = EVP_PKEY_is_a(issuer_key, "ED25519") || EVP_PKEY_is_a(issuer_key, "ED448") ? nullptr : EVP_sha256();
+  const EVP_MD* md =
+      EVP_PKEY_is_a(issuer_key, "ED25519") || EVP_PKEY_is_a(issuer_key, "ED448") ? nullptr : EVP_sha256();
   if (X509_sign(cert.get(), issuer_key, md) <= 0) fail_ssl(Code::Internal, "cannot sign certificate");
   return cert;
 }
@@ -197,7 +205,9 @@ bool parse_ip(const std::string& s, std::string* bare) {
   return false;
 }
 
-std::time_t to_time_t(std::chrono::system_clock::time_point t) { return std::chrono::system_clock::to_time_t(t); }
+std::time_t to_time_t(std::chrono::system_clock::time_point t) {
+  return std::chrono::system_clock::to_time_t(t);
+}
 
 std::string format_time(std::time_t t) {
   std::tm tm{};
@@ -214,10 +224,11 @@ std::chrono::system_clock::time_point now_of(const Options& opts) {
 std::string organisation_base(const Options& opts) {
   if (!opts.user.empty()) return opts.user;
   if (const char* u = std::getenv("USER"); u && *u) return u;
-  struct passwd pw{};
+  struct passwd pw {};
   struct passwd* found = nullptr;
   char buf[4096];
-  if (getpwuid_r(getuid(), &pw, buf, sizeof buf, &found) == 0 && found && found->pw_name) return found->pw_name;
+  if (getpwuid_r(getuid(), &pw, buf, sizeof buf, &found) == 0 && found && found->pw_name)
+    return found->pw_name;
   return "unknown";
 }
 

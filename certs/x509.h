@@ -15,8 +15,12 @@
 
 namespace machine::certs::detail {
 
-struct KeyFree { void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); } };
-struct CertFree { void operator()(X509* p) const { X509_free(p); } };
+struct KeyFree {
+  void operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
+};
+struct CertFree {
+  void operator()(X509* p) const { X509_free(p); }
+};
 using KeyPtr = std::unique_ptr<EVP_PKEY, KeyFree>;
 using CertPtr = std::unique_ptr<X509, CertFree>;
 
@@ -26,7 +30,7 @@ using CertPtr = std::unique_ptr<X509, CertFree>;
 std::string ssl_error();
 
 KeyPtr generate_key(KeyType type);
-std::string key_to_pem(EVP_PKEY* key);   // PKCS#8, unencrypted
+std::string key_to_pem(EVP_PKEY* key);  // PKCS#8, unencrypted
 std::string cert_to_pem(X509* cert);
 
 // Load PEM files. Missing file: Error(NotFound); bad content or an encrypted key:

@@ -69,9 +69,10 @@ void setup_debug(const ParsedFlags& globals, const Io& io) {
   if (auto env = io.getenv("MACHINE_DEBUG"); env && !env->empty()) {
     auto v = debug::parse_go_bool(*env);
     if (!v)
-      fail(Code::InvalidArgument, fmt::format("Error parsing boolean value from MACHINE_DEBUG: strconv.ParseBool: "
-                                              "parsing \"{}\": invalid syntax",
-                                              *env));
+      fail(Code::InvalidArgument,
+           fmt::format("Error parsing boolean value from MACHINE_DEBUG: strconv.ParseBool: "
+                       "parsing \"{}\": invalid syntax",
+                       *env));
     on = *v;
   }
   debug::enable(on);
@@ -150,8 +151,8 @@ int run(const std::vector<std::string>& argv, Io& io) {
       // ssh checks only its first argument, as docker-machine (`ssh -help`, `ssh --help x`).
       bool ssh_help = cmd->name == "ssh" && !cmd_args.empty() &&
                       (cmd_args[0] == "-help" || cmd_args[0] == "--help" || cmd_args[0] == "-h");
-      if (ssh_help ||
-          (cmd->name != "create" && cmd_args.size() == 1 && (cmd_args[0] == "--help" || cmd_args[0] == "-h"))) {
+      if (ssh_help || (cmd->name != "create" && cmd_args.size() == 1 &&
+                       (cmd_args[0] == "--help" || cmd_args[0] == "-h"))) {
         io.out << command_help(*cmd, cmd->flags);
         return kExitOk;
       }
@@ -176,13 +177,15 @@ int run(const std::vector<std::string>& argv, Io& io) {
     std::optional<std::string> storage = globals.flags.string("storage-path");
     inv.store = std::make_unique<Store>(Store::resolve_root(storage));
     inv.runner = make_system_process_runner();
-    if (globals.flags.boolean("quiet")) inv.progress = std::make_unique<NullProgress>();
-    else inv.progress = io.make_progress ? io.make_progress() : std::make_unique<StreamProgress>(io.out);
+    if (globals.flags.boolean("quiet"))
+      inv.progress = std::make_unique<NullProgress>();
+    else
+      inv.progress = io.make_progress ? io.make_progress() : std::make_unique<StreamProgress>(io.out);
     if (debug::enabled()) inv.progress = std::make_unique<DebugProgress>(std::move(inv.progress));
     ops::TlsPaths tls{globals.flags.string("tls-ca-cert"), globals.flags.string("tls-ca-key"),
                       globals.flags.string("tls-client-cert"), globals.flags.string("tls-client-key")};
-    inv.env = std::make_unique<ops::Env>(
-        ops::Env{*inv.store, *inv.runner, *inv.progress, tls, globals.flags.boolean("native-ssh"), io.self_program});
+    inv.env = std::make_unique<ops::Env>(ops::Env{*inv.store, *inv.runner, *inv.progress, tls,
+                                                  globals.flags.boolean("native-ssh"), io.self_program});
     debug::logf("command={} args={}", cmd->name, fmt::join(inv.cmd.args, " "));
     return cmd->run(inv);
   } catch (const Error& e) {
@@ -194,8 +197,8 @@ int run(const std::vector<std::string>& argv, Io& io) {
   }
 }
 
-void print_usage_error(std::ostream& out, std::ostream& err, const CommandSpec& cmd, const std::vector<FlagSpec>& flags,
-                       const std::string& error) {
+void print_usage_error(std::ostream& out, std::ostream& err, const CommandSpec& cmd,
+                       const std::vector<FlagSpec>& flags, const std::string& error) {
   // Go's texts: `invalid value "x" for flag -name: ...`, `invalid boolean value "x" for -name: ...`.
   for (const char* marker : {" for flag -", " for -"}) {
     auto at = error.find(marker);

@@ -10,8 +10,8 @@ namespace {
 // beyond string/int/bool/list.
 bool is_path_flag(const std::string& name) {
   for (const char* suffix : {"-key", "-cert", "-image", "-url", "storage-path"})
-    if (name.size() >= std::string(suffix).size() && name.compare(name.size() - std::string(suffix).size(),
-                                                                  std::string::npos, suffix) == 0)
+    if (name.size() >= std::string(suffix).size() &&
+        name.compare(name.size() - std::string(suffix).size(), std::string::npos, suffix) == 0)
       return name != "engine-install-url";
   return false;
 }
@@ -59,15 +59,18 @@ CliModel cli_model() {
     }
     m.commands.push_back(std::move(mc));
   }
-  ModelCommand help{"help", "Shows a list of commands or help for one command", "Argument is a command name.", {},
-                    ArgKind::Subcommands, {}};
+  ModelCommand help{"help",
+                    "Shows a list of commands or help for one command",
+                    "Argument is a command name.",
+                    {},
+                    ArgKind::Subcommands,
+                    {}};
   for (const auto& c : m.commands) help.words.push_back(c.name);
   m.commands.push_back(std::move(help));
 
   for (const auto& d : drivers::registry()) {
     ModelDriver md{std::string(d.name), std::string(d.description), {}};
-    for (const auto& f : d.flags())
-      md.flags.push_back(model_flag(flag_spec(f), f.choices));
+    for (const auto& f : d.flags()) md.flags.push_back(model_flag(flag_spec(f), f.choices));
     m.drivers.push_back(std::move(md));
   }
   return m;

@@ -14,14 +14,19 @@ int cmd_completion(Invocation& inv) {
   const auto& args = inv.cmd.args;
   const std::vector<std::string> shells{"bash", "zsh", "fish"};
   if (args.size() != 1)
-    fail(Code::InvalidArgument, "Error: Expected one shell: bash, zsh or fish (e.g. source <(machine completion bash))");
+    fail(Code::InvalidArgument,
+         "Error: Expected one shell: bash, zsh or fish (e.g. source <(machine completion bash))");
   auto model = cli_model();
-  if (args[0] == "bash") inv.out() << bash_completion(model);
-  else if (args[0] == "zsh") inv.out() << zsh_completion(model);
-  else if (args[0] == "fish") inv.out() << fish_completion(model);
+  if (args[0] == "bash")
+    inv.out() << bash_completion(model);
+  else if (args[0] == "zsh")
+    inv.out() << zsh_completion(model);
+  else if (args[0] == "fish")
+    inv.out() << fish_completion(model);
   else
-    fail(Code::InvalidArgument, fmt::format("Error: No completion for shell \"{}\".{} Expected bash, zsh or fish",
-                                            args[0], did_you_mean(args[0], shells)));
+    fail(Code::InvalidArgument,
+         fmt::format("Error: No completion for shell \"{}\".{} Expected bash, zsh or fish", args[0],
+                     did_you_mean(args[0], shells)));
   return kExitOk;
 }
 

@@ -39,8 +39,10 @@ class HintWatcher final : public Progress {
   using Clock = std::chrono::steady_clock;
   explicit HintWatcher(Progress& inner) : inner_(inner) {}
   void step(std::string_view line) override {
-    if (line.rfind(kHint, 0) == 0) hint_seen = true;
-    else steps_.emplace_back(std::string(line), Clock::now());
+    if (line.rfind(kHint, 0) == 0)
+      hint_seen = true;
+    else
+      steps_.emplace_back(std::string(line), Clock::now());
     inner_.step(line);
   }
   void status(std::string_view line) override { inner_.status(line); }
@@ -57,8 +59,10 @@ class HintWatcher final : public Progress {
       while (!label.empty() && (label.back() == '.' || label.back() == ' ')) label.pop_back();
       spans.emplace_back(std::chrono::duration<double>(until - steps_[i].second).count(), label);
     }
-    std::stable_sort(spans.begin(), spans.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
-    std::string s = fmt::format("Created \"{}\" in {:.1f} s", name, std::chrono::duration<double>(end - begin_).count());
+    std::stable_sort(spans.begin(), spans.end(),
+                     [](const auto& a, const auto& b) { return a.first > b.first; });
+    std::string s =
+        fmt::format("Created \"{}\" in {:.1f} s", name, std::chrono::duration<double>(end - begin_).count());
     for (size_t i = 0; i < spans.size() && i < 3; ++i)
       s += fmt::format("{} {:.1f} s {}", i ? "," : ":", spans[i].first, spans[i].second);
     return s;
@@ -86,8 +90,7 @@ FlagKind kind_of(drivers::Flag::Kind k) {
 // Shared flags plus the driver's, sorted by their help line as docker-machine does.
 std::vector<FlagSpec> create_flags(const std::vector<drivers::Flag>& driver_flags) {
   auto specs = shared_create_flags();
-  for (const auto& f : driver_flags)
-    specs.push_back(flag_spec(f));
+  for (const auto& f : driver_flags) specs.push_back(flag_spec(f));
   std::sort(specs.begin(), specs.end(),
             [](const FlagSpec& a, const FlagSpec& b) { return flag_help_line(a) < flag_help_line(b); });
   return specs;
@@ -97,15 +100,20 @@ std::vector<FlagSpec> create_flags(const std::vector<drivers::Flag>& driver_flag
 CommandSpec with_driver_list(const CommandSpec& create) {
   CommandSpec spec = create;
   spec.description += "\n\nDrivers:";
-  for (const auto& d : drivers::registry()) spec.description += fmt::format("\n   {}\t{}", d.name, d.description);
+  for (const auto& d : drivers::registry())
+    spec.description += fmt::format("\n   {}\t{}", d.name, d.description);
   return spec;
 }
 
 }  // namespace
 
-FlagSpec flag_spec(const drivers::Flag& f) { return {{f.name}, kind_of(f.kind), f.usage, f.env, f.default_value}; }
+FlagSpec flag_spec(const drivers::Flag& f) {
+  return {{f.name}, kind_of(f.kind), f.usage, f.env, f.default_value};
+}
 
-std::vector<FlagSpec> create_flag_specs(const std::string& driver) { return create_flags(drivers::driver_flags(driver)); }
+std::vector<FlagSpec> create_flag_specs(const std::string& driver) {
+  return create_flags(drivers::driver_flags(driver));
+}
 
 int cmd_create(Invocation& inv) {
   const CommandSpec spec = with_driver_list(*find_command("create"));
@@ -185,8 +193,8 @@ int cmd_create(Invocation& inv) {
 
   // docker-machine ends create with the env hint; print it unless ops already did.
   HintWatcher progress(*inv.progress);
-  ops::Env env{inv.env->store, inv.env->runner, progress, inv.env->tls, inv.env->native_ssh,
-               inv.env->forwarder_program};
+  ops::Env env{inv.env->store, inv.env->runner,     progress,
+               inv.env->tls,   inv.env->native_ssh, inv.env->forwarder_program};
   try {
     ops::create(env, req);
   } catch (const Error& err) {

@@ -57,7 +57,8 @@ int cmd_env(Invocation& inv) {
   e.argv = inv.argv;
   auto lower = inv.getenv("no_proxy"), upper = inv.getenv("NO_PROXY");
   if (f.boolean("unset")) {
-    if (!inv.cmd.args.empty()) fail(Code::InvalidArgument, "Error: Expected no machine name when the -u flag is present");
+    if (!inv.cmd.args.empty())
+      fail(Code::InvalidArgument, "Error: Expected no machine name when the -u flag is present");
     e.unset = true;
     if (f.boolean("no-proxy")) e.no_proxy = {lower && !lower->empty() ? "no_proxy" : "NO_PROXY", ""};
     inv.out() << render_shell_env(e) << std::flush;

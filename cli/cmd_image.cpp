@@ -10,7 +10,9 @@
 namespace machine::cli {
 namespace {
 
-std::string megabytes(std::uintmax_t bytes) { return fmt::format("{:.1f} MB", static_cast<double>(bytes) / 1e6); }
+std::string megabytes(std::uintmax_t bytes) {
+  return fmt::format("{:.1f} MB", static_cast<double>(bytes) / 1e6);
+}
 
 std::uintmax_t image_bytes(const guest::Image& img) {
   std::uintmax_t total = 0;
@@ -33,8 +35,8 @@ void refuse_if_in_use(Invocation& inv, const guest::Image& img, const std::strin
   if (users.empty()) return;
   std::string names;
   for (const auto& u : users) names += (names.empty() ? "" : ", ") + u;
-  fail(Code::FailedPrecondition, fmt::format("image {} is in use by {}: remove those machines before you {}",
-                                             img.id(), names, action));
+  fail(Code::FailedPrecondition,
+       fmt::format("image {} is in use by {}: remove those machines before you {}", img.id(), names, action));
 }
 }  // namespace
 
@@ -43,7 +45,8 @@ int cmd_image(Invocation& inv) {
   if (args.empty()) fail(Code::InvalidArgument, usage());
   // --system: the cache every user's store falls back to (root builds there once).
   guest::ImageCache cache(
-      inv.cmd.flags.boolean("system") ? guest::ImageCache::system_cache_dir() : inv.store->cache_dir(), *inv.runner);
+      inv.cmd.flags.boolean("system") ? guest::ImageCache::system_cache_dir() : inv.store->cache_dir(),
+      *inv.runner);
   const std::string& sub = args[0];
   if (sub == "build") {
     if (args.size() != 1) fail(Code::InvalidArgument, "Error: Too many arguments given");
@@ -67,7 +70,10 @@ int cmd_image(Invocation& inv) {
       std::string kernel = img.manifest.value("kernel_version", "");
       std::string built = img.manifest.value("built_at", "");
       table += fmt::format("{}\t{}\t{}\t{}\n", img.id(), kernel, megabytes(image_bytes(img)), built);
-      rows.push_back({{"ID", img.id()}, {"Kernel", kernel}, {"Size", image_bytes(img)}, {"Built", built},
+      rows.push_back({{"ID", img.id()},
+                      {"Kernel", kernel},
+                      {"Size", image_bytes(img)},
+                      {"Built", built},
                       {"Dir", img.dir.string()}});
     }
     if (!print_formatted(inv, rows)) inv.out() << tabwrite(table, {5, 1, 3, ' '});
@@ -81,7 +87,8 @@ int cmd_image(Invocation& inv) {
     }
     return kExitOk;
   }
-  fail(Code::InvalidArgument, fmt::format("Error: Unknown image subcommand \"{}\". {}", sub, usage().substr(7)));
+  fail(Code::InvalidArgument,
+       fmt::format("Error: Unknown image subcommand \"{}\". {}", sub, usage().substr(7)));
 }
 
 }  // namespace machine::cli

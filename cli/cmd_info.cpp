@@ -32,12 +32,14 @@ int cmd_inspect(Invocation& inv) {
   nlohmann::ordered_json j = to_json(host);
   // Ours, beside docker-machine's fields: whether published ports reach this host.
   if (auto fwd = ops::forwarder_info(*inv.env, name); fwd.supported)
-    j["PortForwarder"] = {{"Running", fwd.running},     {"Pid", fwd.pid},
-                          {"Engine", fwd.engine},       {"Forwarded", fwd.forwarded},
-                          {"Skipped", fwd.skipped},     {"Log", fwd.log.string()}};
-  if (format == "json") inv.out() << j.dump() << "\n";  // one line, as `docker inspect --format json`
-  else if (tmpl) inv.out() << tmpl->execute(j) << "\n";
-  else inv.out() << j.dump(4) << "\n";
+    j["PortForwarder"] = {{"Running", fwd.running},     {"Pid", fwd.pid},         {"Engine", fwd.engine},
+                          {"Forwarded", fwd.forwarded}, {"Skipped", fwd.skipped}, {"Log", fwd.log.string()}};
+  if (format == "json")
+    inv.out() << j.dump() << "\n";  // one line, as `docker inspect --format json`
+  else if (tmpl)
+    inv.out() << tmpl->execute(j) << "\n";
+  else
+    inv.out() << j.dump(4) << "\n";
   return kExitOk;
 }
 

@@ -61,7 +61,8 @@ void run_action(Invocation& inv, Action action, const Messages& msg) {
   for (const auto& n : names) {
     jobs.push_back(std::async(std::launch::async, [&, n]() -> std::string {
       auto runner = make_system_process_runner();
-      ops::Env env{*inv.store, *runner, progress, inv.env->tls, inv.env->native_ssh, inv.env->forwarder_program};
+      ops::Env env{
+          *inv.store, *runner, progress, inv.env->tls, inv.env->native_ssh, inv.env->forwarder_program};
       try {
         say(msg.before.empty() ? "" : fmt::format(fmt::runtime(msg.before), q(n)));
         action(env, n);
@@ -79,7 +80,6 @@ void run_action(Invocation& inv, Action action, const Messages& msg) {
   }
   if (!errors.empty()) fail(Code::Internal, errors);
 }
-
 
 std::string env_hint(const Invocation&) { return "You may need to re-run the `machine env` command."; }
 

@@ -54,8 +54,10 @@ HostQuery make_query(const Invocation& inv, std::chrono::milliseconds timeout) {
       error = e.what();
     }
     try {
-      if (ok && !item.url.empty()) item.state = State::Running;
-      else item.state = ops::state(env, host.name).state;
+      if (ok && !item.url.empty())
+        item.state = State::Running;
+      else
+        item.state = ops::state(env, host.name).state;
     } catch (const Error& e) {
       if (ok) error = e.what();
       ok = false;
@@ -85,8 +87,8 @@ HostQuery make_query(const Invocation& inv, std::chrono::milliseconds timeout) {
 }
 
 struct Listing {
-  std::vector<Host> hosts;             // loadable, after filters
-  std::vector<HostListItem> items;     // queried (and error rows), sorted
+  std::vector<Host> hosts;          // loadable, after filters
+  std::vector<HostListItem> items;  // queried (and error rows), sorted
 };
 
 Listing list_machines(Invocation& inv, const Filters& filters, bool query, int timeout_s) {
@@ -94,8 +96,10 @@ Listing list_machines(Invocation& inv, const Filters& filters, bool query, int t
   std::vector<Host> all;
   std::vector<HostListItem> errors;
   for (const auto& s : stored) {
-    if (s.host) all.push_back(*s.host);
-    else errors.push_back(error_item(s));
+    if (s.host)
+      all.push_back(*s.host);
+    else
+      errors.push_back(error_item(s));
   }
   Listing l;
   std::vector<HostListItem> items;

@@ -30,7 +30,9 @@ int cmd_network(Invocation& inv) {
       for (const auto& m : names) machines += (machines.empty() ? "" : ",") + m;
       table += fmt::format("{}\t{}\t{}\t{}\n", n.config.name, n.config.subnet.to_string(),
                            machines.empty() ? "-" : machines, n.switch_running ? "Running" : "Stopped");
-      rows.push_back({{"Name", n.config.name}, {"Subnet", n.config.subnet.to_string()}, {"Machines", names},
+      rows.push_back({{"Name", n.config.name},
+                      {"Subnet", n.config.subnet.to_string()},
+                      {"Machines", names},
                       {"Switch", n.switch_running ? "Running" : "Stopped"}});
     }
     if (!print_formatted(inv, rows)) inv.out() << tabwrite(table, {5, 1, 3, ' '});
@@ -44,13 +46,15 @@ int cmd_network(Invocation& inv) {
         networks.remove(args[i], inv.cmd.flags.boolean("force"));
         inv.out() << "Removed " << args[i] << "\n";
       } catch (const Error& e) {
-        errors += (errors.empty() ? "" : "\n") + fmt::format("Error removing network {}: {}", args[i], e.what());
+        errors +=
+            (errors.empty() ? "" : "\n") + fmt::format("Error removing network {}: {}", args[i], e.what());
       }
     }
     if (!errors.empty()) fail(Code::FailedPrecondition, errors);
     return kExitOk;
   }
-  fail(Code::InvalidArgument, fmt::format("Error: Unknown network subcommand \"{}\". {}", sub, usage().substr(7)));
+  fail(Code::InvalidArgument,
+       fmt::format("Error: Unknown network subcommand \"{}\". {}", sub, usage().substr(7)));
 }
 
 }  // namespace machine::cli

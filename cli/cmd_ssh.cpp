@@ -36,8 +36,9 @@ int cmd_ssh(Invocation& inv) {
   if (status == 0) return kExitOk;
   // docker-machine logs the failed command's error (Go's exec.ExitError, or the native
   // client's ssh.ExitError) and exits 1.
-  inv.err() << (options.backend == ssh::SshBackend::External ? fmt::format("exit status {}", status)
-                                                               : fmt::format("Process exited with status {}", status))
+  inv.err() << (options.backend == ssh::SshBackend::External
+                    ? fmt::format("exit status {}", status)
+                    : fmt::format("Process exited with status {}", status))
             << "\n";
   return kExitError;
 }

@@ -74,8 +74,8 @@ bool print_formatted(Invocation& inv, const std::vector<nlohmann::json>& rows);
 // flag names the flag and the form it takes ("--qemu-memory takes a whole number, e.g.
 // --qemu-memory 1024") without the whole help; anything else (an unknown flag) is
 // docker-machine's "Incorrect Usage." with the help, then the error.
-void print_usage_error(std::ostream& out, std::ostream& err, const CommandSpec& cmd, const std::vector<FlagSpec>& flags,
-                       const std::string& error);
+void print_usage_error(std::ostream& out, std::ostream& err, const CommandSpec& cmd,
+                       const std::vector<FlagSpec>& flags, const std::string& error);
 
 // Asks "<question> (y/n): " on out and reads a line from in; true for an answer starting y/Y.
 bool confirm(Invocation& inv, const std::string& question);

@@ -104,9 +104,12 @@ ParsedArgs parse_flags(const std::vector<FlagSpec>& specs, const std::vector<std
       value = argv[++i];
     }
     if (spec->kind == FlagKind::Int && !parse_int(*value))
-      fail(Code::InvalidArgument, fmt::format("invalid value \"{}\" for flag -{}: parse error", *value, body));
-    if (spec->kind == FlagKind::StringList) out.flags.append(key, *value);
-    else out.flags.set(key, {*value}, true);
+      fail(Code::InvalidArgument,
+           fmt::format("invalid value \"{}\" for flag -{}: parse error", *value, body));
+    if (spec->kind == FlagKind::StringList)
+      out.flags.append(key, *value);
+    else
+      out.flags.set(key, {*value}, true);
   }
   // Env vars, then defaults, for what the command line left unset.
   for (const auto& s : specs) {
@@ -121,7 +124,8 @@ ParsedArgs parse_flags(const std::vector<FlagSpec>& specs, const std::vector<std
         size_t start = 0;
         while (true) {
           size_t comma = env->find(',', start);
-          std::string item = env->substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+          std::string item =
+              env->substr(start, comma == std::string::npos ? std::string::npos : comma - start);
           item.erase(0, item.find_first_not_of(' '));
           item.erase(item.find_last_not_of(' ') + 1);
           if (!item.empty()) items.push_back(item);
@@ -145,8 +149,12 @@ std::string flag_help_line(const FlagSpec& spec) {
     names += (i ? ", " : "") + std::string(spec.names[i].size() == 1 ? "-" : "--") + spec.names[i];
   std::string line;
   switch (spec.kind) {
-    case FlagKind::Bool: line = names + "\t" + spec.usage; break;
-    case FlagKind::Int: line = fmt::format("{} \"{}\"\t{}", names, spec.default_value, spec.usage); break;
+    case FlagKind::Bool:
+      line = names + "\t" + spec.usage;
+      break;
+    case FlagKind::Int:
+      line = fmt::format("{} \"{}\"\t{}", names, spec.default_value, spec.usage);
+      break;
     case FlagKind::String:
       line = spec.default_value.empty() ? fmt::format("{} \t{}", names, spec.usage)
                                         : fmt::format("{} \"{}\"\t{}", names, spec.default_value, spec.usage);

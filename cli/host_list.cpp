@@ -56,10 +56,14 @@ Filters parse_filters(const std::vector<std::string>& specs) {
     auto eq = s.find('=');
     if (eq == std::string::npos) fail(Code::InvalidArgument, "Unsupported filter syntax");
     std::string key = lower(s.substr(0, eq)), value = s.substr(eq + 1);
-    if (key == "swarm") f.swarm.push_back(value);
-    else if (key == "driver") f.driver.push_back(value);
-    else if (key == "state") f.state.push_back(value);
-    else if (key == "label") f.label.push_back(value);
+    if (key == "swarm")
+      f.swarm.push_back(value);
+    else if (key == "driver")
+      f.driver.push_back(value);
+    else if (key == "state")
+      f.state.push_back(value);
+    else if (key == "label")
+      f.label.push_back(value);
     else if (key == "name") {
       try {
         std::regex check(value, std::regex::ECMAScript);
@@ -91,7 +95,8 @@ bool matches(const Host& host, const Filters& f, State state, const std::vector<
     std::string k = l.substr(0, eq), v = eq == std::string::npos ? "" : l.substr(eq + 1);
     for (const auto& have : host.options.engine.labels) {
       auto heq = have.find('=');
-      if (have.substr(0, heq) == k && iequals(heq == std::string::npos ? "" : have.substr(heq + 1), v)) return true;
+      if (have.substr(0, heq) == k && iequals(heq == std::string::npos ? "" : have.substr(heq + 1), v))
+        return true;
     }
     return false;
   });
@@ -192,7 +197,8 @@ bool natural_less(const std::string& a, const std::string& b) {
   // Compare chunk by chunk: runs of digits by value, other runs as text.
   size_t i = 0, j = 0;
   while (i < a.size() && j < b.size()) {
-    bool da = std::isdigit(static_cast<unsigned char>(a[i])), db = std::isdigit(static_cast<unsigned char>(b[j]));
+    bool da = std::isdigit(static_cast<unsigned char>(a[i])),
+         db = std::isdigit(static_cast<unsigned char>(b[j]));
     size_t ei = i, ej = j;
     while (ei < a.size() && static_cast<bool>(std::isdigit(static_cast<unsigned char>(a[ei]))) == da) ++ei;
     while (ej < b.size() && static_cast<bool>(std::isdigit(static_cast<unsigned char>(b[ej]))) == db) ++ej;
@@ -235,22 +241,34 @@ std::string go_duration(std::chrono::nanoseconds d) {
 
 nlohmann::json to_template_data(const HostListItem& item) {
   auto swarm_json = [](const SwarmOptions& s) {
-    return nlohmann::json{{"IsSwarm", s.is_swarm},     {"Address", s.address},
-                          {"Discovery", s.discovery},  {"Agent", s.agent},
-                          {"Master", s.master},        {"Host", s.host},
-                          {"Image", s.image},          {"Strategy", s.strategy},
-                          {"Heartbeat", s.heartbeat},  {"Overcommit", s.overcommit},
+    return nlohmann::json{{"IsSwarm", s.is_swarm},
+                          {"Address", s.address},
+                          {"Discovery", s.discovery},
+                          {"Agent", s.agent},
+                          {"Master", s.master},
+                          {"Host", s.host},
+                          {"Image", s.image},
+                          {"Strategy", s.strategy},
+                          {"Heartbeat", s.heartbeat},
+                          {"Overcommit", s.overcommit},
                           {"ArbitraryFlags", s.arbitrary_flags},
                           {"ArbitraryJoinFlags", s.arbitrary_join_flags},
-                          {"Env", s.env},              {"IsExperimental", s.is_experimental}};
+                          {"Env", s.env},
+                          {"IsExperimental", s.is_experimental}};
   };
   auto engine_json = [](const EngineOptions& e) {
-    return nlohmann::json{{"ArbitraryFlags", e.arbitrary_flags},     {"Dns", e.dns},
-                          {"GraphDir", e.graph_dir},                 {"Env", e.env},
-                          {"Ipv6", e.ipv6},                          {"InsecureRegistry", e.insecure_registry},
-                          {"Labels", e.labels},                      {"LogLevel", e.log_level},
-                          {"StorageDriver", e.storage_driver},       {"SelinuxEnabled", e.selinux_enabled},
-                          {"TlsVerify", e.tls_verify},               {"RegistryMirror", e.registry_mirror},
+    return nlohmann::json{{"ArbitraryFlags", e.arbitrary_flags},
+                          {"Dns", e.dns},
+                          {"GraphDir", e.graph_dir},
+                          {"Env", e.env},
+                          {"Ipv6", e.ipv6},
+                          {"InsecureRegistry", e.insecure_registry},
+                          {"Labels", e.labels},
+                          {"LogLevel", e.log_level},
+                          {"StorageDriver", e.storage_driver},
+                          {"SelinuxEnabled", e.selinux_enabled},
+                          {"TlsVerify", e.tls_verify},
+                          {"RegistryMirror", e.registry_mirror},
                           {"InstallURL", e.install_url}};
   };
   return {{"Name", item.name},

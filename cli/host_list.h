@@ -39,7 +39,9 @@ struct StoredHost {
 
 struct Filters {
   std::vector<std::string> swarm, driver, state, name, label;
-  bool empty() const { return swarm.empty() && driver.empty() && state.empty() && name.empty() && label.empty(); }
+  bool empty() const {
+    return swarm.empty() && driver.empty() && state.empty() && name.empty() && label.empty();
+  }
 };
 
 // "key=value" list; Error(InvalidArgument) "Unsupported filter syntax" /

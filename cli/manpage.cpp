@@ -28,9 +28,12 @@ std::string options(const std::vector<ModelFlag>& flags) {
 std::string roff_escape(const std::string& text) {
   std::string out;
   for (char c : text) {
-    if (c == '\\') out += "\\e";
-    else if (c == '-') out += "\\-";
-    else out += c;
+    if (c == '\\')
+      out += "\\e";
+    else if (c == '-')
+      out += "\\-";
+    else
+      out += c;
   }
   if (!out.empty() && (out[0] == '.' || out[0] == '\'')) out = "\\&" + out;
   return out;
@@ -43,7 +46,8 @@ std::string man_page(const CliModel& m) {
   s += ".SH NAME\n" + P + " \\- create and manage machines running Docker\n";
   s += fmt::format(".SH SYNOPSIS\n.B {}\n[\\fIOPTIONS\\fR] \\fICOMMAND\\fR [\\fIarg\\fR...]\n", P);
   s += ".SH DESCRIPTION\n" + P +
-       " gives you a Docker engine in a lightweight Linux VM with one command, with docker-machine's commands, "
+       " gives you a Docker engine in a lightweight Linux VM with one command, with docker-machine's "
+       "commands, "
        "output, exit statuses and store layout (\\fI~/.docker/machine\\fR, or \\fBMACHINE_STORAGE_PATH\\fR / "
        "\\fB\\-s\\fR).\n";
   s += ".SH OPTIONS\n" + options(m.global_flags);
@@ -54,8 +58,8 @@ std::string man_page(const CliModel& m) {
     s += options(c.flags);
   }
   s += ".SH DRIVERS\n"
-       "Each driver adds its own flags to \\fBcreate\\fR (\\fB" + P +
-       " create \\-d\\fR \\fIdriver\\fR \\fB\\-\\-help\\fR lists them).\n";
+       "Each driver adds its own flags to \\fBcreate\\fR (\\fB" +
+       P + " create \\-d\\fR \\fIdriver\\fR \\fB\\-\\-help\\fR lists them).\n";
   for (const auto& d : m.drivers) {
     s += fmt::format(".SS {}{}\n{}\n", roff_escape(d.name), d.name == m.default_driver ? " (default)" : "",
                      roff_escape(d.description));
@@ -72,7 +76,8 @@ std::string man_page(const CliModel& m) {
   for (const auto& c : m.commands) collect(c.flags, " (" + c.name + ")");
   for (const auto& d : m.drivers) collect(d.flags, " (create \\-d " + d.name + ")");
   s += ".SH ENVIRONMENT\n";
-  for (const auto& [var, flag] : env) s += fmt::format(".TP\n.B {}\nDefault for \\fB{}\\fR.\n", var, roff_escape(flag));
+  for (const auto& [var, flag] : env)
+    s += fmt::format(".TP\n.B {}\nDefault for \\fB{}\\fR.\n", var, roff_escape(flag));
   s += ".TP\n.B MACHINE_DEBIAN_MIRROR\nDebian mirror the machine OS image is built from.\n";
   s += ".SH EXIT STATUS\n"
        ".TP\n0\nsuccess\n"

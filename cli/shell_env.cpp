@@ -81,15 +81,18 @@ std::string detect_shell(const char* shell_variable) {
   return std::filesystem::path(shell_variable).filename().string();
 }
 
-std::pair<std::string, std::string> no_proxy_with(const std::string& ip, const char* lower, const char* upper) {
+std::pair<std::string, std::string> no_proxy_with(const std::string& ip, const char* lower,
+                                                  const char* upper) {
   std::string name = "no_proxy";
   std::string value = lower ? lower : "";
   if (value.empty()) {
     name = "NO_PROXY";
     value = upper ? upper : "";
   }
-  if (value.empty()) value = ip;
-  else if (value.find(ip) == std::string::npos) value += "," + ip;
+  if (value.empty())
+    value = ip;
+  else if (value.find(ip) == std::string::npos)
+    value += "," + ip;
   return {name, value};
 }
 

@@ -10,8 +10,8 @@ namespace machine::cli {
 struct ShellEnv {
   std::string shell;  // bash, zsh, fish, powershell, cmd, tcsh, emacs (others: POSIX)
   bool unset = false;
-  std::string docker_host;   // tcp://1.2.3.4:2376
-  std::string cert_path;     // DOCKER_CERT_PATH (the machine directory)
+  std::string docker_host;  // tcp://1.2.3.4:2376
+  std::string cert_path;    // DOCKER_CERT_PATH (the machine directory)
   std::string machine_name;
   std::optional<std::pair<std::string, std::string>> no_proxy;  // variable name, value
   std::vector<std::string> argv;  // the command line, repeated in the usage hint

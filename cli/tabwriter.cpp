@@ -92,12 +92,14 @@ std::string tabwrite(std::string_view text, const TabWriterOptions& opts) {
     size_t start = 0;
     while (true) {
       size_t nl = text.find('\n', start);
-      std::string_view l = text.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start);
+      std::string_view l =
+          text.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start);
       Line line;
       size_t cs = 0;
       while (true) {
         size_t tab = l.find('\t', cs);
-        std::string_view cell = l.substr(cs, tab == std::string_view::npos ? std::string_view::npos : tab - cs);
+        std::string_view cell =
+            l.substr(cs, tab == std::string_view::npos ? std::string_view::npos : tab - cs);
         line.push_back({std::string(cell), rune_count(cell)});
         if (tab == std::string_view::npos) break;
         cs = tab + 1;

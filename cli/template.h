@@ -40,7 +40,8 @@ TemplateAst parse_template(std::string_view text, std::string_view name = "");
 
 // Throws Error(InvalidArgument), e.g. "template: :1:2: executing \"\" at <.Foo>: can't
 // evaluate field Foo in type map[string]interface {}" or "error calling index: ...".
-std::string render_template(const TemplateAst& ast, const nlohmann::json& data, const RenderOptions& options = {});
+std::string render_template(const TemplateAst& ast, const nlohmann::json& data,
+                            const RenderOptions& options = {});
 
 // The two steps bound together, for callers that render one template many times.
 class Template {

@@ -2,8 +2,8 @@
 // The parsed form of a Go text/template (internal to cli/template_*.cpp). Positions are
 // byte offsets into the source; errors turn them into LINE:COL as Go's ErrorContext does.
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 

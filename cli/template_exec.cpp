@@ -53,7 +53,9 @@ class Exec {
 
   void walk(const Node& n, const Value& dot) {
     switch (n.kind) {
-      case NodeKind::Text: emit(n.text); break;
+      case NodeKind::Text:
+        emit(n.text);
+        break;
       case NodeKind::Action: {
         Value v = pipeline(n.pipe, dot);
         if (n.pipe.decl.empty()) emit(print(v));
@@ -64,14 +66,20 @@ class Exec {
         size_t mark = vars_.size();
         Value v = pipeline(n.pipe, dot);
         bool yes = !v.missing && truth(v.v);
-        if (yes) walk(n.list, n.kind == NodeKind::With ? v : dot);
-        else walk(n.else_list, dot);
+        if (yes)
+          walk(n.list, n.kind == NodeKind::With ? v : dot);
+        else
+          walk(n.else_list, dot);
         vars_.resize(mark);
         break;
       }
-      case NodeKind::Range: range(n, dot); break;
-      case NodeKind::Break: throw BreakSignal{};
-      case NodeKind::Continue: throw ContinueSignal{};
+      case NodeKind::Range:
+        range(n, dot);
+        break;
+      case NodeKind::Break:
+        throw BreakSignal{};
+      case NodeKind::Continue:
+        throw ContinueSignal{};
     }
   }
 
@@ -141,8 +149,10 @@ class Exec {
     // Go: a nil interface result is an invalid value ("<no value>").
     if (v.v.is_null()) v.missing = true;
     for (const auto& name : p.decl) {
-      if (p.assign) set_var(name, v, p.pos);
-      else vars_.push_back({name, v});
+      if (p.assign)
+        set_var(name, v, p.pos);
+      else
+        vars_.push_back({name, v});
     }
     return v;
   }
@@ -151,16 +161,21 @@ class Exec {
     const Arg& first = c.args[0];
     bool has_args = c.args.size() > 1 || final;
     switch (first.kind) {
-      case ArgKind::Field: return fields(dot, first, first.fields, has_args);
-      case ArgKind::Variable: return fields(var(first), first, first.fields, has_args);
+      case ArgKind::Field:
+        return fields(dot, first, first.fields, has_args);
+      case ArgKind::Variable:
+        return fields(var(first), first, first.fields, has_args);
       case ArgKind::Pipe: {
         Value base = pipeline(*first.pipe, dot);
         return fields(base, first, first.fields, has_args);
       }
-      case ArgKind::Function: return call(first, c, dot, final);
-      case ArgKind::Nil: error(first.pos, first.text, "nil is not a command");
+      case ArgKind::Function:
+        return call(first, c, dot, final);
+      case ArgKind::Nil:
+        error(first.pos, first.text, "nil is not a command");
       default:
-        if (has_args) error(first.pos, first.text, fmt::format("can't give argument to non-function {}", first.text));
+        if (has_args)
+          error(first.pos, first.text, fmt::format("can't give argument to non-function {}", first.text));
         return arg(first, dot);
     }
   }
@@ -169,7 +184,8 @@ class Exec {
   Value fields(Value base, const Arg& a, const std::vector<std::string>& names, bool has_args) {
     for (size_t k = 0; k < names.size(); ++k) {
       const std::string& f = names[k];
-      if (has_args && k + 1 == names.size()) error(a.pos, a.text, fmt::format("{} is not a method but has arguments", f));
+      if (has_args && k + 1 == names.size())
+        error(a.pos, a.text, fmt::format("{} is not a method but has arguments", f));
       if (base.missing) continue;  // Go: a field of a missing map entry is missing too
       const json& v = base.v;
       if (v.is_object()) {
@@ -210,14 +226,22 @@ class Exec {
   // An argument of a function call.
   Value arg(const Arg& a, const Value& dot) {
     switch (a.kind) {
-      case ArgKind::Field: return fields(dot, a, a.fields, false);
-      case ArgKind::Variable: return fields(var(a), a, a.fields, false);
-      case ArgKind::Dot: return dot;
-      case ArgKind::Nil: return Value{json(nullptr)};
-      case ArgKind::Bool: return Value{json(a.boolean)};
-      case ArgKind::Number: return Value{a.is_int ? json(a.i) : json(a.f)};
-      case ArgKind::String: return Value{json(a.name)};
-      case ArgKind::Pipe: return fields(pipeline(*a.pipe, dot), a, a.fields, false);
+      case ArgKind::Field:
+        return fields(dot, a, a.fields, false);
+      case ArgKind::Variable:
+        return fields(var(a), a, a.fields, false);
+      case ArgKind::Dot:
+        return dot;
+      case ArgKind::Nil:
+        return Value{json(nullptr)};
+      case ArgKind::Bool:
+        return Value{json(a.boolean)};
+      case ArgKind::Number:
+        return Value{a.is_int ? json(a.i) : json(a.f)};
+      case ArgKind::String:
+        return Value{json(a.name)};
+      case ArgKind::Pipe:
+        return fields(pipeline(*a.pipe, dot), a, a.fields, false);
       case ArgKind::Function: {
         Command c;
         c.pos = a.pos;
@@ -237,7 +261,8 @@ class Exec {
     size_t nargs = c.args.size() - 1 + (final ? 1 : 0);
     if (name == "and" || name == "or") {
       // Go 1.18+: evaluation stops at the first argument that decides the result.
-      if (nargs == 0) error(fn.pos, c.text, fmt::format("wrong number of args for {}: want at least 1 got 0", name));
+      if (nargs == 0)
+        error(fn.pos, c.text, fmt::format("wrong number of args for {}: want at least 1 got 0", name));
       json v;
       for (size_t k = 1; k <= nargs; ++k) {
         v = value_of(k);

@@ -58,10 +58,14 @@ std::string go_json(const json& v, int indent) {
   std::string out;
   out.reserve(s.size());
   for (char c : s) {
-    if (c == '<') out += "\\u003c";
-    else if (c == '>') out += "\\u003e";
-    else if (c == '&') out += "\\u0026";
-    else out += c;
+    if (c == '<')
+      out += "\\u003c";
+    else if (c == '>')
+      out += "\\u003e";
+    else if (c == '&')
+      out += "\\u0026";
+    else
+      out += c;
   }
   return out;
 }
@@ -92,13 +96,26 @@ std::string html_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '\'': out += "&#39;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&#34;"; break;
-      case '\0': out += "\uFFFD"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&#34;";
+        break;
+      case '\0':
+        out += "\uFFFD";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -109,17 +126,35 @@ std::string js_escape(const std::string& s) {
   for (char c : s) {
     auto u = static_cast<unsigned char>(c);
     switch (c) {
-      case '\\': out += "\\\\"; break;
-      case '\'': out += "\\'"; break;
-      case '"': out += "\\\""; break;
-      case '<': out += "\\u003C"; break;
-      case '>': out += "\\u003E"; break;
-      case '&': out += "\\u0026"; break;
-      case '=': out += "\\u003D"; break;
-      case '`': out += "\\u0060"; break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\'':
+        out += "\\'";
+        break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '<':
+        out += "\\u003C";
+        break;
+      case '>':
+        out += "\\u003E";
+        break;
+      case '&':
+        out += "\\u0026";
+        break;
+      case '=':
+        out += "\\u003D";
+        break;
+      case '`':
+        out += "\\u0060";
+        break;
       default:
-        if (u < ' ') out += fmt::format("\\u{:04X}", u);
-        else out += c;
+        if (u < ' ')
+          out += fmt::format("\\u{:04X}", u);
+        else
+          out += c;
     }
   }
   return out;
@@ -129,9 +164,12 @@ std::string url_query_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
     auto u = static_cast<unsigned char>(c);
-    if (std::isalnum(u) || c == '-' || c == '_' || c == '.' || c == '~') out += c;
-    else if (c == ' ') out += '+';
-    else out += fmt::format("%{:02X}", u);
+    if (std::isalnum(u) || c == '-' || c == '_' || c == '.' || c == '~')
+      out += c;
+    else if (c == ' ')
+      out += '+';
+    else
+      out += fmt::format("%{:02X}", u);
   }
   return out;
 }
@@ -142,18 +180,38 @@ std::string go_quote(const std::string& s) {
   for (char c : s) {
     auto u = static_cast<unsigned char>(c);
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      case '\a': out += "\\a"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\v': out += "\\v"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\a':
+        out += "\\a";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\v':
+        out += "\\v";
+        break;
       default:
-        if (u < ' ' || u == 0x7f) out += fmt::format("\\x{:02x}", u);
-        else out += c;
+        if (u < ' ' || u == 0x7f)
+          out += fmt::format("\\x{:02x}", u);
+        else
+          out += c;
     }
   }
   return out + "\"";
@@ -189,7 +247,8 @@ std::string signed_text(std::string digits, bool neg, const Spec& sp) {
 
 std::string format_one(char verb, const Spec& sp, const json& v) {
   switch (verb) {
-    case 'v': return pad(sprint_value(v), sp, false);
+    case 'v':
+      return pad(sprint_value(v), sp, false);
     case 's':
       if (v.is_string()) {
         std::string s = v.get<std::string>();
@@ -203,8 +262,10 @@ std::string format_one(char verb, const Spec& sp, const json& v) {
       if (is_intlike(v)) {
         std::string ch;
         int64_t c = v.get<int64_t>();
-        if (c >= 0x20 && c < 0x7f) ch = c == '\'' ? "\\'" : c == '\\' ? "\\\\" : std::string(1, static_cast<char>(c));
-        else ch = fmt::format("\\x{:02x}", c & 0xff);
+        if (c >= 0x20 && c < 0x7f)
+          ch = c == '\'' ? "\\'" : c == '\\' ? "\\\\" : std::string(1, static_cast<char>(c));
+        else
+          ch = fmt::format("\\x{:02x}", c & 0xff);
         return pad("'" + ch + "'", sp, false);
       }
       return bad_verb(verb, v);
@@ -233,8 +294,8 @@ std::string format_one(char verb, const Spec& sp, const json& v) {
       }
       bool neg = v.is_number_integer() && v.get<int64_t>() < 0;
       uint64_t mag = v.is_number_unsigned() ? v.get<uint64_t>()
-                     : neg                  ? static_cast<uint64_t>(0) - static_cast<uint64_t>(v.get<int64_t>())
-                                            : static_cast<uint64_t>(v.get<int64_t>());
+                     : neg ? static_cast<uint64_t>(0) - static_cast<uint64_t>(v.get<int64_t>())
+                           : static_cast<uint64_t>(v.get<int64_t>());
       std::string digits = verb == 'd'   ? fmt::format("{}", mag)
                            : verb == 'x' ? fmt::format("{:x}", mag)
                            : verb == 'X' ? fmt::format("{:X}", mag)
@@ -257,7 +318,8 @@ std::string format_one(char verb, const Spec& sp, const json& v) {
       double d = as_double(v);
       std::string s;
       if (verb == 'g' || verb == 'G') {
-        s = sp.prec < 0 ? go_float(std::fabs(d)) : fmt::format(fmt::runtime("{:." + std::to_string(sp.prec) + "g}"), std::fabs(d));
+        s = sp.prec < 0 ? go_float(std::fabs(d))
+                        : fmt::format(fmt::runtime("{:." + std::to_string(sp.prec) + "g}"), std::fabs(d));
         if (verb == 'G') std::transform(s.begin(), s.end(), s.begin(), ::toupper);
       } else {
         int prec = sp.prec < 0 ? 6 : sp.prec;
@@ -266,7 +328,8 @@ std::string format_one(char verb, const Spec& sp, const json& v) {
       }
       return pad(signed_text(s, std::signbit(d), sp), sp, true);
     }
-    default: return fmt::format("%!{}({}={})", verb, go_type_name(v), sprint_value(v));
+    default:
+      return fmt::format("%!{}({}={})", verb, go_type_name(v), sprint_value(v));
   }
 }
 
@@ -287,18 +350,26 @@ std::string go_sprintf(const std::string& format, const std::vector<json>& args)
     ++i;
     for (; i < format.size(); ++i) {
       char f = format[i];
-      if (f == '-') sp.minus = true;
-      else if (f == '+') sp.plus = true;
-      else if (f == '0') sp.zero = !sp.minus;
-      else if (f == ' ') sp.space = true;
-      else if (f == '#') sp.sharp = true;
-      else break;
+      if (f == '-')
+        sp.minus = true;
+      else if (f == '+')
+        sp.plus = true;
+      else if (f == '0')
+        sp.zero = !sp.minus;
+      else if (f == ' ')
+        sp.space = true;
+      else if (f == '#')
+        sp.sharp = true;
+      else
+        break;
     }
     auto number = [&](int& dst) {
       if (i < format.size() && format[i] == '*') {
         ++i;
-        if (argi < args.size() && is_intlike(args[argi])) dst = static_cast<int>(args[argi++].get<int64_t>());
-        else out += "%!(BADWIDTH)";
+        if (argi < args.size() && is_intlike(args[argi]))
+          dst = static_cast<int>(args[argi++].get<int64_t>());
+        else
+          out += "%!(BADWIDTH)";
         return;
       }
       int n = -1;
@@ -387,10 +458,12 @@ json index_fn(const std::vector<json>& args) {
     if (item.is_null()) fail_call("index of untyped nil");
     if (item.is_array() || item.is_string()) {
       int64_t i = index_arg(ix, "index");
-      int64_t n = item.is_array() ? static_cast<int64_t>(item.size()) : static_cast<int64_t>(item.get<std::string>().size());
+      int64_t n = item.is_array() ? static_cast<int64_t>(item.size())
+                                  : static_cast<int64_t>(item.get<std::string>().size());
       if (i < 0 || i >= n) fail_call(fmt::format("index out of range: {}", i));
-      item = item.is_array() ? json(item[static_cast<size_t>(i)])
-                             : json(static_cast<unsigned char>(item.get<std::string>()[static_cast<size_t>(i)]));
+      item = item.is_array()
+                 ? json(item[static_cast<size_t>(i)])
+                 : json(static_cast<unsigned char>(item.get<std::string>()[static_cast<size_t>(i)]));
     } else if (item.is_object()) {
       if (!ix.is_string()) fail_call(fmt::format("value has type {}; should be string", go_type_name(ix)));
       auto it = item.find(ix.get<std::string>());
@@ -406,17 +479,20 @@ json slice_fn(const std::vector<json>& args) {
   if (args.empty()) throw FuncError{"wrong number of args for slice: want at least 1 got 0", true};
   const json& item = args[0];
   if (item.is_null()) fail_call("slice of untyped nil");
-  if (!item.is_array() && !item.is_string()) fail_call(fmt::format("can't slice item of type {}", go_type_name(item)));
+  if (!item.is_array() && !item.is_string())
+    fail_call(fmt::format("can't slice item of type {}", go_type_name(item)));
   if (args.size() > 4) fail_call(fmt::format("too many slice indexes: {}", args.size() - 1));
   if (item.is_string() && args.size() == 4) fail_call("cannot 3-index slice a string");
-  int64_t len = item.is_array() ? static_cast<int64_t>(item.size()) : static_cast<int64_t>(item.get<std::string>().size());
+  int64_t len = item.is_array() ? static_cast<int64_t>(item.size())
+                                : static_cast<int64_t>(item.get<std::string>().size());
   int64_t idx[3] = {0, len, len};
   for (size_t k = 1; k < args.size(); ++k) {
     idx[k - 1] = index_arg(args[k], "slice");
     if (idx[k - 1] < 0 || idx[k - 1] > len) fail_call(fmt::format("index out of range: {}", idx[k - 1]));
   }
   if (idx[0] > idx[1]) fail_call(fmt::format("invalid slice index: {} > {}", idx[0], idx[1]));
-  if (args.size() == 4 && idx[1] > idx[2]) fail_call(fmt::format("invalid slice index: {} > {}", idx[1], idx[2]));
+  if (args.size() == 4 && idx[1] > idx[2])
+    fail_call(fmt::format("invalid slice index: {} > {}", idx[1], idx[2]));
   if (item.is_string())
     return item.get<std::string>().substr(static_cast<size_t>(idx[0]), static_cast<size_t>(idx[1] - idx[0]));
   json out = json::array();
@@ -428,26 +504,40 @@ json slice_fn(const std::vector<json>& args) {
 
 std::string go_type_name(const json& v) {
   switch (v.type()) {
-    case json::value_t::object: return "map[string]interface {}";
-    case json::value_t::array: return "[]interface {}";
-    case json::value_t::string: return "string";
-    case json::value_t::boolean: return "bool";
-    case json::value_t::number_float: return "float64";
-    case json::value_t::number_integer: return "int";
-    case json::value_t::number_unsigned: return "int";
-    case json::value_t::null: return "<nil>";
-    default: return "interface {}";
+    case json::value_t::object:
+      return "map[string]interface {}";
+    case json::value_t::array:
+      return "[]interface {}";
+    case json::value_t::string:
+      return "string";
+    case json::value_t::boolean:
+      return "bool";
+    case json::value_t::number_float:
+      return "float64";
+    case json::value_t::number_integer:
+      return "int";
+    case json::value_t::number_unsigned:
+      return "int";
+    case json::value_t::null:
+      return "<nil>";
+    default:
+      return "interface {}";
   }
 }
 
 std::string sprint_value(const json& v) {
   switch (v.type()) {
-    case json::value_t::null: return "<nil>";
-    case json::value_t::string: return v.get<std::string>();
-    case json::value_t::boolean: return v.get<bool>() ? "true" : "false";
-    case json::value_t::number_float: return go_float(v.get<double>());
+    case json::value_t::null:
+      return "<nil>";
+    case json::value_t::string:
+      return v.get<std::string>();
+    case json::value_t::boolean:
+      return v.get<bool>() ? "true" : "false";
+    case json::value_t::number_float:
+      return go_float(v.get<double>());
     case json::value_t::number_integer:
-    case json::value_t::number_unsigned: return int_text(v);
+    case json::value_t::number_unsigned:
+      return int_text(v);
     case json::value_t::array: {
       std::string s = "[";
       for (size_t i = 0; i < v.size(); ++i) s += (i ? " " : "") + sprint_value(v[i]);
@@ -462,28 +552,37 @@ std::string sprint_value(const json& v) {
       }
       return s + "]";
     }
-    default: return v.dump();
+    default:
+      return v.dump();
   }
 }
 
 bool truth(const json& v) {
   switch (v.type()) {
-    case json::value_t::null: return false;
-    case json::value_t::boolean: return v.get<bool>();
-    case json::value_t::string: return !v.get_ref<const std::string&>().empty();  // json::empty() is false for strings
+    case json::value_t::null:
+      return false;
+    case json::value_t::boolean:
+      return v.get<bool>();
+    case json::value_t::string:
+      return !v.get_ref<const std::string&>().empty();  // json::empty() is false for strings
     case json::value_t::array:
-    case json::value_t::object: return !v.empty();
-    case json::value_t::number_float: return v.get<double>() != 0;
-    case json::value_t::number_unsigned: return v.get<uint64_t>() != 0;
-    case json::value_t::number_integer: return v.get<int64_t>() != 0;
-    default: return true;
+    case json::value_t::object:
+      return !v.empty();
+    case json::value_t::number_float:
+      return v.get<double>() != 0;
+    case json::value_t::number_unsigned:
+      return v.get<uint64_t>() != 0;
+    case json::value_t::number_integer:
+      return v.get<int64_t>() != 0;
+    default:
+      return true;
   }
 }
 
 bool is_builtin_function(const std::string& name) {
-  static const std::set<std::string> names{"and", "or",  "not", "len", "index", "slice", "print",
-                                           "printf", "println", "eq", "ne", "lt", "le", "gt",
-                                           "ge",  "html", "js", "urlquery", "json", "prettyjson"};
+  static const std::set<std::string> names{
+      "and", "or", "not", "len", "index", "slice", "print", "printf",   "println", "eq",
+      "ne",  "lt", "le",  "gt",  "ge",    "html",  "js",    "urlquery", "json",    "prettyjson"};
   return names.count(name) > 0;
 }
 
@@ -505,9 +604,10 @@ json call_builtin(const std::string& name, const std::vector<json>& args) {
   if (name == "println") return sprintln(args);
   if (name == "printf") {
     if (args.empty() || !args[0].is_string())
-      throw FuncError{args.empty() ? "wrong number of args for printf: want at least 1 got 0"
-                                   : fmt::format("wrong type for value; expected string; got {}", go_type_name(args[0])),
-                      true};
+      throw FuncError{
+          args.empty() ? "wrong number of args for printf: want at least 1 got 0"
+                       : fmt::format("wrong type for value; expected string; got {}", go_type_name(args[0])),
+          true};
     return go_sprintf(args[0].get<std::string>(), std::vector<json>(args.begin() + 1, args.end()));
   }
   if (name == "html") return html_escape(eval_args(args));

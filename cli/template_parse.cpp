@@ -29,8 +29,23 @@ std::string location(const TemplateAst& ast, size_t pos) {
 namespace {
 using namespace tmpl;
 
-enum class Tok { Eof, RightDelim, Field, Variable, Dot, Ident, String, Char, Number, Pipe, LParen, RParen,
-                 Declare, Assign, Comma };
+enum class Tok {
+  Eof,
+  RightDelim,
+  Field,
+  Variable,
+  Dot,
+  Ident,
+  String,
+  Char,
+  Number,
+  Pipe,
+  LParen,
+  RParen,
+  Declare,
+  Assign,
+  Comma
+};
 
 struct Token {
   Tok type = Tok::Eof;
@@ -40,7 +55,9 @@ struct Token {
 };
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-bool is_alnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || static_cast<unsigned char>(c) >= 0x80; }
+bool is_alnum(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || static_cast<unsigned char>(c) >= 0x80;
+}
 
 class Parser {
  public:
@@ -75,15 +92,16 @@ class Parser {
   std::string parse_list(std::vector<Node>& list) {
     for (;;) {
       size_t open = src_.find("{{", pos_);
-      std::string_view text = src_.substr(pos_, open == std::string_view::npos ? std::string_view::npos : open - pos_);
+      std::string_view text =
+          src_.substr(pos_, open == std::string_view::npos ? std::string_view::npos : open - pos_);
       size_t text_pos = pos_;
       if (open == std::string_view::npos) {
         add_text(list, text, text_pos);
         pos_ = src_.size();
         return "";
       }
-      bool trim_left = open + 3 < src_.size() + 1 && src_.substr(open + 2, 1) == "-" && open + 3 < src_.size() &&
-                       is_space(src_[open + 3]);
+      bool trim_left = open + 3 < src_.size() + 1 && src_.substr(open + 2, 1) == "-" &&
+                       open + 3 < src_.size() && is_space(src_[open + 3]);
       if (trim_left)
         while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
       add_text(list, text, text_pos);
@@ -101,7 +119,10 @@ class Parser {
         }
         if (w == "if" || w == "with" || w == "range") {
           next_nonspace();
-          list.push_back(control(w == "if" ? NodeKind::If : w == "with" ? NodeKind::With : NodeKind::Range, t.pos));
+          list.push_back(control(w == "if"     ? NodeKind::If
+                                 : w == "with" ? NodeKind::With
+                                               : NodeKind::Range,
+                                 t.pos));
           continue;
         }
         if (w == "break" || w == "continue") {
@@ -220,8 +241,10 @@ class Parser {
       pos_ = save;
     }
     for (const auto& v : p.decl) {
-      if (p.assign) require_var(v, t.pos);
-      else vars_.push_back(v);
+      if (p.assign)
+        require_var(v, t.pos);
+      else
+        vars_.push_back(v);
     }
     size_t text_end = p.pos;
     for (;;) {
@@ -231,8 +254,10 @@ class Parser {
         next_nonspace();
         break;
       }
-      if (k.type == Tok::Eof) error(k.pos, end == Tok::RightDelim ? "unclosed action" : "unclosed left paren");
-      if (k.type == Tok::RightDelim || k.type == Tok::RParen) error(k.pos, fmt::format("unexpected {} in {}", describe(k), context));
+      if (k.type == Tok::Eof)
+        error(k.pos, end == Tok::RightDelim ? "unclosed action" : "unclosed left paren");
+      if (k.type == Tok::RightDelim || k.type == Tok::RParen)
+        error(k.pos, fmt::format("unexpected {} in {}", describe(k), context));
       p.cmds.push_back(command(end));
       Token sep = peek_nonspace();
       if (sep.type == Tok::Pipe) {
@@ -287,7 +312,9 @@ class Parser {
         if (dot != std::string::npos) a.fields = split_fields(t.text.substr(dot), t.pos);
         break;
       }
-      case Tok::Dot: a.kind = ArgKind::Dot; break;
+      case Tok::Dot:
+        a.kind = ArgKind::Dot;
+        break;
       case Tok::Ident:
         if (t.text == "true" || t.text == "false") {
           a.kind = ArgKind::Bool;
@@ -312,7 +339,9 @@ class Parser {
         a.f = static_cast<double>(a.i);
         break;
       }
-      case Tok::Number: number(a, t); break;
+      case Tok::Number:
+        number(a, t);
+        break;
       case Tok::LParen: {
         a.kind = ArgKind::Pipe;
         a.pipe = std::make_shared<Pipeline>(pipeline("parenthesized pipeline", Tok::RParen));
@@ -325,7 +354,8 @@ class Parser {
         a.text = std::string(src_.substr(t.pos, pos_ - t.pos));
         break;
       }
-      default: error(t.pos, fmt::format("unexpected {} in operand", describe(t)));
+      default:
+        error(t.pos, fmt::format("unexpected {} in operand", describe(t)));
     }
     // Fields after a literal or a function name: Go refuses them.
     if (pos_ < src_.size() && src_[pos_] == '.' && pos_ + 1 < src_.size() && is_alnum(src_[pos_ + 1]) &&
@@ -363,10 +393,14 @@ class Parser {
     std::string body = neg ? s.substr(1) : s;
     int base = 10;
     std::string digits = body;
-    if (body.size() > 1 && body[0] == '0' && (body[1] == 'x' || body[1] == 'X')) base = 16, digits = body.substr(2);
-    else if (body.size() > 1 && body[0] == '0' && (body[1] == 'b' || body[1] == 'B')) base = 2, digits = body.substr(2);
-    else if (body.size() > 1 && body[0] == '0' && (body[1] == 'o' || body[1] == 'O')) base = 8, digits = body.substr(2);
-    else if (body.size() > 1 && body[0] == '0' && body.find_first_of(".eE") == std::string::npos) base = 8, digits = body.substr(1);
+    if (body.size() > 1 && body[0] == '0' && (body[1] == 'x' || body[1] == 'X'))
+      base = 16, digits = body.substr(2);
+    else if (body.size() > 1 && body[0] == '0' && (body[1] == 'b' || body[1] == 'B'))
+      base = 2, digits = body.substr(2);
+    else if (body.size() > 1 && body[0] == '0' && (body[1] == 'o' || body[1] == 'O'))
+      base = 8, digits = body.substr(2);
+    else if (body.size() > 1 && body[0] == '0' && body.find_first_of(".eE") == std::string::npos)
+      base = 8, digits = body.substr(1);
     bool is_float_syntax = base == 10 && body.find_first_of(".eE") != std::string::npos;
     if (!is_float_syntax) {
       uint64_t u = 0;
@@ -381,7 +415,8 @@ class Parser {
     }
     char* end = nullptr;
     double d = std::strtod(s.c_str(), &end);
-    if (!end || *end != '\0' || !std::isfinite(d)) error(t.pos, fmt::format("illegal number syntax: \"{}\"", t.text));
+    if (!end || *end != '\0' || !std::isfinite(d))
+      error(t.pos, fmt::format("illegal number syntax: \"{}\"", t.text));
     a.f = d;
     if (d == std::floor(d) && std::fabs(d) < 9.2e18) {
       a.is_int = true;  // Go: a float constant with an integer value is also an int
@@ -402,24 +437,49 @@ class Parser {
       }
       char e = s[++i];
       switch (e) {
-        case 'a': out += '\a'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
-        case 'v': out += '\v'; break;
-        case '\\': out += '\\'; break;
-        case '\'': out += '\''; break;
-        case '"': out += '"'; break;
-        case 'x': case 'u': case 'U': {
+        case 'a':
+          out += '\a';
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'n':
+          out += '\n';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 't':
+          out += '\t';
+          break;
+        case 'v':
+          out += '\v';
+          break;
+        case '\\':
+          out += '\\';
+          break;
+        case '\'':
+          out += '\'';
+          break;
+        case '"':
+          out += '"';
+          break;
+        case 'x':
+        case 'u':
+        case 'U': {
           int n = e == 'x' ? 2 : e == 'u' ? 4 : 8;
           if (i + n >= s.size()) error(t.pos, fmt::format("invalid syntax: {}", s));
           uint32_t v = 0;
           auto [p, ec] = std::from_chars(s.data() + i + 1, s.data() + i + 1 + n, v, 16);
-          if (ec != std::errc() || p != s.data() + i + 1 + n) error(t.pos, fmt::format("invalid syntax: {}", s));
-          if (e == 'x') out += static_cast<char>(v);
-          else append_utf8(out, v, t.pos);
+          if (ec != std::errc() || p != s.data() + i + 1 + n)
+            error(t.pos, fmt::format("invalid syntax: {}", s));
+          if (e == 'x')
+            out += static_cast<char>(v);
+          else
+            append_utf8(out, v, t.pos);
           i += n;
           break;
         }
@@ -475,9 +535,12 @@ class Parser {
 
   static std::string describe(const Token& t) {
     switch (t.type) {
-      case Tok::Eof: return "EOF";
-      case Tok::RightDelim: return "\"}}\"";
-      default: return "<" + t.text + ">";
+      case Tok::Eof:
+        return "EOF";
+      case Tok::RightDelim:
+        return "\"}}\"";
+      default:
+        return "<" + t.text + ">";
     }
   }
 
@@ -495,8 +558,8 @@ class Parser {
     size_t start = pos_;
     while (pos_ < src_.size() && is_space(src_[pos_])) {
       // " -}}" is a right delimiter with trimming, not space followed by a number.
-      if (src_.substr(pos_, 4) == " -}}" || src_.substr(pos_, 4) == "\t-}}" || src_.substr(pos_, 4) == "\n-}}" ||
-          src_.substr(pos_, 4) == "\r-}}")
+      if (src_.substr(pos_, 4) == " -}}" || src_.substr(pos_, 4) == "\t-}}" ||
+          src_.substr(pos_, 4) == "\n-}}" || src_.substr(pos_, 4) == "\r-}}")
         break;
       ++pos_;
     }
@@ -537,8 +600,10 @@ class Parser {
     if (c == '"' || c == '\'') {
       size_t i = pos_ + 1;
       while (i < src_.size() && src_[i] != c) {
-        if (src_[i] == '\\') ++i;
-        else if (src_[i] == '\n') break;
+        if (src_[i] == '\\')
+          ++i;
+        else if (src_[i] == '\n')
+          break;
         ++i;
       }
       if (i >= src_.size() || src_[i] != c)
@@ -555,7 +620,8 @@ class Parser {
       if (c == '.' && pos_ + 1 < src_.size() && std::isdigit(static_cast<unsigned char>(src_[pos_ + 1])))
         return number_token(t);
       size_t i = pos_ + 1;
-      while (i < src_.size() && (is_alnum(src_[i]) || (src_[i] == '.' && i + 1 < src_.size() && is_alnum(src_[i + 1]))))
+      while (i < src_.size() &&
+             (is_alnum(src_[i]) || (src_[i] == '.' && i + 1 < src_.size() && is_alnum(src_[i + 1]))))
         ++i;
       if (c == '.' && i == pos_ + 1) return take(Tok::Dot, 1);
       return take(c == '$' ? Tok::Variable : Tok::Field, i - pos_);
@@ -575,8 +641,9 @@ class Parser {
   Token number_token(Token& t) {
     size_t i = pos_;
     if (src_[i] == '-' || src_[i] == '+') ++i;
-    while (i < src_.size() && (is_alnum(src_[i]) || src_[i] == '.' ||
-                               ((src_[i] == '-' || src_[i] == '+') && (src_[i - 1] == 'e' || src_[i - 1] == 'E'))))
+    while (i < src_.size() &&
+           (is_alnum(src_[i]) || src_[i] == '.' ||
+            ((src_[i] == '-' || src_[i] == '+') && (src_[i - 1] == 'e' || src_[i - 1] == 'E'))))
       ++i;
     t.type = Tok::Number;
     t.text = std::string(src_.substr(pos_, i - pos_));

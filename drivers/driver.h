@@ -30,19 +30,20 @@ struct Features {
   // the per-machine forwarder runs only for these. generic and none need none: their
   // engine's host is reachable directly.
   bool port_forwarding = false;
-  bool virtiofs = false;         // shares host dirs over virtiofs (CreateSpec::virtiofs_mounts)
-  bool restart = false;          // restart reboots the VM or host (generic: over SSH, without lifecycle)
+  bool virtiofs = false;  // shares host dirs over virtiofs (CreateSpec::virtiofs_mounts)
+  bool restart = false;   // restart reboots the VM or host (generic: over SSH, without lifecycle)
 };
 
 // One create flag, docker-machine style; each driver's list is data in its DriverInfo
-// (drivers/registry.h), read by create, completion and the man page without a driver (name without dashes, env var fallback).
+// (drivers/registry.h), read by create, completion and the man page without a driver (name without dashes,
+// env var fallback).
 struct Flag {
   enum class Kind { String, Int, Bool, StringList };
-  std::string name;           // "qemu-memory"
+  std::string name;  // "qemu-memory"
   Kind kind = Kind::String;
-  std::string usage;          // one line for --help
-  std::string env;            // "QEMU_MEMORY"; empty for none
-  std::string default_value;  // as text ("1024", "true", ""); lists have none
+  std::string usage;                 // one line for --help
+  std::string env;                   // "QEMU_MEMORY"; empty for none
+  std::string default_value;         // as text ("1024", "true", ""); lists have none
   std::vector<std::string> choices;  // the only accepted values, when there is such a list (completion)
 };
 
@@ -72,7 +73,7 @@ struct Context {
 };
 
 struct SeedFile {
-  std::string path;     // absolute path in the guest
+  std::string path;  // absolute path in the guest
   std::string content;
   unsigned mode = 0644;
 };
@@ -80,8 +81,8 @@ struct SeedFile {
 // What the create flow gives the driver to bring a guest up.
 struct CreateSpec {
   std::string hostname;
-  std::string ssh_public_key;       // OpenSSH one-line public key for the guest user
-  std::vector<SeedFile> seed_files; // delivered via the first-boot seed when features().seed
+  std::string ssh_public_key;        // OpenSSH one-line public key for the guest user
+  std::vector<SeedFile> seed_files;  // delivered via the first-boot seed when features().seed
   // Host dirs to export over virtiofs (features().virtiofs), in order: the i-th is tagged
   // common::mount_tag(i). Kept by the driver and exported again on every start.
   std::vector<Mount> virtiofs_mounts;
@@ -121,9 +122,9 @@ class Driver {
   // Waits until the guest is up far enough for SSH (or the engine, for drivers without
   // SSH). Throws Error(Unavailable) with diagnostics (e.g. serial console tail) on timeout.
   virtual void wait_ready(std::chrono::seconds timeout) = 0;
-  virtual void start() = 0;    // idempotent: a running machine stays running
-  virtual void stop() = 0;     // graceful; idempotent
-  virtual void kill() = 0;     // immediate; idempotent
+  virtual void start() = 0;  // idempotent: a running machine stays running
+  virtual void stop() = 0;   // graceful; idempotent
+  virtual void kill() = 0;   // immediate; idempotent
   virtual void restart() = 0;
   // Deletes the VM and everything the driver made. Idempotent: succeeds when nothing exists.
   virtual void remove() = 0;

@@ -24,11 +24,11 @@ const std::vector<DriverInfo>& registry() {
   static const std::vector<DriverInfo> table{
       {"qemu", "QEMU virtual machine on this host (the default)", &make<QemuDriver>, &qemu::qemu_flags},
 #ifdef MACHINE_WITH_LIBVIRT
-      {"libvirt", "libvirt domain, local or on a remote host (qemu:///system, qemu+ssh://)", &make<LibvirtDriver>,
-       &libvirt::libvirt_flags},
+      {"libvirt", "libvirt domain, local or on a remote host (qemu:///system, qemu+ssh://)",
+       &make<LibvirtDriver>, &libvirt::libvirt_flags},
 #endif
-      {"virtualbox", "VirtualBox VM driven through VBoxManage (docker-machine compatible)", &make<VirtualBoxDriver>,
-       &VirtualBoxDriver::flags},
+      {"virtualbox", "VirtualBox VM driven through VBoxManage (docker-machine compatible)",
+       &make<VirtualBoxDriver>, &VirtualBoxDriver::flags},
       {"generic", "An existing Linux host reached over SSH", &make<GenericDriver>, &GenericDriver::flags},
       {"none", "No VM: an existing Docker engine reached by URL", &make<NoneDriver>, &NoneDriver::flags},
   };

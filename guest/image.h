@@ -3,10 +3,9 @@
 // vmlinuz, initrd.img, disk.qcow2 (zstd-compressed, bootable on its own) and manifest.json.
 #include <filesystem>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 namespace machine::guest {
 

@@ -1,12 +1,11 @@
 #include "guest/image_build.h"
 
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <fstream>
-
-#include <fmt/format.h>
 
 #include "guest/image_cache.h"
 #include "guest/manifest.h"
@@ -30,7 +29,8 @@ class Steps {
   }
   void finish() {
     if (!key_.empty())
-      done_.emplace_back(key_, std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count());
+      done_.emplace_back(key_,
+                         std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count());
     key_.clear();
   }
   const std::vector<std::pair<std::string, double>>& done() const { return done_; }
@@ -71,12 +71,22 @@ std::uintmax_t tree_bytes(const fs::path& root) {
 void install_bootloader(ProcessRunner& runner, const BuildPaths& p) {
   fs::create_directories(p.mount_dir());
   const std::string mnt = p.mount_dir().string();
-  run_checked(runner, Command{"mount", {"-o", "loop", p.raw_disk().string(), mnt}, {}, std::nullopt,
-                              std::chrono::seconds(60), {}},
+  run_checked(runner,
+              Command{"mount",
+                      {"-o", "loop", p.raw_disk().string(), mnt},
+                      {},
+                      std::nullopt,
+                      std::chrono::seconds(60),
+                      {}},
               "cannot loop-mount the root filesystem");
   try {
-    run_checked(runner, Command{"extlinux", {"--install", mnt + "/boot/extlinux"}, {}, std::nullopt,
-                                std::chrono::seconds(60), {}},
+    run_checked(runner,
+                Command{"extlinux",
+                        {"--install", mnt + "/boot/extlinux"},
+                        {},
+                        std::nullopt,
+                        std::chrono::seconds(60),
+                        {}},
                 "extlinux");
   } catch (...) {
     runner.run(Command{"umount", {mnt}, {}, std::nullopt, std::chrono::seconds(60), {}});
@@ -90,9 +100,10 @@ void install_bootloader(ProcessRunner& runner, const BuildPaths& p) {
 // descriptors our process leaks into children push that pipe past 9, so close every
 // inherited descriptor above 2 before exec.
 Command without_inherited_fds(Command c) {
-  std::vector<std::string> args = {
-      "-c", "for fd in /proc/$$/fd/*; do fd=${fd##*/}; [ \"$fd\" -gt 2 ] && eval \"exec $fd>&-\"; done; exec \"$0\" \"$@\"",
-      c.program};
+  std::vector<std::string> args = {"-c",
+                                   "for fd in /proc/$$/fd/*; do fd=${fd##*/}; [ \"$fd\" -gt 2 ] && eval "
+                                   "\"exec $fd>&-\"; done; exec \"$0\" \"$@\"",
+                                   c.program};
   args.insert(args.end(), c.args.begin(), c.args.end());
   c.program = "bash";
   c.args = std::move(args);
@@ -121,8 +132,7 @@ void build_image(ProcessRunner& runner, const BuildPaths& p, const RecipeOptions
   fs::create_directories(p.recipe_dir());
   fs::create_directories(p.out_dir());
   fs::create_directories(p.deb_cache);
-  for (const auto& f : recipe_files())
-    write_text(p.recipe_dir() / f.name, f.content, fs::perms(0755));
+  for (const auto& f : recipe_files()) write_text(p.recipe_dir() / f.name, f.content, fs::perms(0755));
 
   Steps steps(progress);
   steps.next("installing Debian packages (mmdebstrap)", "mmdebstrap");
@@ -158,7 +168,8 @@ void build_image(ProcessRunner& runner, const BuildPaths& p, const RecipeOptions
   in.built_at = built_at;
   in.rootfs_bytes = rootfs_bytes;
   in.packages = parse_packages_tsv(read_text(p.out_dir() / "packages.tsv"));
-  for (auto [role, name] : {std::pair{"kernel", "vmlinuz"}, {"initrd", "initrd.img"}, {"disk", "disk.qcow2"}}) {
+  for (auto [role, name] :
+       {std::pair{"kernel", "vmlinuz"}, {"initrd", "initrd.img"}, {"disk", "disk.qcow2"}}) {
     const fs::path f = p.out_dir() / name;
     in.files.push_back({role, name, fs::file_size(f), sha256_file(f)});
     fs::permissions(f, fs::perms(0644));
@@ -167,8 +178,7 @@ void build_image(ProcessRunner& runner, const BuildPaths& p, const RecipeOptions
   fs::remove(p.out_dir() / "kernel-version", ec);
   steps.finish();
   in.step_seconds = steps.done();
-  in.build_seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  in.build_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   write_text(p.out_dir() / "manifest.json", make_manifest(in).dump(2) + "\n", fs::perms(0644));
 }
 

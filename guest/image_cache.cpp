@@ -1,6 +1,7 @@
 #include "guest/image_cache.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -8,8 +9,6 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-
-#include <fmt/format.h>
 
 #include "guest/image_build.h"
 #include "guest/recipe.h"
@@ -29,7 +28,8 @@ class DirLock {
     fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd_ < 0) fail(Code::Internal, fmt::format("cannot open {}: {}", file.string(), std::strerror(errno)));
     while (::flock(fd_, LOCK_EX) != 0) {
-      if (errno != EINTR) fail(Code::Internal, fmt::format("cannot lock {}: {}", file.string(), std::strerror(errno)));
+      if (errno != EINTR)
+        fail(Code::Internal, fmt::format("cannot lock {}: {}", file.string(), std::strerror(errno)));
     }
   }
   ~DirLock() { ::close(fd_); }
@@ -56,7 +56,8 @@ std::string Image::kernel_cmdline() const {
   return guest::kernel_cmdline();
 }
 
-ImageCache::ImageCache(fs::path cache_dir, ProcessRunner& runner) : cache_dir_(std::move(cache_dir)), runner_(runner) {}
+ImageCache::ImageCache(fs::path cache_dir, ProcessRunner& runner)
+    : cache_dir_(std::move(cache_dir)), runner_(runner) {}
 
 std::optional<Image> ImageCache::load(const fs::path& dir) {
   std::error_code ec;
@@ -68,7 +69,8 @@ std::optional<Image> ImageCache::load(const fs::path& dir) {
     img.name = img.manifest.at("name").get<std::string>();
     img.version = img.manifest.at("version").get<std::string>();
     const auto& files = img.manifest.at("files");
-    for (auto [role, target] : {std::pair{"kernel", &img.kernel}, {"initrd", &img.initrd}, {"disk", &img.disk}}) {
+    for (auto [role, target] :
+         {std::pair{"kernel", &img.kernel}, {"initrd", &img.initrd}, {"disk", &img.disk}}) {
       const auto& f = files.at(role);
       *target = dir / f.at("name").get<std::string>();
       if (fs::file_size(*target, ec) != f.at("size").get<std::uintmax_t>() || ec) return std::nullopt;

@@ -1,5 +1,6 @@
 #include "guest/manifest.h"
 
+#include <fmt/format.h>
 #include <openssl/evp.h>
 
 #include <array>
@@ -9,16 +10,13 @@
 #include <ctime>
 #include <memory>
 
-#include <fmt/format.h>
-
 #include "machine/error.h"
 
 namespace machine::guest {
 
 nlohmann::json make_manifest(const ManifestInput& in) {
   nlohmann::json files = nlohmann::json::object();
-  for (const auto& f : in.files)
-    files[f.role] = {{"name", f.name}, {"size", f.size}, {"sha256", f.sha256}};
+  for (const auto& f : in.files) files[f.role] = {{"name", f.name}, {"size", f.size}, {"sha256", f.sha256}};
   nlohmann::json pkgs = nlohmann::json::array();
   for (const auto& p : in.packages)
     pkgs.push_back({{"name", p.name}, {"version", p.version}, {"installed_kib", p.installed_kib}});
@@ -54,7 +52,8 @@ std::vector<PackageInfo> parse_packages_tsv(std::string_view tsv) {
     size_t t2 = line.find('\t', t1 + 1);
     PackageInfo p;
     p.name = std::string(line.substr(0, t1));
-    p.version = std::string(line.substr(t1 + 1, t2 == std::string_view::npos ? std::string_view::npos : t2 - t1 - 1));
+    p.version =
+        std::string(line.substr(t1 + 1, t2 == std::string_view::npos ? std::string_view::npos : t2 - t1 - 1));
     if (t2 != std::string_view::npos) {
       try {
         p.installed_kib = std::stol(std::string(line.substr(t2 + 1)));

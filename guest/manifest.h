@@ -3,12 +3,11 @@
 // sizes and SHA-256), when and how long the build took, how to boot it.
 #include <chrono>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace machine::guest {
 

@@ -2,24 +2,32 @@
 
 namespace machine::guest {
 
-std::string kernel_cmdline() {
-  return std::string("console=ttyS0 root=LABEL=") + kDiskLabel + " rw quiet";
-}
+std::string kernel_cmdline() { return std::string("console=ttyS0 root=LABEL=") + kDiskLabel + " rw quiet"; }
 
 const std::vector<std::string>& packages() {
   static const std::vector<std::string> list = {
       // usr-is-merged and tiny-initramfs stand in for usrmerge (pulls perl) and
       // initramfs-tools (pulls udev): the tree is merged already and we build our own initrd.
-      "usr-is-merged", "tiny-initramfs",
+      "usr-is-merged",
+      "tiny-initramfs",
       "linux-image-cloud-amd64",
-      "docker.io", "containerd", "runc", "iptables",
+      "docker.io",
+      "containerd",
+      "runc",
+      "iptables",
       // dropbear is small and starts at once; sftp-server gives it SFTP (machine scp)
-      "dropbear-bin", "openssh-sftp-server",
+      "dropbear-bin",
+      "openssh-sftp-server",
       // host folders: sshfs for the reverse-sshfs transport (virtiofs is in the kernel)
-      "sshfs", "fuse3",
-      "ca-certificates", "sudo",
+      "sshfs",
+      "fuse3",
+      "ca-certificates",
+      "sudo",
       // init, acpid, findfs, ip come from busybox; mount, kmod, e2fsprogs for the rest
-      "busybox-static", "mount", "kmod", "e2fsprogs",
+      "busybox-static",
+      "mount",
+      "kmod",
+      "e2fsprogs",
       // boot2docker's everyday tools scripts call over `machine ssh` (pgrep, pkill, ps, free,
       // top, watch): busybox-static 1.35 has no pgrep/pkill, procps has them all (~1 MB)
       "procps",
@@ -65,19 +73,26 @@ Command mkfs_command(const BuildPaths& p, const RecipeOptions& o) {
   return Command{"mkfs.ext4",
                  {"-q", "-F", "-L", kDiskLabel, "-d", p.rootfs().string(), "-E", "root_owner=0:0",
                   p.raw_disk().string(), o.disk_size},
-                 {}, std::nullopt, std::chrono::minutes(5), {}};
+                 {},
+                 std::nullopt,
+                 std::chrono::minutes(5),
+                 {}};
 }
 
 Command convert_command(const std::filesystem::path& raw, const std::filesystem::path& qcow2) {
   return Command{"qemu-img",
-                 {"convert", "-c", "-f", "raw", "-O", "qcow2", "-o", "compression_type=zstd",
-                  raw.string(), qcow2.string()},
-                 {}, std::nullopt, std::chrono::minutes(10), {}};
+                 {"convert", "-c", "-f", "raw", "-O", "qcow2", "-o", "compression_type=zstd", raw.string(),
+                  qcow2.string()},
+                 {},
+                 std::nullopt,
+                 std::chrono::minutes(10),
+                 {}};
 }
 
 std::string extlinux_conf() {
   return "DEFAULT machineos\nTIMEOUT 0\nPROMPT 0\n\nLABEL machineos\n  LINUX /boot/vmlinuz\n"
-         "  INITRD /boot/initrd.img\n  APPEND " + kernel_cmdline() + "\n";
+         "  INITRD /boot/initrd.img\n  APPEND " +
+         kernel_cmdline() + "\n";
 }
 
 }  // namespace machine::guest

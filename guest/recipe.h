@@ -32,8 +32,8 @@ struct BuildPaths {
 };
 
 struct RecipeOptions {
-  std::string version;        // image version (os-release VERSION_ID)
-  std::string mirror;         // Debian mirror URL; empty = mmdebstrap's default
+  std::string version;           // image version (os-release VERSION_ID)
+  std::string mirror;            // Debian mirror URL; empty = mmdebstrap's default
   std::string disk_size = "2G";  // base disk; machines grow it (the guest runs resize2fs)
 };
 

@@ -6,7 +6,7 @@
 namespace machine::guest {
 
 struct RecipeFile {
-  const char* name;     // file name in guest/recipe/
+  const char* name;  // file name in guest/recipe/
   const char* content;
 };
 

@@ -1,11 +1,10 @@
 #include "guest/seed.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <fstream>
-
-#include <fmt/format.h>
 
 #include "machine/error.h"
 
@@ -41,7 +40,8 @@ bool yaml_text(const std::string& s, bool block = false) {
       if ((d & 0xc0) != 0x80) return false;
       cp = cp << 6 | (d & 0x3f);
     }
-    if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
+    if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+        (n == 3 && (cp < 0x10000 || cp > 0x10ffff)))
       return false;
     i += n + 1;
   }
@@ -52,10 +52,16 @@ bool yaml_text(const std::string& s, bool block = false) {
 // YAML scalar cannot hold (invalid UTF-8, control characters) is refused.
 std::string scalar(const std::string& s) {
   if (!yaml_text(s))
-    fail(Code::InvalidArgument, "seed: a value is not printable UTF-8 text (control characters or invalid bytes)");
-  bool plain = !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || std::string_view(" +/=@._-").find(c) != std::string_view::npos;
-  }) && s.front() != ' ' && s.back() != ' ' && s.front() != '-' && s.front() != '@';  // '@' is reserved
+    fail(Code::InvalidArgument,
+         "seed: a value is not printable UTF-8 text (control characters or invalid bytes)");
+  bool plain = !s.empty() &&
+               std::all_of(s.begin(), s.end(),
+                           [](char c) {
+                             return std::isalnum(static_cast<unsigned char>(c)) ||
+                                    std::string_view(" +/=@._-").find(c) != std::string_view::npos;
+                           }) &&
+               s.front() != ' ' && s.back() != ' ' && s.front() != '-' &&
+               s.front() != '@';  // '@' is reserved
   if (plain) return s;
   std::string out = "'";
   for (char c : s) out += (c == '\'') ? std::string("''") : std::string(1, c);
@@ -90,10 +96,14 @@ bool block_safe(const std::string& s) {
 
 void check_write_file(const WriteFile& f) {
   check_line("write_files path", f.path);
-  if (f.path.front() != '/') fail(Code::InvalidArgument, fmt::format("seed: write_files path '{}' is not absolute", f.path));
-  bool octal = f.permissions.size() >= 3 && f.permissions.size() <= 4 &&
-               std::all_of(f.permissions.begin(), f.permissions.end(), [](char c) { return c >= '0' && c <= '7'; });
-  if (!octal) fail(Code::InvalidArgument, fmt::format("seed: permissions '{}' of {} are not octal", f.permissions, f.path));
+  if (f.path.front() != '/')
+    fail(Code::InvalidArgument, fmt::format("seed: write_files path '{}' is not absolute", f.path));
+  bool octal =
+      f.permissions.size() >= 3 && f.permissions.size() <= 4 &&
+      std::all_of(f.permissions.begin(), f.permissions.end(), [](char c) { return c >= '0' && c <= '7'; });
+  if (!octal)
+    fail(Code::InvalidArgument,
+         fmt::format("seed: permissions '{}' of {} are not octal", f.permissions, f.path));
   check_line("write_files owner", f.owner);
 }
 
@@ -101,7 +111,8 @@ void check_write_file(const WriteFile& f) {
 
 std::map<std::string, std::string> seed_files(const SeedConfig& c) {
   check_line("instance-id", c.instance_id);
-  if (!valid_hostname(c.hostname)) fail(Code::InvalidArgument, fmt::format("seed: invalid hostname '{}'", c.hostname));
+  if (!valid_hostname(c.hostname))
+    fail(Code::InvalidArgument, fmt::format("seed: invalid hostname '{}'", c.hostname));
   for (const auto& k : c.ssh_authorized_keys) check_line("ssh key", k);
   for (const auto& u : c.users) {
     if (!valid_hostname(u) || u.find('.') != std::string::npos)
@@ -110,7 +121,8 @@ std::map<std::string, std::string> seed_files(const SeedConfig& c) {
   for (const auto& f : c.write_files) check_write_file(f);
 
   std::map<std::string, std::string> files;
-  files["meta-data"] = fmt::format("instance-id: {}\nlocal-hostname: {}\n", scalar(c.instance_id), c.hostname);
+  files["meta-data"] =
+      fmt::format("instance-id: {}\nlocal-hostname: {}\n", scalar(c.instance_id), c.hostname);
 
   std::string ud = "#cloud-config\n";
   ud += fmt::format("hostname: {}\n", c.hostname);
@@ -156,8 +168,8 @@ std::map<std::string, std::string> seed_files(const SeedConfig& c) {
     // The NAT NIC comes first: machine OS reads the last macaddress as the private NIC.
     if (!n.primary_mac.empty())
       nc += fmt::format("  primary:\n    match:\n      macaddress: \"{}\"\n    dhcp4: true\n", n.primary_mac);
-    nc += fmt::format("  private0:\n    match:\n      macaddress: \"{}\"\n    addresses:\n      - {}\n", n.mac,
-                      n.address_cidr);
+    nc += fmt::format("  private0:\n    match:\n      macaddress: \"{}\"\n    addresses:\n      - {}\n",
+                      n.mac, n.address_cidr);
     files["network-config"] = nc;
   }
   return files;
@@ -188,7 +200,10 @@ void write_seed_iso(ProcessRunner& runner, const SeedConfig& config, const std::
   Command cmd{"xorriso",
               {"-as", "mkisofs", "-quiet", "-volid", "cidata", "-joliet", "-rock", "-output", tmp.string(),
                dir.string()},
-              {}, std::nullopt, std::chrono::seconds(60), {}};
+              {},
+              std::nullopt,
+              std::chrono::seconds(60),
+              {}};
   run_checked(runner, cmd, "cannot write seed iso");
   fs::permissions(tmp, fs::perms::owner_read | fs::perms::owner_write);
   fs::rename(tmp, iso);

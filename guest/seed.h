@@ -13,9 +13,9 @@
 namespace machine::guest {
 
 struct WriteFile {
-  std::string path;                 // absolute path in the guest
+  std::string path;  // absolute path in the guest
   std::string content;
-  std::string permissions = "0644"; // octal
+  std::string permissions = "0644";  // octal
   std::string owner = "root:root";
   // Written as `encoding: b64` (always safe); when false, text that ends in a newline is
   // written as a YAML literal block instead (readable in the ISO). Other text stays b64.
@@ -30,7 +30,7 @@ struct PrivateNetwork {
 };
 
 struct SeedConfig {
-  std::string instance_id;   // a new id re-runs the per-instance parts (keys, write_files)
+  std::string instance_id;  // a new id re-runs the per-instance parts (keys, write_files)
   std::string hostname;
   std::vector<std::string> ssh_authorized_keys;  // for the default user (`docker`)
   std::vector<WriteFile> write_files;

@@ -1,9 +1,9 @@
 #include "machine/cancel.h"
 
-#include <csignal>
 #include <unistd.h>
 
 #include <atomic>
+#include <csignal>
 
 #include "machine/error.h"
 

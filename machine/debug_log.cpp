@@ -27,7 +27,8 @@ void log(std::string_view line) {
 }
 
 long long elapsed_ms(std::chrono::steady_clock::time_point start) noexcept {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start)
+      .count();
 }
 
 std::optional<bool> parse_go_bool(std::string_view s) noexcept {

@@ -15,7 +15,7 @@ enum class Code {
   FailedPrecondition,  // e.g. pre-create check failed (exit 3), wrong state
   Unavailable,         // a peer (VM, SSH, engine, hypervisor) did not answer
   Internal,
-  Cancelled,           // interrupted by the user (Ctrl-C)
+  Cancelled,  // interrupted by the user (Ctrl-C)
 };
 
 std::string_view code_name(Code code) noexcept;

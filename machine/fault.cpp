@@ -13,7 +13,11 @@ void fault_point([[maybe_unused]] std::string_view point) {
   auto colon = s.rfind(':');
   if (colon == std::string_view::npos || s.substr(0, colon) != point) return;
   auto sig = s.substr(colon + 1);
-  int n = sig == "KILL" ? SIGKILL : sig == "INT" ? SIGINT : sig == "TERM" ? SIGTERM : sig == "HUP" ? SIGHUP : 0;
+  int n = sig == "KILL"   ? SIGKILL
+          : sig == "INT"  ? SIGINT
+          : sig == "TERM" ? SIGTERM
+          : sig == "HUP"  ? SIGHUP
+                          : 0;
   if (n == 0) return;
   ::unsetenv("MACHINE_FAULT_POINT");  // once: helpers this process starts later do not inherit it
   ::raise(n);

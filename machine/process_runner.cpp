@@ -1,5 +1,4 @@
 #include "machine/process_runner.h"
-#include "machine/run_attached.h"
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -17,6 +16,7 @@
 
 #include "machine/debug_log.h"
 #include "machine/error.h"
+#include "machine/run_attached.h"
 
 extern char** environ;
 
@@ -162,7 +162,8 @@ int open_or_fail(const char* path, int flags, mode_t mode = 0) {
 struct Pipe {
   int fd[2] = {-1, -1};
   Pipe() {
-    if (::pipe2(fd, O_CLOEXEC) != 0) fail(Code::Internal, "cannot create a pipe: " + std::string(std::strerror(errno)));
+    if (::pipe2(fd, O_CLOEXEC) != 0)
+      fail(Code::Internal, "cannot create a pipe: " + std::string(std::strerror(errno)));
   }
   ~Pipe() {
     for (int f : fd) close_end(f);
@@ -193,7 +194,8 @@ class SystemProcessRunner final : public ProcessRunner {
     int devnull = open_or_fail("/dev/null", O_RDONLY);
     pid_t pid;
     try {
-      pid = start_child(exe, cmd, Mode::Captured, {cmd.stdin_data ? in.fd[0] : devnull, out.fd[1], err.fd[1]});
+      pid =
+          start_child(exe, cmd, Mode::Captured, {cmd.stdin_data ? in.fd[0] : devnull, out.fd[1], err.fd[1]});
     } catch (...) {
       ::close(devnull);
       throw;
@@ -307,7 +309,9 @@ class SystemProcessRunner final : public ProcessRunner {
     return pid;
   }
 
-  std::optional<std::filesystem::path> find_program(const std::string& name) override { return search_path(name); }
+  std::optional<std::filesystem::path> find_program(const std::string& name) override {
+    return search_path(name);
+  }
 };
 
 }  // namespace
@@ -325,7 +329,8 @@ std::unique_ptr<ProcessRunner> make_system_process_runner() {
 int run_attached(const Command& cmd, int in_fd, int out_fd, int err_fd) {
   auto exe = resolve(cmd.program);
   // As system(3) does: while the child runs, Ctrl-C and Ctrl-\ are for it alone.
-  struct sigaction ignore {}, old_int{}, old_quit{};
+  struct sigaction ignore {
+  }, old_int{}, old_quit{};
   ignore.sa_handler = SIG_IGN;
   sigemptyset(&ignore.sa_mask);
   ::sigaction(SIGINT, &ignore, &old_int);

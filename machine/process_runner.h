@@ -12,8 +12,8 @@
 namespace machine {
 
 struct Command {
-  std::string program;             // name looked up in PATH, or a path
-  std::vector<std::string> args;   // argv[1..]
+  std::string program;                     // name looked up in PATH, or a path
+  std::vector<std::string> args;           // argv[1..]
   std::map<std::string, std::string> env;  // added to / overriding the inherited environment
   std::optional<std::string> stdin_data;   // written to stdin, then closed; else stdin is /dev/null
   std::chrono::milliseconds timeout{0};    // 0 = no limit; on expiry the process is killed

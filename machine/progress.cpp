@@ -1,8 +1,7 @@
 #include "machine/progress.h"
 
-#include <unistd.h>
-
 #include <fmt/format.h>
+#include <unistd.h>
 
 namespace machine {
 
@@ -33,7 +32,8 @@ void ConsoleProgress::clear_locked() {
 // frozen machine, not a slow guest.
 void ConsoleProgress::draw_locked() {
   static constexpr char kFrames[] = {'|', '/', '-', '\\'};
-  auto secs = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - step_started_);
+  auto secs =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - step_started_);
   std::string line = fmt::format("{} {} ({} s)", kFrames[frame_++ % 4], status_, secs.count());
   std::fputs("\r\033[K", tty_);
   std::fwrite(line.data(), 1, line.size(), tty_);

@@ -46,8 +46,8 @@ class ConsoleProgress final : public Progress {
   std::condition_variable wake_;
   std::thread ticker_;  // started by the first status on a terminal
   bool stopping_ = false;
-  std::string status_;       // the status being shown ("" after a step)
-  std::string last_plain_;   // the last status printed as a plain line (piped)
+  std::string status_;      // the status being shown ("" after a step)
+  std::string last_plain_;  // the last status printed as a plain line (piped)
   std::chrono::steady_clock::time_point step_started_ = std::chrono::steady_clock::now();
   unsigned frame_ = 0;
 };

@@ -37,8 +37,7 @@ std::string_view state_name(State s) noexcept {
 
 std::optional<State> parse_state(std::string_view s) noexcept {
   for (const auto& [st, name] : kNames) {
-    if (name.size() == s.size() &&
-        std::equal(name.begin(), name.end(), s.begin(), [](char a, char b) {
+    if (name.size() == s.size() && std::equal(name.begin(), name.end(), s.begin(), [](char a, char b) {
           return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
         }))
       return st;
@@ -59,7 +58,8 @@ Transition check_transition(State s, Action action, std::string_view name) {
     case Action::Restart:  // host.Restart: a stopped machine is started
       return s == State::Stopped ? Transition{Verdict::StartFirst, ""} : Transition{};
     case Action::Upgrade:
-      return running ? Transition{} : Transition{Verdict::StartFirst, "Starting machine so machine can be upgraded..."};
+      return running ? Transition{}
+                     : Transition{Verdict::StartFirst, "Starting machine so machine can be upgraded..."};
     case Action::Url:
     case Action::Version:
       return running ? Transition{} : refuse(not_running);
@@ -70,7 +70,8 @@ Transition check_transition(State s, Action action, std::string_view name) {
     case Action::Config:
       return running ? Transition{} : refuse("Error running connection boilerplate: " + not_running);
     case Action::Ssh:
-      return running ? Transition{} : refuse(fmt::format("Error: Cannot run SSH command: Host \"{}\" is not running", name));
+      return running ? Transition{}
+                     : refuse(fmt::format("Error: Cannot run SSH command: Host \"{}\" is not running", name));
   }
   return {};
 }

@@ -19,8 +19,17 @@ inline constexpr std::string_view kHostIsNotRunning = "Host is not running";
 
 // Commands whose meaning depends on the machine's state.
 enum class Action {
-  Start, Stop, Kill, Restart, Upgrade,   // change the state
-  Url, Ip, Env, Config, Version, Ssh,    // need a running machine
+  Start,
+  Stop,
+  Kill,
+  Restart,
+  Upgrade,  // change the state
+  Url,
+  Ip,
+  Env,
+  Config,
+  Version,
+  Ssh,  // need a running machine
 };
 
 enum class Verdict {

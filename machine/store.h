@@ -45,9 +45,10 @@ inline constexpr std::string_view kMountsDir = "mounts";
 // directory, removed when create succeeds: a machine whose creator died shows as Error.
 inline constexpr std::string_view kCreating = "creating.pid";
 inline constexpr std::array<std::string_view, 22> kAll{
-    kConfig, kSshKey, kSshPublicKey, kKnownHosts, kCaCert, kClientCert, kClientKey, kServerCert,
-    kServerKey, kDisk, kSeed, kSerialLog, kPidFile, kQmpSocket, kVmLog, kVmdk, kGenericSshKey,
-    kForwarderPid, kForwarderLog, kForwards, kMountsDir, kCreating};
+    kConfig,       kSshKey,     kSshPublicKey, kKnownHosts, kCaCert,        kClientCert,
+    kClientKey,    kServerCert, kServerKey,    kDisk,       kSeed,          kSerialLog,
+    kPidFile,      kQmpSocket,  kVmLog,        kVmdk,       kGenericSshKey, kForwarderPid,
+    kForwarderLog, kForwards,   kMountsDir,    kCreating};
 // The unix sockets among them: their full paths must fit sockaddr_un.sun_path.
 inline constexpr std::array<std::string_view, 1> kSockets{kQmpSocket};
 }  // namespace machine_files

@@ -42,7 +42,8 @@ std::string render_flag(const EngineOpt& o) {
 bool parse_bool(const EngineOpt& o) {
   if (!o.value || *o.value == "true" || *o.value == "1") return true;
   if (*o.value == "false" || *o.value == "0") return false;
-  fail(Code::InvalidArgument, fmt::format("invalid --engine-opt {}: \"{}\" is not true or false", o.name, *o.value));
+  fail(Code::InvalidArgument,
+       fmt::format("invalid --engine-opt {}: \"{}\" is not true or false", o.name, *o.value));
 }
 
 std::string required_value(const EngineOpt& o) {
@@ -81,9 +82,11 @@ EngineConfig engine_config(const EngineOptions& opts, const TlsRemotePaths& path
     const auto& n = o.name;
     if (n == "tls" || n == "tlsverify" || n == "tlscacert" || n == "tlscert" || n == "tlskey")
       fail(Code::InvalidArgument,
-           fmt::format("--engine-opt {} is not allowed: machine always configures the engine with verified TLS", n));
+           fmt::format(
+               "--engine-opt {} is not allowed: machine always configures the engine with verified TLS", n));
     if (n == "config-file")
-      fail(Code::InvalidArgument, "--engine-opt config-file is not allowed: machine writes /etc/docker/daemon.json");
+      fail(Code::InvalidArgument,
+           "--engine-opt config-file is not allowed: machine writes /etc/docker/daemon.json");
     if (n == "label")
       labels.push_back(required_value(o));
     else if (n == "insecure-registry")
@@ -231,10 +234,14 @@ std::string systemd_quote(std::string_view word) {
   std::string escaped;
   bool needs_quotes = word.empty();
   for (char c : word) {
-    if (c == '%') escaped += "%%";
-    else if (c == '$') escaped += "$$";
-    else if (c == '"' || c == '\\') escaped += '\\', escaped += c;
-    else escaped += c;
+    if (c == '%')
+      escaped += "%%";
+    else if (c == '$')
+      escaped += "$$";
+    else if (c == '"' || c == '\\')
+      escaped += '\\', escaped += c;
+    else
+      escaped += c;
     if (std::isspace(static_cast<unsigned char>(c)) || c == '"' || c == '\'' || c == '\\' || c == ';')
       needs_quotes = true;
   }
@@ -246,9 +253,12 @@ namespace {
 std::string systemd_env_line(const std::string& name, const std::string& value) {
   std::string v;
   for (char c : name + "=" + value) {
-    if (c == '%') v += "%%";
-    else if (c == '"' || c == '\\') v += '\\', v += c;
-    else v += c;
+    if (c == '%')
+      v += "%%";
+    else if (c == '"' || c == '\\')
+      v += '\\', v += c;
+    else
+      v += c;
   }
   return "Environment=\"" + v + "\"\n";
 }
@@ -264,7 +274,8 @@ std::string shell_defaults(std::string_view header, const EngineConfig& config) 
 
 }  // namespace
 
-std::string systemd_dropin(const EngineConfig& config, std::string_view unit_text, std::string_view fallback_dockerd) {
+std::string systemd_dropin(const EngineConfig& config, std::string_view unit_text,
+                           std::string_view fallback_dockerd) {
   auto command = distro_exec_start(unit_text);
   if (command.empty()) command.push_back(systemd_quote(fallback_dockerd));
   for (const auto& f : config.flags) command.push_back(systemd_quote(f));

@@ -35,9 +35,9 @@ struct TlsRemotePaths {
 
 // EngineOptions split by where each setting goes.
 struct EngineConfig {
-  nlohmann::json daemon;                                   // the content of daemon.json
-  std::vector<std::string> flags;                          // "--log-driver=journald", in the user's order
-  std::vector<std::pair<std::string, std::string>> env;   // --engine-env NAME=VALUE, in order
+  nlohmann::json daemon;                                 // the content of daemon.json
+  std::vector<std::string> flags;                        // "--log-driver=journald", in the user's order
+  std::vector<std::pair<std::string, std::string>> env;  // --engine-env NAME=VALUE, in order
 };
 
 // Splits opts. Hosts are unix:///var/run/docker.sock and tcp://0.0.0.0:<port> (plus any

@@ -45,12 +45,14 @@ std::string install_engine_script(const OsInfo& os, const EngineOptions& opts) {
     case OsFamily::MachineOs:
       machine_os_has_no_packages("install");
     case OsFamily::Debian:
-      return s + fmt::format("export DEBIAN_FRONTEND=noninteractive\n{0} update\n{0} install -y docker.io\n", kApt);
+      return s + fmt::format("export DEBIAN_FRONTEND=noninteractive\n{0} update\n{0} install -y docker.io\n",
+                             kApt);
     case OsFamily::RedHat:
       if (os.id == "fedora") return s + "dnf install -y -q moby-engine\n";
       if (os.id == "amzn") return s + "yum install -y -q docker\n";
       if (uses_docker_ce_repo(os)) {
-        auto repo = fmt::format("https://download.docker.com/linux/{}/docker-ce.repo", os.id == "rhel" ? "rhel" : "centos");
+        auto repo = fmt::format("https://download.docker.com/linux/{}/docker-ce.repo",
+                                os.id == "rhel" ? "rhel" : "centos");
         return s + fmt::format(
                        "if command -v dnf >/dev/null 2>&1; then\n"
                        "  dnf install -y -q dnf-plugins-core\n"
@@ -90,7 +92,8 @@ std::string upgrade_engine_script(const OsInfo& os, const EngineOptions& opts) {
     case OsFamily::RedHat:
       return s +
              "pkg=$(rpm -qf --qf '%{NAME}' \"$(command -v dockerd)\" 2>/dev/null || echo docker)\n"
-             "if command -v dnf >/dev/null 2>&1; then dnf upgrade -y -q \"$pkg\"; else yum update -y -q \"$pkg\"; fi\n";
+             "if command -v dnf >/dev/null 2>&1; then dnf upgrade -y -q \"$pkg\"; else yum update -y -q "
+             "\"$pkg\"; fi\n";
     case OsFamily::Alpine:
       return s + "apk upgrade --no-cache docker\n";
     case OsFamily::Arch:
@@ -114,7 +117,8 @@ std::string restart_engine_script(InitSystem init) {
   }
   return "systemctl daemon-reload\n"
          "systemctl enable docker.service >/dev/null 2>&1\n"
-         "systemctl restart docker.service || { journalctl -u docker.service -n 20 --no-pager >&2; exit 1; }\n";
+         "systemctl restart docker.service || { journalctl -u docker.service -n 20 --no-pager >&2; exit 1; "
+         "}\n";
 }
 
 std::string set_hostname_script(std::string_view hostname) {

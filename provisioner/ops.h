@@ -42,12 +42,12 @@ struct Env {
 struct CreateRequest {
   std::string name;
   std::string driver;
-  drivers::FlagValues flags;            // driver flags
-  EngineOptions engine;                 // --engine-*
-  SwarmOptions swarm;                   // --swarm-*
-  std::vector<std::string> tls_sans;    // --tls-san
-  bool keep_on_failure = false;         // --keep-on-failure
-  bool docker_context = true;           // off with --no-docker-context
+  drivers::FlagValues flags;          // driver flags
+  EngineOptions engine;               // --engine-*
+  SwarmOptions swarm;                 // --swarm-*
+  std::vector<std::string> tls_sans;  // --tls-san
+  bool keep_on_failure = false;       // --keep-on-failure
+  bool docker_context = true;         // off with --no-docker-context
   // Host folders (provisioner/ops_mounts.h): --mount specs, --no-mounts, --mount-type;
   // without --mount the user's home (`home`, from $HOME) is mounted where the driver can.
   std::vector<std::string> mounts;
@@ -132,7 +132,8 @@ std::string forwarder_problem(Env& env, const std::string& name);
 void run_forwarder(Env& env, const std::string& name, const std::function<void(const std::string&)>& log);
 // `machine mount NAME:/path /local/dir` (and -u): the machine's directory on the host over
 // the host's sshfs, logging in with the machine key and its pinned known_hosts.
-void mount_on_host(Env& env, const std::string& name, const std::string& guest_dir, const std::string& local_dir);
+void mount_on_host(Env& env, const std::string& name, const std::string& guest_dir,
+                   const std::string& local_dir);
 void unmount_on_host(Env& env, const std::string& local_dir);
 
 // Names of the machines whose driver state refers to a file under `dir` (e.g. a cached

@@ -1,12 +1,11 @@
 #include "provisioner/ops_common.h"
 
+#include <fmt/format.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <fstream>
 #include <regex>
-
-#include <fmt/format.h>
 
 #include "drivers/base.h"
 #include "drivers/registry.h"
@@ -51,8 +50,8 @@ Loaded load(Env& env, const std::string& name) {
 }
 
 void mark_creating(Env& env, const std::string& name) {
-  fs::write_file_atomic(env.store.machine_file(name, machine_files::kCreating), std::to_string(::getpid()) + "\n",
-                        0600);
+  fs::write_file_atomic(env.store.machine_file(name, machine_files::kCreating),
+                        std::to_string(::getpid()) + "\n", 0600);
 }
 
 void clear_creating(Env& env, const std::string& name) {
@@ -75,7 +74,8 @@ std::string interrupted_create(Env& env, const std::string& name) {
     auto close = line.rfind(')');
     if (close != std::string::npos && close + 2 < line.size() && line[close + 2] != 'Z') return "";
   }
-  return fmt::format("create of \"{}\" was interrupted before it finished; remove it with `rm -f {}`", name, name);
+  return fmt::format("create of \"{}\" was interrupted before it finished; remove it with `rm -f {}`", name,
+                     name);
 }
 
 void save(Env& env, Loaded& m) {
@@ -91,9 +91,10 @@ ssh::SshEndpoint ssh_endpoint(Env& env, const Loaded& m) {
   std::string key;
   drivers::read_field(m.host.driver, "SSHKeyPath", key);
   auto dir = env.store.machine_dir(m.host.name);
-  return ssh::SshEndpoint{addr.host, addr.port, addr.user,
-                          key.empty() ? dir / std::string(machine_files::kSshKey) : std::filesystem::path(key),
-                          dir / std::string(machine_files::kKnownHosts)};
+  return ssh::SshEndpoint{
+      addr.host, addr.port, addr.user,
+      key.empty() ? dir / std::string(machine_files::kSshKey) : std::filesystem::path(key),
+      dir / std::string(machine_files::kKnownHosts)};
 }
 
 bool pin_host_keys(Env& env, const Loaded& m) {
@@ -112,8 +113,8 @@ bool pin_host_keys(Env& env, const Loaded& m) {
 
 std::unique_ptr<ssh::SshSession> connect_ssh(Env& env, const Loaded& m, std::chrono::milliseconds timeout) {
   if (!m.driver->features().ssh)
-    fail(Code::FailedPrecondition, fmt::format("machine '{}' (driver {}) has no SSH access", m.host.name,
-                                               m.driver->name()));
+    fail(Code::FailedPrecondition,
+         fmt::format("machine '{}' (driver {}) has no SSH access", m.host.name, m.driver->name()));
   auto ep = ssh_endpoint(env, m);
   ssh::SshOptions opts;
   opts.machine_name = m.host.name;
@@ -122,9 +123,10 @@ std::unique_ptr<ssh::SshSession> connect_ssh(Env& env, const Loaded& m, std::chr
   // a seeded guest that printed none is refused rather than silently unpinned.
   if (!pinned && m.driver->features().seed)
     fail(Code::FailedPrecondition,
-         fmt::format("machine '{}' printed no SSH host key on its console, so its identity cannot be verified; "
-                     "see {} and recreate the machine",
-                     m.host.name, (env.store.machine_dir(m.host.name) / "serial.log").string()));
+         fmt::format(
+             "machine '{}' printed no SSH host key on its console, so its identity cannot be verified; "
+             "see {} and recreate the machine",
+             m.host.name, (env.store.machine_dir(m.host.name) / "serial.log").string()));
   opts.host_key_policy = pinned ? ssh::HostKeyPolicy::Pinned : ssh::HostKeyPolicy::TrustOnFirstUse;
   return ssh::wait_for_ssh(ep, timeout, opts);
 }
@@ -179,7 +181,8 @@ void create_docker_context(Env& env, const Loaded& m) {
     env.progress.step(fmt::format("Could not register docker context \"{}\": {}", context, r.err));
     return;
   }
-  env.progress.step(fmt::format("Registered docker context \"{}\": docker --context {} ...", context, context));
+  env.progress.step(
+      fmt::format("Registered docker context \"{}\": docker --context {} ...", context, context));
 }
 
 namespace {

@@ -2,16 +2,16 @@
 // provision -> TLS check -> save. Any failure or Ctrl-C rolls back.
 #include <fmt/format.h>
 
+#include "drivers/common/mounts.h"
 #include "drivers/registry.h"
 #include "machine/cancel.h"
 #include "machine/error.h"
 #include "machine/fault.h"
 #include "machine/fs.h"
-#include "provisioner/ssh/keygen.h"
 #include "provisioner/ops_common.h"
 #include "provisioner/ops_mounts.h"
-#include "drivers/common/mounts.h"
 #include "provisioner/provision.h"
+#include "provisioner/ssh/keygen.h"
 
 namespace machine::ops {
 namespace {
@@ -191,8 +191,8 @@ void rollback(Env& env, const CreateRequest& req, Loaded& m) {
     detail::save(env, m);
   } catch (const std::exception&) {
   }
-  env.progress.step(fmt::format("Kept \"{}\" so that its VM is not forgotten: remove it with `rm -f {}`", req.name,
-                                req.name));
+  env.progress.step(fmt::format("Kept \"{}\" so that its VM is not forgotten: remove it with `rm -f {}`",
+                                req.name, req.name));
 }
 }  // namespace
 

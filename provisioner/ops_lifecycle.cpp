@@ -76,7 +76,8 @@ void remove(Env& env, const std::string& name, bool force) {
     detail::stop_mount_helpers(env, name);
   } catch (const Error& e) {
     if (!force) throw e.with_context(fmt::format("cannot remove machine \"{}\" (use -f to force)", name));
-    env.progress.step(fmt::format("Error removing host \"{}\": {}; removing its files anyway", name, e.what()));
+    env.progress.step(
+        fmt::format("Error removing host \"{}\": {}; removing its files anyway", name, e.what()));
     m.reset();
     // The config is unreadable, but a VM process it started may still run: find it by its pidfile.
     detail::stop_mount_helpers(env, name);
@@ -94,10 +95,12 @@ void remove(Env& env, const std::string& name, bool force) {
       } catch (const std::exception&) {
       }
       if (now == State::Running || now == State::Starting || now == State::Paused || now == State::Stopping)
-        fail(Code::Unavailable, fmt::format("cannot remove machine \"{}\": its VM is still {} ({}); the machine is "
-                                            "kept so that `rm -f {}` can retry",
-                                            name, state_name(now), e.what(), name));
-      env.progress.step(fmt::format("Error removing host \"{}\": {}; removing its files anyway", name, e.what()));
+        fail(Code::Unavailable,
+             fmt::format("cannot remove machine \"{}\": its VM is still {} ({}); the machine is "
+                         "kept so that `rm -f {}` can retry",
+                         name, state_name(now), e.what(), name));
+      env.progress.step(
+          fmt::format("Error removing host \"{}\": {}; removing its files anyway", name, e.what()));
     }
   }
   detail::remove_docker_context(env, name);
@@ -162,7 +165,8 @@ std::string ip(Env& env, const std::string& name) {
 ssh::SshEndpoint ssh_endpoint(Env& env, const std::string& name) {
   Loaded m = detail::load(env, name);
   if (!m.driver->features().ssh)
-    fail(Code::FailedPrecondition, fmt::format("machine '{}' (driver {}) has no SSH access", name, m.driver->name()));
+    fail(Code::FailedPrecondition,
+         fmt::format("machine '{}' (driver {}) has no SSH access", name, m.driver->name()));
   require_transition(m.driver->state().state, Action::Ssh, name);
   detail::pin_host_keys(env, m);
   return detail::ssh_endpoint(env, m);

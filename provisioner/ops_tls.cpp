@@ -80,9 +80,10 @@ void regenerate_certs(Env& env, const std::string& name) {
   detail::sync_docker_context(env, m);  // it holds copies of the CA and client cert
   if (!m.driver->features().provision) return;
   if (m.driver->state().state != State::Running) {
-    env.progress.step(fmt::format("Machine \"{}\" is not running: its engine keeps the old server certificate; "
-                                  "start it and run regenerate-certs again",
-                                  name));
+    env.progress.step(
+        fmt::format("Machine \"{}\" is not running: its engine keeps the old server certificate; "
+                    "start it and run regenerate-certs again",
+                    name));
     return;
   }
   auto session = detail::connect_ssh(env, m, 60s);
@@ -95,7 +96,8 @@ void upgrade(Env& env, const std::string& name) {
   Loaded m = detail::load(env, name);
   require_provisionable(m);
   // host.Upgrade: a machine that is not running is started first.
-  if (auto t = require_transition(m.driver->state().state, Action::Upgrade, name); t.verdict == Verdict::StartFirst) {
+  if (auto t = require_transition(m.driver->state().state, Action::Upgrade, name);
+      t.verdict == Verdict::StartFirst) {
     env.progress.step(t.message);
     env.progress.step(fmt::format("Starting \"{}\"...", name));
     detail::start_locked(env, m);

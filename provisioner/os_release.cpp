@@ -16,7 +16,8 @@ std::string_view trim(std::string_view s) {
 
 std::string lower(std::string_view s) {
   std::string r(s);
-  std::transform(r.begin(), r.end(), r.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(r.begin(), r.end(), r.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return r;
 }
 
@@ -28,7 +29,8 @@ std::string unquote(std::string_view v) {
     v = v.substr(1, v.size() - 2);
     std::string r;
     for (std::size_t i = 0; i < v.size(); ++i) {
-      if (v[i] == '\\' && i + 1 < v.size() && std::string_view("\"\\$`").find(v[i + 1]) != std::string_view::npos)
+      if (v[i] == '\\' && i + 1 < v.size() &&
+          std::string_view("\"\\$`").find(v[i + 1]) != std::string_view::npos)
         ++i;
       r += v[i];
     }
@@ -138,12 +140,18 @@ std::string OsInfo::display_name() const {
 
 std::string_view family_name(OsFamily family) {
   switch (family) {
-    case OsFamily::MachineOs: return "machine OS";
-    case OsFamily::Debian: return "Debian";
-    case OsFamily::RedHat: return "Red Hat";
-    case OsFamily::Alpine: return "Alpine";
-    case OsFamily::Arch: return "Arch";
-    case OsFamily::Unknown: break;
+    case OsFamily::MachineOs:
+      return "machine OS";
+    case OsFamily::Debian:
+      return "Debian";
+    case OsFamily::RedHat:
+      return "Red Hat";
+    case OsFamily::Alpine:
+      return "Alpine";
+    case OsFamily::Arch:
+      return "Arch";
+    case OsFamily::Unknown:
+      break;
   }
   return "unknown";
 }

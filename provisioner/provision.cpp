@@ -80,12 +80,12 @@ struct RemoteFile {
 
 // What the machine looks like now, gathered by one command.
 struct Facts {
-  bool root = false;              // the SSH user is root (else sudo is used)
+  bool root = false;  // the SSH user is root (else sudo is used)
   std::string hostname;
-  std::string dockerd;            // path, empty when not installed
-  bool running = false;           // a dockerd process exists
-  std::string unit_path;          // systemd: docker.service's unit file
-  std::string os_release;         // /etc/os-release, else /usr/lib/os-release
+  std::string dockerd;                      // path, empty when not installed
+  bool running = false;                     // a dockerd process exists
+  std::string unit_path;                    // systemd: docker.service's unit file
+  std::string os_release;                   // /etc/os-release, else /usr/lib/os-release
   std::map<std::string, RemoteFile> files;  // the existing ones among those asked for, and the unit
 
   std::string file(const std::string& path) const {
@@ -98,8 +98,8 @@ struct Facts {
 // The probe is one SSH command, since every exec costs a login shell and, under TCG, every
 // process start is slow: the login user's shell learns the uid and runs kProbeScript as root
 // (sudo -n unless root). kProbeScript uses shell builtins where it can (dockerd's own pidfile
-// tells whether it runs) and reads all files with one stat and one cat. Output: KEY=value lines, "files=N", N lines "MODE SIZE PATH", then the
-// N files' bytes back to back.
+// tells whether it runs) and reads all files with one stat and one cat. Output: KEY=value lines, "files=N", N
+// lines "MODE SIZE PATH", then the N files' bytes back to back.
 constexpr std::string_view kProbeLauncher = R"sh(# machine-probe
 u=$(id -u)
 echo "uid=$u"
@@ -109,7 +109,8 @@ if [ "$u" = 0 ]; then exec sh -c "$probe" machine "$@"; fi
 exec sudo -n sh -c "$probe" machine "$@"
 )sh";
 
-constexpr std::string_view kProbeScript = R"sh(PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+constexpr std::string_view kProbeScript =
+    R"sh(PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 read -r h < /proc/sys/kernel/hostname
 echo "hostname=$h"
 printf 'dockerd='; command -v dockerd || echo
@@ -133,7 +134,9 @@ echo "files=$#"
 
 Facts parse_probe(std::string_view out) {
   Facts facts;
-  auto bad = [](std::string_view why) { fail(Code::Internal, fmt::format("cannot read the machine's state: {}", why)); };
+  auto bad = [](std::string_view why) {
+    fail(Code::Internal, fmt::format("cannot read the machine's state: {}", why));
+  };
   auto next_line = [&]() -> std::string_view {
     auto nl = out.find('\n');
     if (nl == std::string_view::npos) bad("truncated output");
@@ -149,13 +152,20 @@ Facts parse_probe(std::string_view out) {
     if (eq == std::string_view::npos) continue;
     auto key = line.substr(0, eq);
     auto value = std::string(trim(line.substr(eq + 1)));
-    if (key == "uid") facts.root = value == "0";
-    else if (key == "hostname") facts.hostname = value;
-    else if (key == "dockerd") facts.dockerd = value;
-    else if (key == "running") facts.running = value == "yes";
-    else if (key == "unit") facts.unit_path = value;
-    else if (key == "osrelease") osr_path = value;
-    else if (key == "files") count = std::atol(value.c_str());
+    if (key == "uid")
+      facts.root = value == "0";
+    else if (key == "hostname")
+      facts.hostname = value;
+    else if (key == "dockerd")
+      facts.dockerd = value;
+    else if (key == "running")
+      facts.running = value == "yes";
+    else if (key == "unit")
+      facts.unit_path = value;
+    else if (key == "osrelease")
+      osr_path = value;
+    else if (key == "files")
+      count = std::atol(value.c_str());
   }
   std::vector<std::pair<std::string, RemoteFile>> listed;
   std::vector<std::size_t> sizes;
@@ -185,8 +195,8 @@ Facts parse_probe(std::string_view out) {
 
 // Gathers Facts about the machine and the files at `paths` in one command.
 Facts probe(ssh::SshSession& session, const std::vector<std::string>& paths) {
-  std::string c = "sh -c " + ssh::shell_quote(std::string(kPath) + std::string(kProbeLauncher)) + " machine " +
-                  ssh::shell_quote(kProbeScript);
+  std::string c = "sh -c " + ssh::shell_quote(std::string(kPath) + std::string(kProbeLauncher)) +
+                  " machine " + ssh::shell_quote(kProbeScript);
   for (const auto& p : paths) c += " " + ssh::shell_quote(p);
   auto r = session.run(c);
   if (!r.ok()) command_failed("reading the machine's state", r, r.out.rfind("uid=0\n", 0) == 0);
@@ -201,8 +211,12 @@ OsInfo os_of(const Facts& facts) {
 
 // Every file provisioning may manage, whatever the OS: one probe serves all.
 std::vector<std::string> managed_paths(const EngineRequest& req) {
-  return {req.remote.ca_cert,          req.remote.server_cert,          req.remote.server_key,
-          std::string(kDaemonJsonPath), std::string(kMachineOsDefaultsPath), std::string(kOpenRcConfPath),
+  return {req.remote.ca_cert,
+          req.remote.server_cert,
+          req.remote.server_key,
+          std::string(kDaemonJsonPath),
+          std::string(kMachineOsDefaultsPath),
+          std::string(kOpenRcConfPath),
           std::string(kSystemdDropinPath)};
 }
 
@@ -218,11 +232,13 @@ bool write_changed(Remote& remote, const Facts& facts, const std::vector<drivers
   bool changed = false;
   for (const auto& f : files) {
     auto it = facts.files.find(f.path);
-    if (it != facts.files.end() && it->second.content == f.content && it->second.mode == (f.mode & 07777)) continue;
+    if (it != facts.files.end() && it->second.content == f.content && it->second.mode == (f.mode & 07777))
+      continue;
     auto path = ssh::shell_quote(f.path);
     auto tmp = ssh::shell_quote(f.path + ".machine-new");
-    auto script = fmt::format("(umask 022 && mkdir -p {}) && umask 077 && cat > {} && chmod {:04o} {} && mv -f {} {}\n",
-                              ssh::shell_quote(parent_dir(f.path)), tmp, f.mode & 07777, tmp, tmp, path);
+    auto script =
+        fmt::format("(umask 022 && mkdir -p {}) && umask 077 && cat > {} && chmod {:04o} {} && mv -f {} {}\n",
+                    ssh::shell_quote(parent_dir(f.path)), tmp, f.mode & 07777, tmp, tmp, path);
     remote.run("writing " + f.path, script, {}, f.content);
     changed = true;
   }
@@ -235,14 +251,16 @@ void require_defaults_support(const OsInfo& os, const EngineRequest& req, Remote
   auto config = engine_config(req.engine, req.remote, req.port);
   if (config.flags.empty() && config.env.empty()) return;
   if (!remote.succeeds("grep -qs /etc/default/docker /usr/sbin/machine-docker\n"))
-    fail(Code::FailedPrecondition,
-         "this machine OS image cannot pass --engine-opt flags or --engine-env to dockerd (its machine-docker "
-         "does not read /etc/default/docker); use a newer image or settings daemon.json can hold");
+    fail(
+        Code::FailedPrecondition,
+        "this machine OS image cannot pass --engine-opt flags or --engine-env to dockerd (its machine-docker "
+        "does not read /etc/default/docker); use a newer image or settings daemon.json can hold");
 }
 
 }  // namespace
 
-std::vector<drivers::SeedFile> engine_files(InitSystem init, const EngineRequest& req, std::string_view unit_text) {
+std::vector<drivers::SeedFile> engine_files(InitSystem init, const EngineRequest& req,
+                                            std::string_view unit_text) {
   auto config = engine_config(req.engine, req.remote, req.port);
   std::vector<drivers::SeedFile> files{
       {req.remote.ca_cert, with_newline(req.ca_pem), 0644},
@@ -271,11 +289,13 @@ std::vector<drivers::SeedFile> engine_seed_files(const EngineRequest& req) {
 OsInfo detect_os(ssh::SshSession& session) {
   auto r = session.run("cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release");
   if (!r.ok() || trim(r.out).empty())
-    fail(Code::Unavailable, fmt::format("cannot detect the operating system: no /etc/os-release: {}", tail(r.err)));
+    fail(Code::Unavailable,
+         fmt::format("cannot detect the operating system: no /etc/os-release: {}", tail(r.err)));
   return parse_os_release(r.out);
 }
 
-void provision(ssh::SshSession& session, const EngineRequest& req, const std::string& hostname, Progress& progress) {
+void provision(ssh::SshSession& session, const EngineRequest& req, const std::string& hostname,
+               Progress& progress) {
   with_context("cannot provision", [&] {
     engine_config(req.engine, req.remote, req.port);  // bad options fail before the machine is touched
     if (!hostname.empty()) set_hostname_script(hostname);
@@ -298,7 +318,8 @@ void provision(ssh::SshSession& session, const EngineRequest& req, const std::st
     }
 
     auto files = engine_files(os.init(), req, facts.unit_text());
-    std::vector<drivers::SeedFile> certs(files.begin(), files.begin() + 3), config(files.begin() + 3, files.end());
+    std::vector<drivers::SeedFile> certs(files.begin(), files.begin() + 3),
+        config(files.begin() + 3, files.end());
     progress.step("Copying certs to the local machine directory...");
     progress.step("Copying certs to the remote machine...");
     bool changed = write_changed(remote, facts, certs);

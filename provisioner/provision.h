@@ -29,7 +29,7 @@ struct EngineRequest {
   std::string server_pem;      // the machine's server certificate
   std::string server_key_pem;  // its private key (0600 on the machine)
   int port = kDefaultEnginePort;
-  TlsRemotePaths remote;       // where the three files go
+  TlsRemotePaths remote;  // where the three files go
 };
 
 // The files that configure the engine under `init`: CA (0644), server cert (0644), server key

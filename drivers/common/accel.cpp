@@ -86,11 +86,13 @@ AccelChoice choose_accel(Accel requested, const HostVirt& host) {
       return {Accel::Tcg, ""};
     case Accel::Kvm:
       if (host.os != "linux" || !host.kvm_usable)
-        fail(Code::FailedPrecondition, fmt::format("--qemu-accel kvm: KVM is not available: {}",
-                                                   host.kvm_problem.empty() ? "no /dev/kvm" : host.kvm_problem));
+        fail(Code::FailedPrecondition,
+             fmt::format("--qemu-accel kvm: KVM is not available: {}",
+                         host.kvm_problem.empty() ? "no /dev/kvm" : host.kvm_problem));
       return {Accel::Kvm, ""};
     case Accel::Hvf:
-      if (host.os != "darwin") fail(Code::FailedPrecondition, "--qemu-accel hvf: HVF is only available on macOS");
+      if (host.os != "darwin")
+        fail(Code::FailedPrecondition, "--qemu-accel hvf: HVF is only available on macOS");
       return {Accel::Hvf, ""};
     case Accel::Whpx:
       if (host.os != "windows")

@@ -16,7 +16,9 @@ BootImage from_guest(const guest::Image& img) {
   return BootImage{img.disk.string(), img.kernel.string(), img.initrd.string(), img.kernel_cmdline()};
 }
 
-guest::ImageCache cache(const Context& ctx) { return guest::ImageCache(ctx.store_root / "cache", ctx.runner); }
+guest::ImageCache cache(const Context& ctx) {
+  return guest::ImageCache(ctx.store_root / "cache", ctx.runner);
+}
 
 }  // namespace
 
@@ -56,12 +58,13 @@ std::optional<BootImage> find_boot_image(const Context& ctx) {
   return from_guest(*img);
 }
 
-guest::SeedConfig seed_config(const CreateSpec& spec, const std::optional<guest::PrivateNetwork>& private_network) {
+guest::SeedConfig seed_config(const CreateSpec& spec,
+                              const std::optional<guest::PrivateNetwork>& private_network) {
   guest::SeedConfig seed;
   // A fresh instance id per create: the guest applies keys and files once per instance.
   auto now = std::chrono::system_clock::now().time_since_epoch();
-  seed.instance_id = fmt::format("{}-{}", spec.hostname,
-                                 std::chrono::duration_cast<std::chrono::milliseconds>(now).count());
+  seed.instance_id =
+      fmt::format("{}-{}", spec.hostname, std::chrono::duration_cast<std::chrono::milliseconds>(now).count());
   seed.hostname = spec.hostname;
   if (!spec.ssh_public_key.empty()) seed.ssh_authorized_keys.push_back(spec.ssh_public_key);
   for (const auto& f : spec.seed_files) {

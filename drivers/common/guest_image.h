@@ -17,8 +17,8 @@
 namespace machine::drivers::common {
 
 struct BootImage {
-  std::string disk;            // base image the overlay is backed by
-  std::string kernel;          // "" = boot the disk's own bootloader (stock cloud image)
+  std::string disk;    // base image the overlay is backed by
+  std::string kernel;  // "" = boot the disk's own bootloader (stock cloud image)
   std::string initrd;
   std::string kernel_cmdline;
   // The cache's shared lock (guest::ImageUse) for a cached image: kept by the create that
@@ -27,9 +27,9 @@ struct BootImage {
   bool machine_os() const { return !kernel.empty(); }
 };
 
-// Resolves the image flag `flag` (named in errors) whose value is `image` ("" = the machine OS from the store's cache, built or
-// fetched if missing, reporting through ctx.progress). A directory is read as a machine
-// OS image; a file as a stock cloud image. Throws Error(NotFound/FailedPrecondition).
+// Resolves the image flag `flag` (named in errors) whose value is `image` ("" = the machine OS from the
+// store's cache, built or fetched if missing, reporting through ctx.progress). A directory is read as a
+// machine OS image; a file as a stock cloud image. Throws Error(NotFound/FailedPrecondition).
 BootImage resolve_boot_image(const Context& ctx, const std::string& image, std::string_view flag);
 
 // The machine OS image already in the store's cache, without building or fetching.

@@ -91,7 +91,8 @@ std::vector<int> pick_ports(size_t n, const std::set<int>& exclude, const std::f
 }
 
 std::vector<int> pick_free_loopback_ports(size_t n, const std::set<int>& exclude) {
-  return pick_ports(n, exclude, [] { return bind_loopback(0); }, loopback_port_free);
+  return pick_ports(
+      n, exclude, [] { return bind_loopback(0); }, loopback_port_free);
 }
 
 }  // namespace machine::drivers

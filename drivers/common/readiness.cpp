@@ -1,14 +1,13 @@
 #include "drivers/common/readiness.h"
 
 #include <arpa/inet.h>
+#include <fmt/format.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <fmt/format.h>
 
 #include <cerrno>
 #include <fstream>
@@ -87,11 +86,13 @@ void wait_until_ready(const BootWatch& w, Progress& progress, std::chrono::secon
     progress.status(reachable_at ? "waiting for cloud-init's SSH host keys"
                     : booted     ? "waiting for SSH"
                                  : "waiting for the guest to boot");
-    if (w.sleep) w.sleep(kReadyPoll);
-    else std::this_thread::sleep_for(kReadyPoll);
+    if (w.sleep)
+      w.sleep(kReadyPoll);
+    else
+      std::this_thread::sleep_for(kReadyPoll);
   }
-  fail(Code::Unavailable, fmt::format("machine '{}' was not ready within {} s; last console lines:\n{}", w.machine,
-                                      timeout.count(), last_lines(console, 15)));
+  fail(Code::Unavailable, fmt::format("machine '{}' was not ready within {} s; last console lines:\n{}",
+                                      w.machine, timeout.count(), last_lines(console, 15)));
 }
 
 }  // namespace machine::drivers::common

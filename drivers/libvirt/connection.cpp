@@ -8,8 +8,8 @@
 
 #include <cerrno>
 #include <cstring>
-#include <mutex>
 #include <memory>
+#include <mutex>
 
 namespace machine::drivers::libvirt {
 namespace {
@@ -108,7 +108,8 @@ VolumeInfo info_of(virStorageVolPtr v, const std::string& name) {
   out.path = path.get();
   virStorageVolInfo info{};
   // PHYSICAL: the bytes on the host, i.e. what an upload wrote (not the qcow2 virtual size).
-  if (virStorageVolGetInfoFlags(v, &info, VIR_STORAGE_VOL_GET_PHYSICAL) < 0 && virStorageVolGetInfo(v, &info) < 0)
+  if (virStorageVolGetInfoFlags(v, &info, VIR_STORAGE_VOL_GET_PHYSICAL) < 0 &&
+      virStorageVolGetInfo(v, &info) < 0)
     fail_libvirt(fmt::format("cannot get information on volume '{}'", name));
   out.physical = info.allocation;
   virStorageVolInfo cap{};
@@ -136,10 +137,13 @@ Connection::Connection(const std::string& uri) : uri_(uri) {
   bool auth = e && (e->code == VIR_ERR_AUTH_FAILED || e->code == VIR_ERR_AUTH_UNAVAILABLE ||
                     e->code == VIR_ERR_AUTH_CANCELLED);
   if (auth && uri.find("/system") != std::string::npos)
-    hint = " (your user may not manage qemu:///system: join the libvirt group, or use --libvirt-uri qemu:///session)";
+    hint =
+        " (your user may not manage qemu:///system: join the libvirt group, or use --libvirt-uri "
+        "qemu:///session)";
   else if (uri.rfind("qemu:///system", 0) == 0 || (uri.rfind("qemu:///session", 0) == 0 && ::geteuid() == 0))
-    hint = " (is libvirtd running? start it with `sudo systemctl start libvirtd`, or without systemd "
-           "run `virtlogd -d && libvirtd -d` as root)";
+    hint =
+        " (is libvirtd running? start it with `sudo systemctl start libvirtd`, or without systemd "
+        "run `virtlogd -d && libvirtd -d` as root)";
   else if (uri.rfind("qemu:///session", 0) == 0)
     hint = " (libvirt starts the session daemon itself: is libvirt-daemon-driver-qemu installed?)";
   else if (uri.find("+ssh") != std::string::npos || uri.find("+libssh") != std::string::npos)
@@ -164,7 +168,8 @@ std::string Connection::define_domain(const std::string& name, const std::string
   DomainH d(virDomainDefineXML(conn_, xml.c_str()));
   if (!d) fail_libvirt(fmt::format("cannot define domain for '{}'", name));
   char uuid[VIR_UUID_STRING_BUFLEN] = {};
-  if (virDomainGetUUIDString(d.get(), uuid) < 0) fail_libvirt(fmt::format("cannot get the UUID of domain '{}'", name));
+  if (virDomainGetUUIDString(d.get(), uuid) < 0)
+    fail_libvirt(fmt::format("cannot get the UUID of domain '{}'", name));
   return uuid;
 }
 
@@ -172,7 +177,8 @@ std::optional<std::string> Connection::domain_uuid(const std::string& name) {
   auto d = find_domain(conn_, name);
   if (!d) return virResetLastError(), std::nullopt;
   char uuid[VIR_UUID_STRING_BUFLEN] = {};
-  if (virDomainGetUUIDString(d.get(), uuid) < 0) fail_libvirt(fmt::format("cannot get the UUID of domain '{}'", name));
+  if (virDomainGetUUIDString(d.get(), uuid) < 0)
+    fail_libvirt(fmt::format("cannot get the UUID of domain '{}'", name));
   return std::string(uuid);
 }
 
@@ -193,7 +199,8 @@ void Connection::resume_domain(const std::string& name) {
 
 void Connection::shutdown_domain(const std::string& name) {
   auto d = domain(conn_, name, "shut down");
-  if (virDomainShutdownFlags(d.get(), VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN) < 0 && virDomainShutdown(d.get()) < 0)
+  if (virDomainShutdownFlags(d.get(), VIR_DOMAIN_SHUTDOWN_ACPI_POWER_BTN) < 0 &&
+      virDomainShutdown(d.get()) < 0)
     fail_libvirt(fmt::format("cannot shut down domain '{}'", name));
 }
 
@@ -236,14 +243,16 @@ std::string Connection::qemu_monitor_command(const std::string& name, const std:
 
 std::string Connection::domain_xml_desc(const std::string& name, bool inactive) {
   auto d = domain(conn_, name, "describe");
-  std::unique_ptr<char, decltype(&free)> x(virDomainGetXMLDesc(d.get(), inactive ? VIR_DOMAIN_XML_INACTIVE : 0), &free);
+  std::unique_ptr<char, decltype(&free)> x(
+      virDomainGetXMLDesc(d.get(), inactive ? VIR_DOMAIN_XML_INACTIVE : 0), &free);
   if (!x) fail_libvirt(fmt::format("cannot get the XML of domain '{}'", name));
   return x.get();
 }
 
 bool Connection::pool_exists(const std::string& name) {
   PoolH p(virStoragePoolLookupByName(conn_, name.c_str()));
-  if (!p && last_code() != VIR_ERR_NO_STORAGE_POOL) fail_libvirt(fmt::format("cannot look up storage pool '{}'", name));
+  if (!p && last_code() != VIR_ERR_NO_STORAGE_POOL)
+    fail_libvirt(fmt::format("cannot look up storage pool '{}'", name));
   virResetLastError();
   return p != nullptr;
 }
@@ -274,7 +283,8 @@ std::optional<VolumeInfo> Connection::volume_info(const std::string& pool_name, 
   return info_of(v.get(), name);
 }
 
-VolumeInfo Connection::create_volume(const std::string& pool_name, const std::string& name, const std::string& xml) {
+VolumeInfo Connection::create_volume(const std::string& pool_name, const std::string& name,
+                                     const std::string& xml) {
   auto p = pool(conn_, pool_name);
   VolH v(virStorageVolCreateXML(p.get(), xml.c_str(), 0));
   if (!v) fail_libvirt(fmt::format("cannot create volume '{}' in pool '{}'", name, pool_name));

@@ -26,9 +26,9 @@ struct RawState {
 };
 
 struct VolumeInfo {
-  std::string path;           // on the hypervisor host
-  uint64_t capacity = 0;      // guest-visible size
-  uint64_t physical = 0;      // bytes the file takes (what an upload wrote)
+  std::string path;       // on the hypervisor host
+  uint64_t capacity = 0;  // guest-visible size
+  uint64_t physical = 0;  // bytes the file takes (what an upload wrote)
 };
 
 class Connection {
@@ -52,11 +52,12 @@ class Connection {
   void start_domain(const std::string& name);
   void suspend_domain(const std::string& name);
   void resume_domain(const std::string& name);
-  void shutdown_domain(const std::string& name);  // ACPI power button
-  void destroy_domain(const std::string& name);   // immediate; no-op when not running
-  void undefine_domain(const std::string& name);  // no-op when absent
+  void shutdown_domain(const std::string& name);                  // ACPI power button
+  void destroy_domain(const std::string& name);                   // immediate; no-op when not running
+  void undefine_domain(const std::string& name);                  // no-op when absent
   std::optional<RawState> domain_state(const std::string& name);  // nullopt: not defined
-  std::string domain_xml_desc(const std::string& name, bool inactive = false);  // inactive: the persistent definition
+  std::string domain_xml_desc(const std::string& name,
+                              bool inactive = false);  // inactive: the persistent definition
   // A human monitor (HMP) command on a running QEMU domain, through libvirt-qemu's
   // passthrough; returns QEMU's text reply (port forwards on the user netdev).
   std::string qemu_monitor_command(const std::string& name, const std::string& hmp);

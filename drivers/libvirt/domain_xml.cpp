@@ -42,12 +42,23 @@ std::string xml_escape(const std::string& s) {
   out.reserve(s.size());
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '\'': out += "&apos;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -75,9 +86,11 @@ std::string domain_xml(const DomainSpec& s) {
   x += "  </os>\n";
   x += "  <features>\n    <acpi/>\n  </features>\n";
   // TCG emulates the richest CPU it can; KVM passes the host's through.
-  x += s.type == "kvm" ? "  <cpu mode='host-passthrough' check='none'/>\n" : "  <cpu mode='maximum' check='none'/>\n";
+  x += s.type == "kvm" ? "  <cpu mode='host-passthrough' check='none'/>\n"
+                       : "  <cpu mode='maximum' check='none'/>\n";
   x += "  <clock offset='utc'/>\n";
-  x += "  <on_poweroff>destroy</on_poweroff>\n  <on_reboot>restart</on_reboot>\n  <on_crash>destroy</on_crash>\n";
+  x += "  <on_poweroff>destroy</on_poweroff>\n  <on_reboot>restart</on_reboot>\n  "
+       "<on_crash>destroy</on_crash>\n";
   x += "  <devices>\n";
   x += disk_xml(s.pool, s.disk_volume, "qcow2", "vda", false);
   if (!s.seed_volume.empty()) x += disk_xml(s.pool, s.seed_volume, "raw", "vdb", true);
@@ -102,8 +115,9 @@ std::string domain_xml(const DomainSpec& s) {
   if (s.serial_log.empty())
     x += "    <serial type='pty'>\n      <target port='0'/>\n    </serial>\n";
   else
-    x += fmt::format("    <serial type='file'>\n      <source path='{}'/>\n      <target port='0'/>\n    </serial>\n",
-                     xml_escape(s.serial_log));
+    x += fmt::format(
+        "    <serial type='file'>\n      <source path='{}'/>\n      <target port='0'/>\n    </serial>\n",
+        xml_escape(s.serial_log));
   x += "    <rng model='virtio'>\n      <backend model='random'>/dev/urandom</backend>\n    </rng>\n";
   x += "    <memballoon model='none'/>\n";
   x += "  </devices>\n";

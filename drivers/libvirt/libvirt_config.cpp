@@ -9,15 +9,17 @@ namespace {
 using K = Flag::Kind;
 
 void require(bool ok, const std::string& flag, const std::string& value, const std::string& why) {
-  if (!ok) fail(Code::InvalidArgument, fmt::format("invalid value \"{}\" for flag --{}: {}", value, flag, why));
+  if (!ok)
+    fail(Code::InvalidArgument, fmt::format("invalid value \"{}\" for flag --{}: {}", value, flag, why));
 }
 
 }  // namespace
 
 std::vector<Flag> libvirt_flags() {
   return {
-      {"libvirt-uri", K::String, "libvirt connection URI (qemu:///system, qemu:///session, qemu+ssh://user@host/system)",
-       "LIBVIRT_URI", "qemu:///system"},
+      {"libvirt-uri", K::String,
+       "libvirt connection URI (qemu:///system, qemu:///session, qemu+ssh://user@host/system)", "LIBVIRT_URI",
+       "qemu:///system"},
       {"libvirt-memory", K::Int, "Size of memory for the VM in MB", "LIBVIRT_MEMORY", "1024"},
       {"libvirt-cpus", K::Int, "Number of virtual CPUs", "LIBVIRT_CPUS", "2"},
       {"libvirt-disk-size", K::Int, "Size of the disk for the VM in MB", "LIBVIRT_DISK_SIZE", "20000"},
@@ -25,8 +27,12 @@ std::vector<Flag> libvirt_flags() {
       {"libvirt-network", K::String,
        "Named libvirt network for the NIC (must be active); default: user-mode networking with port forwards",
        "LIBVIRT_NETWORK", ""},
-      {"libvirt-domain-type", K::String, "Domain type: auto, kvm or qemu (TCG software emulation)",
-       "LIBVIRT_DOMAIN_TYPE", "auto", {"auto", "kvm", "qemu"}},
+      {"libvirt-domain-type",
+       K::String,
+       "Domain type: auto, kvm or qemu (TCG software emulation)",
+       "LIBVIRT_DOMAIN_TYPE",
+       "auto",
+       {"auto", "kvm", "qemu"}},
       {"libvirt-image", K::String,
        "Guest image: a machine OS image directory or a stock cloud image (qcow2); default: the machine OS",
        "LIBVIRT_IMAGE", ""},
@@ -37,7 +43,8 @@ std::vector<Flag> libvirt_flags() {
 
 void apply_flags(LibvirtConfig& c, const FlagValues& f) {
   if (f.has("libvirt-uri") && !f.string("libvirt-uri").empty()) c.uri = f.string("libvirt-uri");
-  require(c.uri.find(':') != std::string::npos, "libvirt-uri", c.uri, "not a libvirt URI (e.g. qemu:///system)");
+  require(c.uri.find(':') != std::string::npos, "libvirt-uri", c.uri,
+          "not a libvirt URI (e.g. qemu:///system)");
   if (f.has("libvirt-memory")) {
     c.memory_mb = f.integer("libvirt-memory");
     require(c.memory_mb >= kMinMemoryMb, "libvirt-memory", f.string("libvirt-memory"),

@@ -15,28 +15,28 @@ inline constexpr int kMinDiskMb = 1024;
 inline constexpr int kMaxCpus = 255;
 
 struct LibvirtConfig {
-  BaseConfig base;                      // IPAddress + SSHPort: where SSH is reached
+  BaseConfig base;  // IPAddress + SSHPort: where SSH is reached
   std::string uri = "qemu:///system";
   int memory_mb = 1024;
   int cpus = 2;
   int disk_size_mb = 20000;
-  std::string pool = "default";         // storage pool for every volume
-  std::string network;                  // named libvirt network; "" = user-mode networking
+  std::string pool = "default";                // storage pool for every volume
+  std::string network;                         // named libvirt network; "" = user-mode networking
   std::string domain_type_requested = "auto";  // auto | kvm | qemu
-  std::string domain_type = "qemu";     // what prepare() chose
-  std::string image;                    // --libvirt-image ("" = the machine OS)
-  bool restrict_network = false;        // user networking restrict=on
-  std::string forward_bind = "127.0.0.1";  // host address the port forwards listen on
-  int engine_port = 0;                  // host port -> guest 2376 (user networking)
+  std::string domain_type = "qemu";            // what prepare() chose
+  std::string image;                           // --libvirt-image ("" = the machine OS)
+  bool restrict_network = false;               // user networking restrict=on
+  std::string forward_bind = "127.0.0.1";      // host address the port forwards listen on
+  int engine_port = 0;                         // host port -> guest 2376 (user networking)
   // Resolved at create, so later starts define nothing new.
-  std::string domain_uuid;              // of the domain create defined; remove touches no other
-  std::string disk_volume;              // per-machine qcow2 overlay
-  std::string seed_volume;              // per-machine NoCloud ISO
-  std::string base_volume;              // shared, uploaded once per image
+  std::string domain_uuid;  // of the domain create defined; remove touches no other
+  std::string disk_volume;  // per-machine qcow2 overlay
+  std::string seed_volume;  // per-machine NoCloud ISO
+  std::string base_volume;  // shared, uploaded once per image
   std::string kernel_volume;
   std::string initrd_volume;
-  std::string console_volume;           // per-machine serial console log, read via the storage API
-  std::vector<std::string> host_keys;   // from the serial console at first boot
+  std::string console_volume;          // per-machine serial console log, read via the storage API
+  std::vector<std::string> host_keys;  // from the serial console at first boot
 };
 
 std::vector<Flag> libvirt_flags();

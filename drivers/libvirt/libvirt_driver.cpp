@@ -8,12 +8,12 @@
 #include "drivers/common/accel.h"
 #include "drivers/common/console.h"
 #include "drivers/common/mounts.h"
+#include "drivers/common/ports.h"
 #include "drivers/common/readiness.h"
 #include "drivers/common/virtiofs.h"
 #include "drivers/libvirt/domain_state.h"
 #include "drivers/libvirt/domain_xml.h"
 #include "drivers/libvirt/volumes.h"
-#include "drivers/common/ports.h"
 #include "machine/store.h"
 
 namespace machine::drivers {
@@ -66,7 +66,8 @@ void LibvirtDriver::pre_create_check() {
            fmt::format("a libvirt domain named '{}' already exists on {}", domain(), config_.uri));
     if (!config_.network.empty()) {
       auto active = c.network_active(config_.network);
-      if (!active) fail(Code::FailedPrecondition, fmt::format("libvirt network '{}' does not exist", config_.network));
+      if (!active)
+        fail(Code::FailedPrecondition, fmt::format("libvirt network '{}' does not exist", config_.network));
       // Starting a network creates host bridges and addresses: that is the user's call.
       if (!*active)
         fail(Code::FailedPrecondition,
@@ -77,10 +78,11 @@ void LibvirtDriver::pre_create_check() {
     if (c.pool_exists(config_.pool))
       for (const auto& v : {disk_volume_name(), seed_volume_name(), console_volume_name()})
         if (c.volume_info(config_.pool, v))
-          fail(Code::FailedPrecondition,
-               fmt::format("volume '{}' already exists in storage pool '{}' (left by another machine or VM?): "
-                           "remove it with `virsh -c {} vol-delete {} --pool {}` if it is not needed",
-                           v, config_.pool, config_.uri, v, config_.pool));
+          fail(
+              Code::FailedPrecondition,
+              fmt::format("volume '{}' already exists in storage pool '{}' (left by another machine or VM?): "
+                          "remove it with `virsh -c {} vol-delete {} --pool {}` if it is not needed",
+                          v, config_.pool, config_.uri, v, config_.pool));
   } catch (const Error& e) {
     if (e.code() == Code::FailedPrecondition) throw;
     fail(Code::FailedPrecondition, e.what());
@@ -216,21 +218,25 @@ void LibvirtDriver::wait_ready(std::chrono::seconds timeout) {
     if (s.state == State::Running || s.state == State::Starting) return;
     fail(Code::Unavailable,
          fmt::format("machine '{}' stopped while booting: {}; last console lines:\n{}", domain(),
-                     s.reason.empty() ? std::string(state_name(s.state)) : s.reason, common::last_lines(console, 15)));
+                     s.reason.empty() ? std::string(state_name(s.state)) : s.reason,
+                     common::last_lines(console, 15)));
   };
   w.expects_marker = [&](const std::string&) { return machine_os; };
   w.cloud_init_host_keys = !machine_os;
   w.reachable = [&] {
     // On a named network the address comes from its DHCP lease once the guest is up.
-    if (!config_.network.empty() && config_.base.ip_address.empty()) config_.base.ip_address = lease_address();
-    return !config_.base.ip_address.empty() && (!probe_ssh || common::ssh_banner_ready(config_.base.ssh_port, 1s));
+    if (!config_.network.empty() && config_.base.ip_address.empty())
+      config_.base.ip_address = lease_address();
+    return !config_.base.ip_address.empty() &&
+           (!probe_ssh || common::ssh_banner_ready(config_.base.ssh_port, 1s));
   };
   common::wait_until_ready(w, ctx_.progress, timeout);
 }
 
 void LibvirtDriver::start() {
   auto s = conn().domain_state(domain());
-  if (!s) fail(Code::NotFound, fmt::format("libvirt domain '{}' does not exist on {}", domain(), config_.uri));
+  if (!s)
+    fail(Code::NotFound, fmt::format("libvirt domain '{}' does not exist on {}", domain(), config_.uri));
   if (s->state == VIR_DOMAIN_PAUSED) return conn().resume_domain(domain());
   if (s->state != VIR_DOMAIN_SHUTOFF && s->state != VIR_DOMAIN_CRASHED) return;  // running already
   move_taken_forwards();
@@ -256,9 +262,10 @@ void LibvirtDriver::move_taken_forwards() {
   config_.domain_uuid = conn().define_domain(domain(), xml);
   config_.base.ssh_port = ports[0];
   config_.engine_port = ports[1];
-  ctx_.progress.step(fmt::format("Port {} or {} is in use: machine '{}' now forwards SSH from port {} and the engine "
-                                 "from port {}",
-                                 ssh, engine, domain(), ports[0], ports[1]));
+  ctx_.progress.step(
+      fmt::format("Port {} or {} is in use: machine '{}' now forwards SSH from port {} and the engine "
+                  "from port {}",
+                  ssh, engine, domain(), ports[0], ports[1]));
 }
 
 void LibvirtDriver::stop() {
@@ -273,8 +280,8 @@ void LibvirtDriver::stop() {
     if (!s || s->state == VIR_DOMAIN_SHUTOFF) return;
     std::this_thread::sleep_for(200ms);
   }
-  ctx_.progress.step(fmt::format("Machine '{}' did not shut down within {} s: powering it off",
-                                 domain(), deps_.stop_timeout.count()));
+  ctx_.progress.step(fmt::format("Machine '{}' did not shut down within {} s: powering it off", domain(),
+                                 deps_.stop_timeout.count()));
   c.destroy_domain(domain());
 }
 
@@ -343,7 +350,8 @@ void LibvirtDriver::add_forward(const PortForward& f) {
 
 void LibvirtDriver::remove_forward(const PortForward& f) {
   auto s = conn().domain_state(domain());
-  if (!s || (s->state != VIR_DOMAIN_RUNNING && s->state != VIR_DOMAIN_PAUSED)) return;  // no QEMU, no forwards
+  if (!s || (s->state != VIR_DOMAIN_RUNNING && s->state != VIR_DOMAIN_PAUSED))
+    return;  // no QEMU, no forwards
   hmp_remove_forward([&](const std::string& c) { return conn().qemu_monitor_command(domain(), c); },
                      libvirt::kUserNetdev, f);
 }

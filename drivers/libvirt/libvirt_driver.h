@@ -8,10 +8,10 @@
 #include <functional>
 #include <memory>
 
+#include "drivers/common/guest_image.h"
 #include "drivers/driver.h"
 #include "drivers/libvirt/connection.h"
 #include "drivers/libvirt/libvirt_config.h"
-#include "drivers/common/guest_image.h"
 
 namespace machine::drivers {
 
@@ -28,7 +28,7 @@ class LibvirtDriver final : public Driver {
           common::write_seed(ctx, spec, iso);
         };
     std::shared_ptr<libvirt::Connection> connection;  // opened from the URI when null
-    std::chrono::seconds stop_timeout{60};             // ACPI shutdown, then destroy
+    std::chrono::seconds stop_timeout{60};            // ACPI shutdown, then destroy
   };
 
   explicit LibvirtDriver(const Context& ctx);

@@ -52,7 +52,8 @@ VolumeInfo create_overlay(Connection& conn, const std::string& pool, const std::
   return conn.create_volume(pool, volume, volume_xml({volume, capacity_bytes, "qcow2", backing_path}));
 }
 
-std::string default_pool_dir(const std::string& uri, const std::string& home, const std::string& xdg_data_home) {
+std::string default_pool_dir(const std::string& uri, const std::string& home,
+                             const std::string& xdg_data_home) {
   if (uri.find("/system") != std::string::npos) return "/var/lib/libvirt/images";
   if (uri.find("/session") == std::string::npos || uri_is_remote(uri)) return "";
   if (!xdg_data_home.empty()) return xdg_data_home + "/libvirt/images";
@@ -71,9 +72,10 @@ std::string pool_to_create(Connection& conn, const std::string& pool) {
   auto dir = pool == "default" ? default_pool_dir(conn.uri(), env("HOME"), env("XDG_DATA_HOME")) : "";
   if (dir.empty())
     fail(Code::FailedPrecondition,
-         fmt::format("storage pool '{}' does not exist on {}: create one, e.g. `virsh -c {} pool-define-as {} dir "
-                     "--target <directory> && virsh -c {} pool-build {} && virsh -c {} pool-start {}`",
-                     pool, conn.uri(), conn.uri(), pool, conn.uri(), pool, conn.uri(), pool));
+         fmt::format(
+             "storage pool '{}' does not exist on {}: create one, e.g. `virsh -c {} pool-define-as {} dir "
+             "--target <directory> && virsh -c {} pool-build {} && virsh -c {} pool-start {}`",
+             pool, conn.uri(), conn.uri(), pool, conn.uri(), pool, conn.uri(), pool));
   return dir;
 }
 
@@ -82,7 +84,8 @@ std::string pool_to_create(Connection& conn, const std::string& pool) {
 void check_pool(Connection& conn, const std::string& pool) { pool_to_create(conn, pool); }
 
 void ensure_pool(Connection& conn, const std::string& pool) {
-  if (auto dir = pool_to_create(conn, pool); !dir.empty()) conn.define_dir_pool(pool, dir_pool_xml(pool, dir));
+  if (auto dir = pool_to_create(conn, pool); !dir.empty())
+    conn.define_dir_pool(pool, dir_pool_xml(pool, dir));
   conn.ensure_pool(pool);
 }
 

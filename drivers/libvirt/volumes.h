@@ -31,7 +31,8 @@ VolumeInfo create_overlay(Connection& conn, const std::string& pool, const std::
 // Where a missing "default" pool is created, as virt-install/virt-manager do:
 // /var/lib/libvirt/images for system URIs, $XDG_DATA_HOME (or ~/.local/share)/libvirt/images
 // for local session URIs; "" when there is no conventional place (remote session URIs).
-std::string default_pool_dir(const std::string& uri, const std::string& home, const std::string& xdg_data_home);
+std::string default_pool_dir(const std::string& uri, const std::string& home,
+                             const std::string& xdg_data_home);
 
 // Makes sure `pool` exists and is active, creating "default" where default_pool_dir()
 // says; other missing pools are an error saying how to create one.

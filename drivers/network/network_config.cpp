@@ -18,8 +18,8 @@ Allocation allocate(NetworkConfig& net, const std::string& machine, const std::s
   if (!preferred.empty()) {
     auto p = parse_ipv4(preferred);
     if (!net.subnet.contains(p))
-      fail(Code::InvalidArgument,
-           fmt::format("address {} is outside network '{}' ({})", preferred, net.name, net.subnet.to_string()));
+      fail(Code::InvalidArgument, fmt::format("address {} is outside network '{}' ({})", preferred, net.name,
+                                              net.subnet.to_string()));
     if (p >= range.first && p <= range.last && !used.count(p)) chosen = p;
   }
   for (auto a = range.first; !chosen && a <= range.last; ++a)
@@ -27,7 +27,8 @@ Allocation allocate(NetworkConfig& net, const std::string& machine, const std::s
   if (!chosen)
     fail(Code::FailedPrecondition,
          fmt::format("network '{}' has no free address left in {} ({} machines use {} to {})", net.name,
-                     net.subnet.to_string(), net.machines.size(), format_ipv4(range.first), format_ipv4(range.last)));
+                     net.subnet.to_string(), net.machines.size(), format_ipv4(range.first),
+                     format_ipv4(range.last)));
   Allocation a{format_ipv4(*chosen), mac_for(*chosen)};
   net.machines[machine] = a;
   return a;
@@ -60,8 +61,8 @@ NetworkConfig network_config_from_json(const nlohmann::json& j) {
     for (const auto& [name, m] : it->items()) {
       Allocation a{m.value("IPAddress", ""), m.value("MACAddress", "")};
       if (!net.subnet.contains(parse_ipv4(a.ip)))
-        fail(Code::InvalidArgument, fmt::format("machine '{}' has address {} outside {}", name, a.ip,
-                                                net.subnet.to_string()));
+        fail(Code::InvalidArgument,
+             fmt::format("machine '{}' has address {} outside {}", name, a.ip, net.subnet.to_string()));
       if (a.mac.empty()) a.mac = mac_for(parse_ipv4(a.ip));
       net.machines[name] = a;
     }

@@ -15,13 +15,15 @@ std::uint32_t parse_ipv4(const std::string& text) {
 Subnet parse_subnet(const std::string& cidr) {
   auto c = common::parse_cidr(cidr);
   if (!c)
-    fail(Code::InvalidArgument, fmt::format("\"{}\" is not an IPv4 subnet in CIDR form (like {})", cidr, kDefaultSubnet));
+    fail(Code::InvalidArgument,
+         fmt::format("\"{}\" is not an IPv4 subnet in CIDR form (like {})", cidr, kDefaultSubnet));
   if (c->prefix < kMinPrefix || c->prefix > kMaxPrefix)
     fail(Code::InvalidArgument,
          fmt::format("subnet {}: the prefix length must be between {} and {}", cidr, kMinPrefix, kMaxPrefix));
   Subnet s{c->network(), c->prefix};
   if (s.network != c->ip)
-    fail(Code::InvalidArgument, fmt::format("subnet {} has host bits set (did you mean {}?)", cidr, s.to_string()));
+    fail(Code::InvalidArgument,
+         fmt::format("subnet {} has host bits set (did you mean {}?)", cidr, s.to_string()));
   return s;
 }
 

@@ -70,8 +70,8 @@ void VdeSwitch::ensure_running(const std::string& tap) {
   auto deadline = Clock::now() + options_.start_timeout;
   while (!running()) {
     if (Clock::now() > deadline)
-      fail(Code::Unavailable, fmt::format("vde_switch did not create {} within {} ms", ctl,
-                                          options_.start_timeout.count()));
+      fail(Code::Unavailable,
+           fmt::format("vde_switch did not create {} within {} ms", ctl, options_.start_timeout.count()));
     std::this_thread::sleep_for(10ms);
   }
 }

@@ -56,13 +56,16 @@ std::vector<std::string> build_qemu_args(const VmSpec& s) {
   user += fmt::format(",hostfwd=tcp:127.0.0.1:{}-:{}", s.engine_port, common::kGuestEnginePort);
   a.insert(a.end(), {"-netdev", user, "-device", fmt::format("virtio-net-pci,netdev={}", kUserNetdev)});
   // With -kernel, QEMU's linuxboot ROM holds boot index 0; the disk only boots itself.
-  a.insert(a.end(), {"-drive", "if=none,id=disk0,format=qcow2,discard=unmap,file=" + escape(file_in(s, mf::kDisk)),
-                     "-device", s.kernel.empty() ? "virtio-blk-pci,drive=disk0,bootindex=0" : "virtio-blk-pci,drive=disk0"});
+  a.insert(a.end(),
+           {"-drive", "if=none,id=disk0,format=qcow2,discard=unmap,file=" + escape(file_in(s, mf::kDisk)),
+            "-device",
+            s.kernel.empty() ? "virtio-blk-pci,drive=disk0,bootindex=0" : "virtio-blk-pci,drive=disk0"});
   if (s.seed)
-    a.insert(a.end(), {"-drive", "if=none,id=seed0,format=raw,readonly=on,file=" + escape(file_in(s, mf::kSeed)),
-                       "-device", "virtio-blk-pci,drive=seed0"});
-  a.insert(a.end(), {"-object", "rng-random,id=rng0,filename=/dev/urandom", "-device",
-                     "virtio-rng-pci,rng=rng0"});
+    a.insert(a.end(),
+             {"-drive", "if=none,id=seed0,format=raw,readonly=on,file=" + escape(file_in(s, mf::kSeed)),
+              "-device", "virtio-blk-pci,drive=seed0"});
+  a.insert(a.end(),
+           {"-object", "rng-random,id=rng0,filename=/dev/urandom", "-device", "virtio-rng-pci,rng=rng0"});
   auto fs = common::qemu_virtiofs_args(s.memory_mb, s.virtiofs);
   a.insert(a.end(), fs.begin(), fs.end());
   if (s.private_nic) {

@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "drivers/common/accel.h"
-#include "drivers/common/virtiofs.h"
 #include "drivers/common/guest.h"
+#include "drivers/common/virtiofs.h"
 
 namespace machine::drivers::qemu {
 
@@ -20,18 +20,18 @@ struct PrivateNic {
 };
 
 struct VmSpec {
-  std::string name;                  // -name, shows in ps
-  std::filesystem::path dir;         // machine dir: disk, seed, serial log, QMP, pidfile
-  Accel accel = Accel::Tcg;          // resolved, never Auto
+  std::string name;           // -name, shows in ps
+  std::filesystem::path dir;  // machine dir: disk, seed, serial log, QMP, pidfile
+  Accel accel = Accel::Tcg;   // resolved, never Auto
   int memory_mb = 1024;
   int cpus = 2;
-  std::string kernel;                // direct kernel boot when set; else boot from disk
+  std::string kernel;  // direct kernel boot when set; else boot from disk
   std::string initrd;
   std::string kernel_cmdline;
-  bool seed = true;                  // attach seed.iso (NoCloud, label cidata)
-  int ssh_port = 0;                  // 127.0.0.1:ssh_port -> guest 22
-  int engine_port = 0;               // 127.0.0.1:engine_port -> guest 2376
-  bool restrict_network = false;     // user networking restrict=on: no outbound traffic
+  bool seed = true;               // attach seed.iso (NoCloud, label cidata)
+  int ssh_port = 0;               // 127.0.0.1:ssh_port -> guest 22
+  int engine_port = 0;            // 127.0.0.1:engine_port -> guest 2376
+  bool restrict_network = false;  // user networking restrict=on: no outbound traffic
   std::optional<PrivateNic> private_nic;
   std::vector<common::VirtiofsShare> virtiofs;  // host dirs over vhost-user-fs
 };
@@ -41,6 +41,5 @@ std::vector<std::string> build_qemu_args(const VmSpec& spec);
 
 // The id of the user-mode netdev (SSH, engine and published-port forwards live on it).
 inline constexpr const char* kUserNetdev = "net0";
-
 
 }  // namespace machine::drivers::qemu

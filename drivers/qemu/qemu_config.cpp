@@ -11,7 +11,8 @@ namespace {
 using K = Flag::Kind;
 
 void require(bool ok, const std::string& flag, const std::string& value, const std::string& why) {
-  if (!ok) fail(Code::InvalidArgument, fmt::format("invalid value \"{}\" for flag --{}: {}", value, flag, why));
+  if (!ok)
+    fail(Code::InvalidArgument, fmt::format("invalid value \"{}\" for flag --{}: {}", value, flag, why));
 }
 
 }  // namespace
@@ -22,18 +23,25 @@ std::vector<Flag> qemu_flags() {
       {"qemu-cpus", K::Int, "Number of virtual CPUs", "QEMU_CPUS", "2"},
       {"qemu-disk-size", K::Int, "Size of the disk for the VM in MB", "QEMU_DISK_SIZE", "20000"},
       {"qemu-image", K::String,
-       "Guest image: a machine OS image directory or a stock cloud image (qcow2/raw); default: the machine OS",
+       "Guest image: a machine OS image directory or a stock cloud image (qcow2/raw); default: the machine "
+       "OS",
        "QEMU_IMAGE", ""},
-      {"qemu-accel", K::String, "Accelerator: auto, kvm, hvf, whpx or tcg", "QEMU_ACCEL", "auto",
+      {"qemu-accel",
+       K::String,
+       "Accelerator: auto, kvm, hvf, whpx or tcg",
+       "QEMU_ACCEL",
+       "auto",
        {"auto", "kvm", "hvf", "whpx", "tcg"}},
       {"qemu-binary", K::String, "QEMU system emulator to run", "QEMU_BINARY", "qemu-system-x86_64"},
       {"qemu-restrict-network", K::Bool, "Isolate the guest: no outbound traffic, only the port forwards",
        "QEMU_RESTRICT_NETWORK", "false"},
       {"qemu-network", K::String,
-       "Private network shared by the machines given the same name (VM-to-VM over a VDE switch, e.g. for swarm)",
+       "Private network shared by the machines given the same name (VM-to-VM over a VDE switch, e.g. for "
+       "swarm)",
        "QEMU_NETWORK", ""},
       {"qemu-network-subnet", K::String,
-       "Subnet of a new --qemu-network (default: 192.168.99.0/24, or the next free /24)", "QEMU_NETWORK_SUBNET", ""},
+       "Subnet of a new --qemu-network (default: 192.168.99.0/24, or the next free /24)",
+       "QEMU_NETWORK_SUBNET", ""},
       {"qemu-publish-address", K::String,
        "Host address containers' published ports are forwarded from (0.0.0.0: every interface)",
        "QEMU_PUBLISH_ADDRESS", kDefaultPublishAddress},
@@ -44,7 +52,8 @@ void apply_flags(QemuConfig& c, const FlagValues& f, long host_memory_mb) {
   if (f.has("qemu-memory")) {
     c.memory_mb = f.integer("qemu-memory");
     auto v = f.string("qemu-memory");
-    require(c.memory_mb >= kMinMemoryMb, "qemu-memory", v, fmt::format("at least {} MB are needed", kMinMemoryMb));
+    require(c.memory_mb >= kMinMemoryMb, "qemu-memory", v,
+            fmt::format("at least {} MB are needed", kMinMemoryMb));
     require(host_memory_mb <= 0 || c.memory_mb <= host_memory_mb, "qemu-memory", v,
             fmt::format("more than this host's {} MB", host_memory_mb));
   }
@@ -70,7 +79,8 @@ void apply_flags(QemuConfig& c, const FlagValues& f, long host_memory_mb) {
   if (f.has("qemu-restrict-network")) c.restrict_network = f.boolean("qemu-restrict-network");
   if (f.has("qemu-network")) {
     c.network = f.string("qemu-network");
-    if (!c.network.empty()) with_context("--qemu-network", [&] { network::require_valid_network_name(c.network); });
+    if (!c.network.empty())
+      with_context("--qemu-network", [&] { network::require_valid_network_name(c.network); });
   }
   if (f.has("qemu-network-subnet") && !f.string("qemu-network-subnet").empty()) {
     c.network_subnet = with_context("--qemu-network-subnet", [&] {

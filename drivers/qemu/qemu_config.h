@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "drivers/common/accel.h"
 #include "drivers/base.h"
+#include "drivers/common/accel.h"
 #include "drivers/driver.h"
 
 namespace machine::drivers::qemu {
@@ -16,27 +16,27 @@ inline constexpr int kMinDiskMb = 1024;
 inline constexpr int kMaxCpus = 255;  // q35 without x2APIC interrupt remapping
 
 struct QemuConfig {
-  BaseConfig base;               // IPAddress 127.0.0.1, SSHPort = the forwarded port
+  BaseConfig base;  // IPAddress 127.0.0.1, SSHPort = the forwarded port
   int memory_mb = 1024;
   int cpus = 2;
   int disk_size_mb = 20000;
-  std::string image;             // --qemu-image as given ("" = the machine OS image)
+  std::string image;  // --qemu-image as given ("" = the machine OS image)
   Accel accel_requested = Accel::Auto;
-  Accel accel = Accel::Tcg;      // what prepare() chose
+  Accel accel = Accel::Tcg;  // what prepare() chose
   std::string binary = "qemu-system-x86_64";
   bool restrict_network = false;
-  int engine_port = 0;           // 127.0.0.1:engine_port -> guest 2376
+  int engine_port = 0;  // 127.0.0.1:engine_port -> guest 2376
   // --qemu-publish-address: where containers' published ports are forwarded from.
   std::string publish_address = kDefaultPublishAddress;
   // --qemu-network: a private VM-to-VM network (drivers/network), "" = none. The address is
   // allocated by prepare() and kept, so the machine always comes back with it.
   std::string network;
-  std::string network_subnet;    // --qemu-network-subnet, then the network's actual subnet
+  std::string network_subnet;  // --qemu-network-subnet, then the network's actual subnet
   std::string private_ip;
   std::string private_mac;
   // Resolved at create so later starts boot the same thing even if the cache changes.
-  std::string base_disk;         // backing file of disk.qcow2
-  std::string kernel;            // "" = boot from disk (stock cloud image)
+  std::string base_disk;  // backing file of disk.qcow2
+  std::string kernel;     // "" = boot from disk (stock cloud image)
   std::string initrd;
   std::string kernel_cmdline;
   // Host dirs exported over virtiofs at every launch (CreateSpec::virtiofs_mounts).

@@ -9,14 +9,14 @@
 #include <regex>
 #include <thread>
 
+#include "drivers/common/console.h"
+#include "drivers/common/guest_image.h"
+#include "drivers/common/ports.h"
+#include "drivers/common/readiness.h"
 #include "drivers/common/virtiofs.h"
 #include "drivers/network/network_store.h"
 #include "drivers/network/subnet.h"
-#include "drivers/common/ports.h"
-#include "drivers/common/console.h"
-#include "drivers/common/guest_image.h"
 #include "drivers/qemu/qmp.h"
-#include "drivers/common/readiness.h"
 #include "drivers/qemu/vm_state.h"
 #include "machine/error.h"
 #include "machine/store.h"
@@ -42,11 +42,14 @@ void remove_quietly(const std::filesystem::path& p) {
   std::filesystem::remove(p, ec);
 }
 
-network::NetworkStore networks(const Context& ctx) { return network::NetworkStore(ctx.store_root, ctx.runner); }
+network::NetworkStore networks(const Context& ctx) {
+  return network::NetworkStore(ctx.store_root, ctx.runner);
+}
 
 }  // namespace
 
-QemuDriver::QemuDriver(const Context& ctx, QemuDriverOptions options) : ctx_(ctx), options_(std::move(options)) {
+QemuDriver::QemuDriver(const Context& ctx, QemuDriverOptions options)
+    : ctx_(ctx), options_(std::move(options)) {
   config_.base.machine_name = ctx.machine_name;
   config_.base.store_path = ctx.store_root.string();
   config_.base.ip_address = "127.0.0.1";
@@ -54,7 +57,9 @@ QemuDriver::QemuDriver(const Context& ctx, QemuDriverOptions options) : ctx_(ctx
   config_.base.ssh_key_path = file(mf::kSshKey).string();
 }
 
-std::filesystem::path QemuDriver::file(std::string_view name) const { return ctx_.machine_dir / std::string(name); }
+std::filesystem::path QemuDriver::file(std::string_view name) const {
+  return ctx_.machine_dir / std::string(name);
+}
 
 Features QemuDriver::features() const {
   Features f;
@@ -81,12 +86,13 @@ void QemuDriver::pre_create_check() {
   std::smatch m;
   static const std::regex re(R"(version (\d+)\.(\d+))");
   if (!r.ok() || !std::regex_search(r.out, m, re))
-    fail(Code::FailedPrecondition, fmt::format("cannot tell the version of {} (`{}` said: {}); install {}",
-                                               config_.binary, version.to_string(), r.err.empty() ? r.out : r.err,
-                                               kQemuPackage));
+    fail(Code::FailedPrecondition,
+         fmt::format("cannot tell the version of {} (`{}` said: {}); install {}", config_.binary,
+                     version.to_string(), r.err.empty() ? r.out : r.err, kQemuPackage));
   if (std::stoi(m[1]) < kMinQemuMajor)
-    fail(Code::FailedPrecondition, fmt::format("{} is version {}.{}; version {}.0 or newer is needed (Debian package {})",
-                                               config_.binary, m[1].str(), m[2].str(), kMinQemuMajor, kQemuPackage));
+    fail(Code::FailedPrecondition,
+         fmt::format("{} is version {}.{}; version {}.0 or newer is needed (Debian package {})",
+                     config_.binary, m[1].str(), m[2].str(), kMinQemuMajor, kQemuPackage));
   choose_accel(config_.accel_requested, options_.probe());
   if (!config_.image.empty() && !std::filesystem::exists(config_.image))
     fail(Code::FailedPrecondition, fmt::format("--qemu-image {}: no such file or directory", config_.image));
@@ -101,7 +107,8 @@ std::vector<std::string> QemuDriver::prepare() {
   config_.base.ssh_port = ports[0];
   config_.engine_port = ports[1];
   if (config_.network.empty()) return {"127.0.0.1"};
-  auto a = networks(ctx_).attach(config_.network, ctx_.machine_name, config_.network_subnet, config_.private_ip);
+  auto a =
+      networks(ctx_).attach(config_.network, ctx_.machine_name, config_.network_subnet, config_.private_ip);
   config_.network_subnet = a.subnet;
   config_.private_ip = a.ip;
   config_.private_mac = a.mac;
@@ -120,9 +127,9 @@ void QemuDriver::create(const CreateSpec& spec) {
     create_disk();
     std::optional<guest::PrivateNetwork> priv;
     if (!config_.private_ip.empty())
-      priv = guest::PrivateNetwork{fmt::format("{}/{}", config_.private_ip,
-                                               network::parse_subnet(config_.network_subnet).prefix),
-                                   config_.private_mac, ""};
+      priv = guest::PrivateNetwork{
+          fmt::format("{}/{}", config_.private_ip, network::parse_subnet(config_.network_subnet).prefix),
+          config_.private_mac, ""};
     common::write_seed(ctx_, spec, file(mf::kSeed), priv);
     config_.virtiofs_mounts = spec.virtiofs_mounts;
   });
@@ -208,7 +215,8 @@ void QemuDriver::launch() {
       }
       clear_runtime_files();
       common::stop_virtiofsd(ctx_.machine_dir);
-      fail(Code::Unavailable, fmt::format("qemu did not answer on QMP within {} s", options_.launch_timeout.count()));
+      fail(Code::Unavailable,
+           fmt::format("qemu did not answer on QMP within {} s", options_.launch_timeout.count()));
     }
     std::this_thread::sleep_for(20ms);
   }
@@ -250,8 +258,8 @@ void QemuDriver::move_taken_ports() {
   used.insert({config_.base.ssh_port, config_.engine_port});
   auto fresh = pick_free_loopback_ports(2, used);
   auto move = [&](const char* what, int& port, int to) {
-    ctx_.progress.step(fmt::format("The {} port 127.0.0.1:{} of \"{}\" is taken on the host; using {}", what, port,
-                                   ctx_.machine_name, to));
+    ctx_.progress.step(fmt::format("The {} port 127.0.0.1:{} of \"{}\" is taken on the host; using {}", what,
+                                   port, ctx_.machine_name, to));
     port = to;
   };
   if (!ssh_free) move("SSH", config_.base.ssh_port, fresh[0]);
@@ -288,8 +296,8 @@ void QemuDriver::stop() {
     }
   }
   if (common::process_alive(o.pid)) {
-    ctx_.progress.step(fmt::format("The guest did not power off within {} s; killing qemu",
-                                   options_.stop_timeout.count()));
+    ctx_.progress.step(
+        fmt::format("The guest did not power off within {} s; killing qemu", options_.stop_timeout.count()));
     ::kill(o.pid, SIGKILL);
     wait_gone(o.pid, 10s);
   }
@@ -303,7 +311,8 @@ void QemuDriver::kill() {
     ::kill(o.pid, SIGKILL);
     wait_gone(o.pid, 10s);
     if (common::process_alive(o.pid))
-      fail(Code::Internal, fmt::format("cannot kill qemu (pid {}) of machine '{}'", o.pid, ctx_.machine_name));
+      fail(Code::Internal,
+           fmt::format("cannot kill qemu (pid {}) of machine '{}'", o.pid, ctx_.machine_name));
   }
   clear_runtime_files();
   stop_helpers();
@@ -358,8 +367,9 @@ void QemuDriver::add_forward(const PortForward& f) {
   // slirp's restricted mode drops every UDP datagram the guest sends but DHCP/TFTP, replies
   // to a forward included: say so instead of forwarding into silence.
   if (f.proto == Proto::Udp && config_.restrict_network)
-    fail(Code::FailedPrecondition, "UDP cannot be forwarded on a --qemu-restrict-network machine (its user "
-                                   "networking drops the guest's UDP replies)");
+    fail(Code::FailedPrecondition,
+         "UDP cannot be forwarded on a --qemu-restrict-network machine (its user "
+         "networking drops the guest's UDP replies)");
   qemu::QmpClient qmp(file(mf::kQmpSocket), 3s);
   hmp_add_forward(qemu::hmp_runner(qmp), qemu::kUserNetdev, f);
 }

@@ -17,8 +17,8 @@ namespace machine::drivers {
 
 struct QemuDriverOptions {
   std::function<HostVirt()> probe = probe_host_virt;  // accelerator probing (fakes in tests)
-  std::chrono::seconds stop_timeout{60};                // ACPI powerdown, then SIGKILL
-  std::chrono::seconds launch_timeout{30};              // spawn until QMP answers
+  std::chrono::seconds stop_timeout{60};              // ACPI powerdown, then SIGKILL
+  std::chrono::seconds launch_timeout{30};            // spawn until QMP answers
 };
 
 class QemuDriver final : public Driver {

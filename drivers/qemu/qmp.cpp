@@ -102,7 +102,8 @@ nlohmann::json QmpClient::execute(const std::string& command, const nlohmann::js
       auto text = [&](const char* key, const std::string& fallback) {
         return e.is_object() && e.contains(key) && e[key].is_string() ? e[key].get<std::string>() : fallback;
       };
-      fail(Code::Internal, fmt::format("QMP {} failed: {}: {}", command, text("class", "Error"), text("desc", e.dump())));
+      fail(Code::Internal,
+           fmt::format("QMP {} failed: {}: {}", command, text("class", "Error"), text("desc", e.dump())));
     }
     if (reply.contains("return")) return reply["return"];
     fail(Code::Internal, "unexpected QMP reply: " + reply.dump());

@@ -34,10 +34,9 @@ StateInfo map_state(const VmObservation& o) {
     if (!o.pidfile_present || o.pidfile_predates_boot) return {State::Stopped, ""};
     // QEMU removes its pidfile when it exits normally: it died (killed, crashed, failed).
     std::string why = common::last_lines(o.vm_log, 5);
-    return {State::Error,
-            with_serial(why.empty() ? fmt::format("qemu (pid {}) exited unexpectedly", o.pid)
-                                    : fmt::format("qemu (pid {}) exited: {}", o.pid, why),
-                        o.serial_tail)};
+    return {State::Error, with_serial(why.empty() ? fmt::format("qemu (pid {}) exited unexpectedly", o.pid)
+                                                  : fmt::format("qemu (pid {}) exited: {}", o.pid, why),
+                                      o.serial_tail)};
   }
   if (!o.qmp_status) {
     if (o.pidfile_age < kQmpGrace) return {State::Starting, ""};
@@ -46,8 +45,7 @@ StateInfo map_state(const VmObservation& o) {
   const std::string& s = *o.qmp_status;
   if (s == "running") return {State::Running, ""};
   if (s == "paused" || s == "suspended" || s == "debug" || s == "watchdog" || s == "save-vm" ||
-      s == "restore-vm" || s == "finish-migrate" || s == "postmigrate" || s == "inmigrate" ||
-      s == "colo")
+      s == "restore-vm" || s == "finish-migrate" || s == "postmigrate" || s == "inmigrate" || s == "colo")
     return {State::Paused, ""};
   if (s == "prelaunch") return {State::Starting, ""};
   if (s == "shutdown") return {State::Stopping, ""};
@@ -78,7 +76,8 @@ bool process_has_arg(int pid, const std::string& marker) {
     if (arg == marker) return true;
     // The same file spelled differently (the store reached through a symlink, "//", "..").
     std::error_code ec;
-    if (!name.empty() && std::filesystem::path(arg).filename() == name && std::filesystem::equivalent(arg, marker, ec))
+    if (!name.empty() && std::filesystem::path(arg).filename() == name &&
+        std::filesystem::equivalent(arg, marker, ec))
       return true;
   }
   return false;
@@ -105,7 +104,8 @@ VmObservation observe(const std::filesystem::path& dir) {
     auto boot = host_boot_time();
     if (written && boot) o.pidfile_predates_boot = *written < *boot;
     if (written)
-      o.pidfile_age = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now() - *written);
+      o.pidfile_age =
+          std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now() - *written);
     o.process_is_ours = process_has_arg(o.pid, pidfile.string());
   }
   if (o.process_is_ours) {
@@ -119,7 +119,8 @@ VmObservation observe(const std::filesystem::path& dir) {
     o.vm_log = common::read_file_tail(dir / std::string(mf::kVmLog), 8 * 1024);
   }
   {
-    o.serial_tail = common::last_lines(common::read_file_tail(dir / std::string(mf::kSerialLog), 8 * 1024), 10);
+    o.serial_tail =
+        common::last_lines(common::read_file_tail(dir / std::string(mf::kSerialLog), 8 * 1024), 10);
   }
   return o;
 }

@@ -13,14 +13,14 @@ namespace machine::drivers::qemu {
 
 struct VmObservation {
   bool pidfile_present = false;
-  bool pidfile_predates_boot = false;      // written before the host last booted
+  bool pidfile_predates_boot = false;  // written before the host last booted
   std::chrono::seconds pidfile_age{0};
   int pid = 0;
-  bool process_is_ours = false;            // pid alive and its cmdline names our pidfile
-  std::optional<std::string> qmp_status;   // query-status "status"; nullopt: no answer
-  std::string qmp_error;                   // why QMP did not answer
-  std::string vm_log;                      // QEMU's stderr (vm.log), tail
-  std::string serial_tail;                 // last serial console lines
+  bool process_is_ours = false;           // pid alive and its cmdline names our pidfile
+  std::optional<std::string> qmp_status;  // query-status "status"; nullopt: no answer
+  std::string qmp_error;                  // why QMP did not answer
+  std::string vm_log;                     // QEMU's stderr (vm.log), tail
+  std::string serial_tail;                // last serial console lines
 };
 
 // Running, Paused, Starting (QEMU up, QMP not serving yet), Stopped, or Error with a

@@ -15,9 +15,9 @@ namespace machine::drivers::virtualbox {
 class HostProbe {
  public:
   virtual ~HostProbe() = default;
-  virtual std::string os() = 0;                 // "linux", "darwin", "windows"
-  virtual bool hw_virt_available() = 0;         // VT-x / AMD-V offered by the CPU
-  virtual bool hyperv_enabled() = 0;            // Windows hypervisor present
+  virtual std::string os() = 0;                      // "linux", "darwin", "windows"
+  virtual bool hw_virt_available() = 0;              // VT-x / AMD-V offered by the CPU
+  virtual bool hyperv_enabled() = 0;                 // Windows hypervisor present
   virtual std::vector<HostNet> host_networks() = 0;  // IPv4, up, not loopback
   virtual bool is_directory(const std::filesystem::path& p) = 0;
   virtual int cpu_count() = 0;

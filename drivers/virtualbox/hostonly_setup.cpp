@@ -13,7 +13,9 @@ std::vector<HostOnlyIf> list_adapters(VBoxManage& vbm) {
   return parse_hostonlyifs(vbm.run({"list", "hostonlyifs"}).out);
 }
 
-std::vector<DhcpServer> list_dhcp(VBoxManage& vbm) { return parse_dhcpservers(vbm.run({"list", "dhcpservers"}).out); }
+std::vector<DhcpServer> list_dhcp(VBoxManage& vbm) {
+  return parse_dhcpservers(vbm.run({"list", "dhcpservers"}).out);
+}
 
 const HostOnlyIf* by_name(const std::vector<HostOnlyIf>& ifs, const std::string& name) {
   for (const auto& i : ifs)
@@ -47,7 +49,8 @@ HostOnlyResult create_adapter(VBoxManage& vbm, const Cidr& cidr, const std::vect
     VBoxManage::check({"hostonlyif", "create"}, r);  // VBoxManage's own words first
     fail(Code::Internal, std::string(kErrNewHostOnlyAdapterNotVisible));
   }
-  vbm.run({"hostonlyif", "ipconfig", name, "--ip", format_ipv4(cidr.ip), "--netmask", format_ipv4(cidr.mask())});
+  vbm.run(
+      {"hostonlyif", "ipconfig", name, "--ip", format_ipv4(cidr.ip), "--netmask", format_ipv4(cidr.mask())});
   return HostOnlyResult{name, true, std::nullopt};
 }
 
@@ -79,17 +82,18 @@ HostOnlyResult setup_hostonly_network(VBoxManage& vbm, const Cidr& cidr, const H
   std::optional<DhcpServer> current;
   for (const auto& s : servers)
     if (s.network_name == netname) current = s;
-  if (current && current->enabled == opts.dhcp && current->mask == cidr.mask() && cidr.contains(current->ip) &&
-      current->ip != cidr.ip) {
+  if (current && current->enabled == opts.dhcp && current->mask == cidr.mask() &&
+      cidr.contains(current->ip) && current->ip != cidr.ip) {
     result.dhcp = current;
     return result;
   }
-  auto addr = dhcp_server_address(cidr, opts.random ? opts.random : [](int) { return 5; });
+  auto addr = dhcp_server_address(
+      cidr, opts.random ? opts.random : [](int) { return 5; });
   if (!addr) fail(Code::Internal, "unable to generate random IP");
   auto [lower, upper] = dhcp_range(*addr, cidr);
-  vbm.run({"dhcpserver", current ? "modify" : "add", "--netname", netname, "--ip", format_ipv4(*addr), "--netmask",
-           format_ipv4(cidr.mask()), "--lowerip", format_ipv4(lower), "--upperip", format_ipv4(upper),
-           opts.dhcp ? "--enable" : "--disable"});
+  vbm.run({"dhcpserver", current ? "modify" : "add", "--netname", netname, "--ip", format_ipv4(*addr),
+           "--netmask", format_ipv4(cidr.mask()), "--lowerip", format_ipv4(lower), "--upperip",
+           format_ipv4(upper), opts.dhcp ? "--enable" : "--disable"});
   result.dhcp = DhcpServer{netname, *addr, cidr.mask(), lower, upper, opts.dhcp};
   return result;
 }
@@ -107,7 +111,8 @@ bool remove_hostonly_if_unused(VBoxManage& vbm, const std::string& adapter) {
   auto vms = vbm.try_run({"list", "vms"});
   if (!vms.ok()) return false;
   static const std::regex line(R"re("(.*)" \{([0-9a-fA-F-]+)\})re");
-  for (auto it = std::sregex_iterator(vms.out.begin(), vms.out.end(), line); it != std::sregex_iterator(); ++it) {
+  for (auto it = std::sregex_iterator(vms.out.begin(), vms.out.end(), line); it != std::sregex_iterator();
+       ++it) {
     auto info = vbm.try_run({"showvminfo", (*it)[2].str(), "--machinereadable"});
     if (!info.ok()) return false;  // cannot tell: keep the adapter
     for (const auto& [k, v] : parse_machine_readable(info.out))

@@ -16,20 +16,21 @@ namespace machine::drivers::virtualbox {
 
 // docker-machine's words for an adapter VirtualBox reports created but never lists.
 inline constexpr std::string_view kErrNewHostOnlyAdapterNotVisible =
-    "The host-only adapter we just created is not visible. This is a well known VirtualBox bug. You might want "
+    "The host-only adapter we just created is not visible. This is a well known VirtualBox bug. You might "
+    "want "
     "to uninstall it and reinstall at least version 5.0.12 that is is supposed to fix this issue";
 
 struct HostOnlyOptions {
-  bool dhcp = true;                            // false: --virtualbox-hostonly-no-dhcp
-  std::vector<HostNet> host_nets;              // for the collision check
-  std::function<int(int)> random;              // 0..n-1, picks the DHCP server address
+  bool dhcp = true;                                      // false: --virtualbox-hostonly-no-dhcp
+  std::vector<HostNet> host_nets;                        // for the collision check
+  std::function<int(int)> random;                        // 0..n-1, picks the DHCP server address
   std::function<void(std::chrono::milliseconds)> sleep;  // between polls for a new adapter
 };
 
 struct HostOnlyResult {
-  std::string adapter;              // "vboxnet0"
-  bool created = false;             // this call created the adapter
-  std::optional<DhcpServer> dhcp;   // the adapter's DHCP server after setup
+  std::string adapter;             // "vboxnet0"
+  bool created = false;            // this call created the adapter
+  std::optional<DhcpServer> dhcp;  // the adapter's DHCP server after setup
 };
 
 // Finds the adapter whose address and mask are `cidr`'s or creates one (hostonlyif create,

@@ -47,20 +47,26 @@ std::vector<HostOnlyIf> parse_hostonlyifs(std::string_view output) {
   HostOnlyIf cur;
   std::map<std::string, int> by_name, by_ip;
   for_each_colon_line(output, [&](const std::string& key, const std::string& val, bool) {
-    if (key == "Name") cur.name = val;
-    else if (key == "IPAddress") cur.ip = ip_or_zero(val);
-    else if (key == "NetworkMask") cur.mask = ip_or_zero(val);
+    if (key == "Name")
+      cur.name = val;
+    else if (key == "IPAddress")
+      cur.ip = ip_or_zero(val);
+    else if (key == "NetworkMask")
+      cur.mask = ip_or_zero(val);
     else if (key == "VBoxNetworkName") {
       // The last field of a block, as in docker-machine's parser.
       cur.network_name = val;
       if (by_name[val]++)
         fail(Code::FailedPrecondition,
-             fmt::format("VirtualBox is configured with multiple host-only adapters with the same name \"{}\". "
-                         "Please remove one", val));
+             fmt::format(
+                 "VirtualBox is configured with multiple host-only adapters with the same name \"{}\". "
+                 "Please remove one",
+                 val));
       if (cur.ip != 0 && by_ip[format_ipv4(cur.ip)]++)
         fail(Code::FailedPrecondition,
              fmt::format("VirtualBox is configured with multiple host-only adapters with the same IP \"{}\". "
-                         "Please remove one", format_ipv4(cur.ip)));
+                         "Please remove one",
+                         format_ipv4(cur.ip)));
       ifs.push_back(cur);
       cur = HostOnlyIf{};
     }
@@ -86,11 +92,16 @@ std::vector<DhcpServer> parse_dhcpservers(std::string_view output) {
     }
     if (servers.empty()) return;
     auto& d = servers.back();
-    if (key == "IP" || key == "Dhcpd IP") d.ip = ip_or_zero(val);
-    else if (key == "NetworkMask") d.mask = ip_or_zero(val);
-    else if (key == "lowerIPAddress" || key == "LowerIPAddress") d.lower = ip_or_zero(val);
-    else if (key == "upperIPAddress" || key == "UpperIPAddress") d.upper = ip_or_zero(val);
-    else if (key == "Enabled") d.enabled = val == "Yes";
+    if (key == "IP" || key == "Dhcpd IP")
+      d.ip = ip_or_zero(val);
+    else if (key == "NetworkMask")
+      d.mask = ip_or_zero(val);
+    else if (key == "lowerIPAddress" || key == "LowerIPAddress")
+      d.lower = ip_or_zero(val);
+    else if (key == "upperIPAddress" || key == "UpperIPAddress")
+      d.upper = ip_or_zero(val);
+    else if (key == "Enabled")
+      d.enabled = val == "Yes";
   });
   return servers;
 }
@@ -130,7 +141,8 @@ bool collides_with_host(const Cidr& cidr, const std::vector<HostNet>& host_nets,
 
 bool static_address_usable(uint32_t a, const Cidr& cidr, const std::optional<DhcpServer>& dhcp,
                            const std::set<uint32_t>& used) {
-  if (!cidr.contains(a) || a == cidr.network() || a == cidr.broadcast() || a == cidr.ip || used.count(a)) return false;
+  if (!cidr.contains(a) || a == cidr.network() || a == cidr.broadcast() || a == cidr.ip || used.count(a))
+    return false;
   if (dhcp && a == dhcp->ip) return false;
   if (dhcp && dhcp->enabled && a >= dhcp->lower && a <= dhcp->upper) return false;
   return true;
@@ -141,10 +153,13 @@ uint32_t choose_static_address(const Cidr& cidr, const std::optional<DhcpServer>
   uint64_t size = uint64_t{1} << (32 - cidr.prefix);
   auto usable = [&](uint32_t a) { return static_address_usable(a, cidr, dhcp, used); };
   for (uint64_t off = 25; off + 1 < size; ++off)
-    if (usable(cidr.network() + static_cast<uint32_t>(off))) return cidr.network() + static_cast<uint32_t>(off);
+    if (usable(cidr.network() + static_cast<uint32_t>(off)))
+      return cidr.network() + static_cast<uint32_t>(off);
   for (uint64_t off = 1; off < 25 && off + 1 < size; ++off)
-    if (usable(cidr.network() + static_cast<uint32_t>(off))) return cidr.network() + static_cast<uint32_t>(off);
-  fail(Code::Unavailable, fmt::format("no free address left for the machine on host-only network {}", cidr.text()));
+    if (usable(cidr.network() + static_cast<uint32_t>(off)))
+      return cidr.network() + static_cast<uint32_t>(off);
+  fail(Code::Unavailable,
+       fmt::format("no free address left for the machine on host-only network {}", cidr.text()));
 }
 
 std::vector<Cidr> allowed_hostonly_ranges(const std::optional<std::string>& networks_conf) {

@@ -34,7 +34,7 @@ using common::prefix_mask;
 Cidr parse_hostonly_cidr(std::string_view s);
 
 struct HostOnlyIf {
-  std::string name;          // "vboxnet0"
+  std::string name;  // "vboxnet0"
   uint32_t ip = 0;
   uint32_t mask = 0;
   std::string network_name;  // "HostInterfaceNetworking-vboxnet0"

@@ -5,9 +5,8 @@
 #include <algorithm>
 #include <fstream>
 #include <random>
-#include <thread>
-
 #include <sstream>
+#include <thread>
 
 #include "drivers/common/console.h"
 #include "drivers/common/guest_image.h"
@@ -30,14 +29,17 @@ namespace {
 constexpr std::string_view kErrMustEnableVTX =
     "This computer doesn't have VT-X/AMD-v enabled. Enabling it in the BIOS is mandatory";
 constexpr std::string_view kErrNotCompatibleWithHyperV =
-    "This computer is running Hyper-V. VirtualBox won't boot a 64bits VM when Hyper-V is activated. Either use "
-    "Hyper-V as a driver, or disable the Hyper-V hypervisor. (To skip this check, use --virtualbox-no-vtx-check)";
+    "This computer is running Hyper-V. VirtualBox won't boot a 64bits VM when Hyper-V is activated. Either "
+    "use "
+    "Hyper-V as a driver, or disable the Hyper-V hypervisor. (To skip this check, use "
+    "--virtualbox-no-vtx-check)";
 constexpr std::string_view kDefaultCidr = "192.168.99.1/24";
 constexpr std::string_view kFallbackCidr = "192.168.56.1/24";
 constexpr std::string_view kGrowOverlay = "disk.grow.qcow2";
 
 // Host-only addresses other machines of the store recorded (IPAddress of their driver).
-std::set<uint32_t> addresses_used_by_machines(const std::filesystem::path& store_root, std::string_view except) {
+std::set<uint32_t> addresses_used_by_machines(const std::filesystem::path& store_root,
+                                              std::string_view except) {
   std::set<uint32_t> used;
   for (const auto& driver : other_machines_driver_configs(store_root, except)) {
     std::string ip;
@@ -59,11 +61,13 @@ bool vtx_disabled_in_log(const std::string& log) {
   std::string line;
   while (std::getline(in, line)) {
     if (line.find("VT-x is disabled") != std::string::npos &&
-        line.find("Falling back to raw-mode: VT-x is disabled in the BIOS for all CPU modes") == std::string::npos)
+        line.find("Falling back to raw-mode: VT-x is disabled in the BIOS for all CPU modes") ==
+            std::string::npos)
       return true;
     if (line.find("the host CPU does NOT support HW virtualization") != std::string::npos) return true;
     if (line.find("VERR_VMX_UNABLE_TO_START_VM") != std::string::npos) return true;
-    if (line.find("Power up failed") != std::string::npos && line.find("VERR_VMX_NO_VMX") != std::string::npos)
+    if (line.find("Power up failed") != std::string::npos &&
+        line.find("VERR_VMX_NO_VMX") != std::string::npos)
       return true;
   }
   return false;
@@ -134,17 +138,19 @@ void VirtualBoxDriver::pre_create_check() {
     if (!cidr_allowed(cidr, allowed)) {
       auto fallback = parse_hostonly_cidr(kFallbackCidr);
       if (config_.hostonly_cidr == kDefaultCidr && cidr_allowed(fallback, allowed)) {
-        ctx_.progress.step(fmt::format("VirtualBox {} only allows host-only networks listed in /etc/vbox/networks.conf: "
-                                       "using --virtualbox-hostonly-cidr {}",
-                                       version.text, kFallbackCidr));
+        ctx_.progress.step(
+            fmt::format("VirtualBox {} only allows host-only networks listed in /etc/vbox/networks.conf: "
+                        "using --virtualbox-hostonly-cidr {}",
+                        version.text, kFallbackCidr));
         config_.hostonly_cidr = std::string(kFallbackCidr);
         cidr = fallback;
       } else {
         auto net = Cidr{cidr.network(), cidr.prefix};
         fail(Code::FailedPrecondition,
-             fmt::format("host-only cidr {} is not allowed by VirtualBox {}: add \"* {}/{}\" to "
-                         "/etc/vbox/networks.conf or choose a --virtualbox-hostonly-cidr inside 192.168.56.0/21",
-                         cidr.text(), version.text, format_ipv4(net.ip), net.prefix));
+             fmt::format(
+                 "host-only cidr {} is not allowed by VirtualBox {}: add \"* {}/{}\" to "
+                 "/etc/vbox/networks.conf or choose a --virtualbox-hostonly-cidr inside 192.168.56.0/21",
+                 cidr.text(), version.text, format_ipv4(net.ip), net.prefix));
       }
     }
   }
@@ -209,9 +215,10 @@ std::string VirtualBoxDriver::image_path() {
   if (url.empty()) return "";
   auto path = local_image();
   if (path.empty()) {
-    ctx_.progress.step(fmt::format("--virtualbox-boot2docker-url {} is ignored: machine boots its own OS image "
-                                   "(or a local disk image given by path)",
-                                   url));
+    ctx_.progress.step(
+        fmt::format("--virtualbox-boot2docker-url {} is ignored: machine boots its own OS image "
+                    "(or a local disk image given by path)",
+                    url));
   }
   return path;
 }
@@ -227,12 +234,14 @@ void VirtualBoxDriver::create_disk(const std::filesystem::path& base) {
   if (wanted > virtual_size) {
     source = file(kGrowOverlay);
     run_checked(ctx_.runner,
-                Command{"qemu-img", {"create", "-q", "-f", "qcow2", "-b", base.string(), "-F", format,
-                                     source.string(), std::to_string(config_.disk_size) + "M"}},
+                Command{"qemu-img",
+                        {"create", "-q", "-f", "qcow2", "-b", base.string(), "-F", format, source.string(),
+                         std::to_string(config_.disk_size) + "M"}},
                 "qemu-img");
   } else if (wanted < virtual_size) {
-    ctx_.progress.step(fmt::format("The image is {} MB: the disk keeps that size instead of --virtualbox-disk-size {}",
-                                   virtual_size >> 20, config_.disk_size));
+    ctx_.progress.step(
+        fmt::format("The image is {} MB: the disk keeps that size instead of --virtualbox-disk-size {}",
+                    virtual_size >> 20, config_.disk_size));
   }
   Command convert{"qemu-img", {"convert", "-O", "vmdk", source.string(), disk.string()}};
   convert.timeout = std::chrono::minutes(10);
@@ -245,9 +254,12 @@ std::vector<std::pair<std::string, std::string>> VirtualBoxDriver::shares() {
   // docker-machine's per-OS default share, or dir:name from --virtualbox-share-folder.
   std::string name, dir;
   auto os = options_.probe->os();
-  if (os == "darwin") name = "Users", dir = "/Users";
-  else if (os == "windows") name = "c/Users", dir = "\\\\?\\c:\\Users";
-  else name = "hosthome", dir = "/home";
+  if (os == "darwin")
+    name = "Users", dir = "/Users";
+  else if (os == "windows")
+    name = "c/Users", dir = "\\\\?\\c:\\Users";
+  else
+    name = "hosthome", dir = "/home";
   if (!config_.share_folder.empty()) {
     auto colon = config_.share_folder.rfind(':');
     dir = config_.share_folder.substr(0, colon);
@@ -274,7 +286,7 @@ HostOnlyResult VirtualBoxDriver::ensure_network() {
 
 void VirtualBoxDriver::attach_hostonly_nic() {
   vbm().run(hostonly_nic_command(ctx_.machine_name, {config_.hostonly_adapter, config_.hostonly_nic_type,
-                                                      config_.hostonly_promisc, config_.hostonly_mac}));
+                                                     config_.hostonly_promisc, config_.hostonly_mac}));
 }
 
 void VirtualBoxDriver::create(const CreateSpec& spec) {
@@ -295,11 +307,11 @@ void VirtualBoxDriver::create(const CreateSpec& spec) {
     if (!addr || !static_address_usable(*addr, cidr, net.dhcp, used))
       config_.base.ip_address = format_ipv4(choose_static_address(cidr, net.dhcp, used));
 
-    options_.media->write_seed(ctx_, spec,
-                               guest::PrivateNetwork{fmt::format("{}/{}", config_.base.ip_address, cidr.prefix),
-                                                     mac_with_colons(config_.hostonly_mac),
-                                                     mac_with_colons(config_.nat_mac)},
-                               file(mf::kSeed));
+    options_.media->write_seed(
+        ctx_, spec,
+        guest::PrivateNetwork{fmt::format("{}/{}", config_.base.ip_address, cidr.prefix),
+                              mac_with_colons(config_.hostonly_mac), mac_with_colons(config_.nat_mac)},
+        file(mf::kSeed));
 
     VmSettings s;
     s.name = ctx_.machine_name;
@@ -342,13 +354,14 @@ void VirtualBoxDriver::move_busy_forwards() {
     int* port;
     int guest;
   };
-  for (auto f : {Forward{"ssh", &config_.base.ssh_port, 22}, Forward{"docker", &config_.engine_port, common::kGuestEnginePort}}) {
+  for (auto f : {Forward{"ssh", &config_.base.ssh_port, 22},
+                 Forward{"docker", &config_.engine_port, common::kGuestEnginePort}}) {
     if (*f.port <= 0 || loopback_port_free(*f.port)) continue;
     auto used = ports_used_by_machines(ctx_.store_root, {"SSHPort", "EnginePort"}, ctx_.machine_name);
     used.insert({config_.base.ssh_port, config_.engine_port});
     int port = pick_free_loopback_ports(1, used)[0];
-    ctx_.progress.step(fmt::format("127.0.0.1:{} is in use: forwarding {} from 127.0.0.1:{} instead", *f.port, f.rule,
-                                   port));
+    ctx_.progress.step(fmt::format("127.0.0.1:{} is in use: forwarding {} from 127.0.0.1:{} instead", *f.port,
+                                   f.rule, port));
     vbm().try_run({"modifyvm", ctx_.machine_name, "--natpf1", "delete", f.rule});
     vbm().run({"modifyvm", ctx_.machine_name, "--natpf1",
                fmt::format("{},tcp,127.0.0.1,{},,{}", f.rule, port, f.guest)});
@@ -363,7 +376,8 @@ void VirtualBoxDriver::start_vm() {
       VBoxManage::check(start_vm_command(ctx_.machine_name, config_.ui_type), r);
     } catch (const Error& e) {
       auto last = vbox_log_last_line();
-      throw Error(e.code(), fmt::format("Unable to start the VM: {}{}", e.what(), last.empty() ? "" : "\nDetails: " + last));
+      throw Error(e.code(), fmt::format("Unable to start the VM: {}{}", e.what(),
+                                        last.empty() ? "" : "\nDetails: " + last));
     }
   }
   if (!config_.no_vtx_check) {
@@ -400,7 +414,9 @@ StateInfo VirtualBoxDriver::state() {
   if (s == "poweroff" || s == "aborted") return {State::Stopped, ""};
   if (s == "starting" || s == "restoring") return {State::Starting, ""};
   if (s == "stopping" || s == "saving") return {State::Stopping, ""};
-  if (s == "stuck") return {State::Error, "the VM is stuck (guru meditation); see " + (vm_dir() / "Logs" / "VBox.log").string()};
+  if (s == "stuck")
+    return {State::Error,
+            "the VM is stuck (guru meditation); see " + (vm_dir() / "Logs" / "VBox.log").string()};
   return {State::None, ""};  // docker-machine's answer for every other VirtualBox state
 }
 
@@ -411,8 +427,9 @@ void VirtualBoxDriver::wait_ready(std::chrono::seconds timeout) {
   w.check_running = [&](const std::string& console) {
     auto s = vm_state();
     if (s == "running" || s == "starting" || s == "restoring") return;
-    fail(Code::Unavailable, fmt::format("VirtualBox VM '{}' is {} instead of running; last console lines:\n{}",
-                                        ctx_.machine_name, s.empty() ? "gone" : s, common::last_lines(console, 15)));
+    fail(Code::Unavailable,
+         fmt::format("VirtualBox VM '{}' is {} instead of running; last console lines:\n{}",
+                     ctx_.machine_name, s.empty() ? "gone" : s, common::last_lines(console, 15)));
   };
   // The machine OS (it prints its host keys before sshd starts) says when sshd and dockerd
   // are both up: provisioning earlier races the dockerd its boot starts. Other images only
@@ -456,9 +473,10 @@ void VirtualBoxDriver::stop() {
     while (vm_state() == "running") {
       throw_if_cancelled();
       if (std::chrono::steady_clock::now() >= deadline || ++polls > options_.stop_timeout.count())
-        fail(Code::Unavailable, fmt::format("the guest did not power off within {} s of the ACPI power button; "
-                                            "`machine kill {}` powers it off",
-                                            options_.stop_timeout.count(), ctx_.machine_name));
+        fail(Code::Unavailable,
+             fmt::format("the guest did not power off within {} s of the ACPI power button; "
+                         "`machine kill {}` powers it off",
+                         options_.stop_timeout.count(), ctx_.machine_name));
       ctx_.progress.status("waiting for the guest to power off");
       sleep(1s);
     }
@@ -469,8 +487,10 @@ void VirtualBoxDriver::kill() {
   with_context(fmt::format("cannot kill VirtualBox VM '{}'", ctx_.machine_name), [&] {
     auto s = vm_state();
     if (s.empty()) fail(Code::NotFound, "machine does not exist");
-    if (s == "running" || s == "paused" || s == "stuck") vbm().run({"controlvm", ctx_.machine_name, "poweroff"});
-    else if (s == "saved") vbm().run({"discardstate", ctx_.machine_name});
+    if (s == "running" || s == "paused" || s == "stuck")
+      vbm().run({"controlvm", ctx_.machine_name, "poweroff"});
+    else if (s == "saved")
+      vbm().run({"discardstate", ctx_.machine_name});
   });
 }
 
@@ -497,7 +517,8 @@ void VirtualBoxDriver::remove() {
         config_.hostonly_created = false;
     }
     // What create made before the VM held it, or what VirtualBox leaves (DVD images, logs).
-    for (auto name : {mf::kVmdk, mf::kSeed, mf::kSerialLog, kGrowOverlay}) std::filesystem::remove(file(name));
+    for (auto name : {mf::kVmdk, mf::kSeed, mf::kSerialLog, kGrowOverlay})
+      std::filesystem::remove(file(name));
     std::filesystem::remove_all(vm_dir());
   });
 }
@@ -506,7 +527,9 @@ std::string VirtualBoxDriver::ip() { return config_.base.ip_address; }
 
 std::string VirtualBoxDriver::engine_url() { return tcp_url("127.0.0.1", config_.engine_port); }
 
-SshAddress VirtualBoxDriver::ssh_address() { return {"127.0.0.1", config_.base.ssh_port, config_.base.ssh_user}; }
+SshAddress VirtualBoxDriver::ssh_address() {
+  return {"127.0.0.1", config_.base.ssh_port, config_.base.ssh_user};
+}
 
 std::vector<std::string> VirtualBoxDriver::host_keys() {
   return common::parse_host_keys(common::read_file_tail(file(mf::kSerialLog), common::kConsoleBytes));
@@ -525,13 +548,15 @@ void VirtualBoxDriver::add_forward(const PortForward& f) {
   if (std::find(rules.begin(), rules.end(), rule) != rules.end()) return;
   auto name = rule.substr(0, rule.find(','));
   for (const auto& r : rules)
-    if (r.substr(0, r.find(',')) == name) vbm().run(natpf_delete_command(ctx_.machine_name, f));  // other address
+    if (r.substr(0, r.find(',')) == name)
+      vbm().run(natpf_delete_command(ctx_.machine_name, f));  // other address
   vbm().run(natpf_add_command(ctx_.machine_name, f));
 }
 
 void VirtualBoxDriver::remove_forward(const PortForward& f) {
   auto s = vm_state();
-  if (s != "running" && s != "paused") return;  // controlvm needs a running VM, which a stopped one has none of
+  if (s != "running" && s != "paused")
+    return;  // controlvm needs a running VM, which a stopped one has none of
   auto rule = natpf_rule(f);
   auto name = rule.substr(0, rule.find(','));
   for (const auto& r : nat_rules())

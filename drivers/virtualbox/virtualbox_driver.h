@@ -23,12 +23,12 @@ namespace machine::drivers {
 // Persisted as config.json's "Driver" (docker-machine's names, plus the last five).
 struct VirtualBoxConfig {
   BaseConfig base;
-  int cpu = 1;                              // CPU (-1 or 0: all host CPUs, at most 32)
-  int memory = 1024;                        // Memory (MB)
-  int disk_size = 20000;                    // DiskSize (MB)
-  std::string nat_nic_type = "virtio";      // NatNicType (docker-machine: 82540EM)
-  std::string boot2docker_url;              // Boot2DockerURL: a local disk image, else ignored
-  bool host_dns_resolver = false;           // HostDNSResolver
+  int cpu = 1;                                    // CPU (-1 or 0: all host CPUs, at most 32)
+  int memory = 1024;                              // Memory (MB)
+  int disk_size = 20000;                          // DiskSize (MB)
+  std::string nat_nic_type = "virtio";            // NatNicType (docker-machine: 82540EM)
+  std::string boot2docker_url;                    // Boot2DockerURL: a local disk image, else ignored
+  bool host_dns_resolver = false;                 // HostDNSResolver
   std::string hostonly_cidr = "192.168.99.1/24";  // HostOnlyCIDR
   std::string hostonly_nic_type = "virtio";       // HostOnlyNicType (docker-machine: 82540EM)
   std::string hostonly_promisc = "deny";          // HostOnlyPromiscMode
@@ -52,12 +52,12 @@ struct VirtualBoxConfig {
 };
 
 struct VirtualBoxOptions {
-  std::shared_ptr<virtualbox::HostProbe> probe;    // null: the real host
-  std::shared_ptr<virtualbox::GuestMedia> media;   // null: machine OS image + NoCloud seed
+  std::shared_ptr<virtualbox::HostProbe> probe;   // null: the real host
+  std::shared_ptr<virtualbox::GuestMedia> media;  // null: machine OS image + NoCloud seed
   virtualbox::LocateEnv locate = virtualbox::current_locate_env();
-  std::function<int(int)> random;                  // 0..n-1; null: std::random_device
+  std::function<int(int)> random;                        // 0..n-1; null: std::random_device
   std::function<void(std::chrono::milliseconds)> sleep;  // null: really sleep
-  std::chrono::seconds stop_timeout{120};          // acpipowerbutton until poweroff
+  std::chrono::seconds stop_timeout{120};                // acpipowerbutton until poweroff
 };
 
 class VirtualBoxDriver final : public Driver {
@@ -68,8 +68,13 @@ class VirtualBoxDriver final : public Driver {
   // Published ports: NAT adapter 1 forwards them from 127.0.0.1 (the host-only address
   // reaches them too, as with docker-machine).
   Features features() const override {
-    return {.lifecycle = true, .ssh = true, .provision = true, .seed = true, .private_network = true,
-            .port_forwarding = true, .restart = true};
+    return {.lifecycle = true,
+            .ssh = true,
+            .provision = true,
+            .seed = true,
+            .private_network = true,
+            .port_forwarding = true,
+            .restart = true};
   }
   static std::vector<Flag> flags();  // the registry's flag table
   void configure(const FlagValues& flags) override;
@@ -108,8 +113,8 @@ class VirtualBoxDriver final : public Driver {
   void start_vm();
   void move_busy_forwards();
   void create_disk(const std::filesystem::path& base);
-  std::string image_path();          // local_image(), with a notice when the URL is ignored
-  std::string local_image() const;   // the local disk image --virtualbox-boot2docker-url names
+  std::string image_path();         // local_image(), with a notice when the URL is ignored
+  std::string local_image() const;  // the local disk image --virtualbox-boot2docker-url names
   std::vector<std::pair<std::string, std::string>> shares();
   std::string vbox_log_last_line();
   int random(int n);

@@ -12,16 +12,18 @@ namespace {
 
 using K = Flag::Kind;
 
-void require_one_of(const std::string& flag, const std::string& value, std::initializer_list<const char*> allowed) {
+void require_one_of(const std::string& flag, const std::string& value,
+                    std::initializer_list<const char*> allowed) {
   for (const char* a : allowed)
     if (value == a) return;
   std::string list;
   for (const char* a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-  fail(Code::InvalidArgument, fmt::format("invalid value \"{}\" for flag --{}: must be one of {}", value, flag, list));
+  fail(Code::InvalidArgument,
+       fmt::format("invalid value \"{}\" for flag --{}: must be one of {}", value, flag, list));
 }
 
-constexpr std::initializer_list<const char*> kNicTypes = {"82540EM", "82543GC", "82545EM", "Am79C970A", "Am79C973",
-                                                          "virtio"};
+constexpr std::initializer_list<const char*> kNicTypes = {"82540EM",   "82543GC",  "82545EM",
+                                                          "Am79C970A", "Am79C973", "virtio"};
 
 }  // namespace
 
@@ -30,27 +32,35 @@ constexpr std::initializer_list<const char*> kNicTypes = {"82540EM", "82543GC", 
 std::vector<Flag> VirtualBoxDriver::flags() {
   return {
       {"virtualbox-memory", K::Int, "Size of memory for host in MB", "VIRTUALBOX_MEMORY_SIZE", "1024"},
-      {"virtualbox-cpu-count", K::Int, "number of CPUs for the machine (-1 to use the number of CPUs available)",
-       "VIRTUALBOX_CPU_COUNT", "1"},
+      {"virtualbox-cpu-count", K::Int,
+       "number of CPUs for the machine (-1 to use the number of CPUs available)", "VIRTUALBOX_CPU_COUNT",
+       "1"},
       {"virtualbox-disk-size", K::Int, "Size of disk for host in MB", "VIRTUALBOX_DISK_SIZE", "20000"},
       {"virtualbox-boot2docker-url", K::String,
        "A local disk image (path or file:// URL) to boot instead of the machine OS; other URLs are ignored",
        "VIRTUALBOX_BOOT2DOCKER_URL", ""},
-      {"virtualbox-host-dns-resolver", K::Bool, "Use the host DNS resolver", "VIRTUALBOX_HOST_DNS_RESOLVER", "false"},
-      {"virtualbox-nat-nictype", K::String, "Specify the Network Adapter Type", "VIRTUALBOX_NAT_NICTYPE", "virtio"},
+      {"virtualbox-host-dns-resolver", K::Bool, "Use the host DNS resolver", "VIRTUALBOX_HOST_DNS_RESOLVER",
+       "false"},
+      {"virtualbox-nat-nictype", K::String, "Specify the Network Adapter Type", "VIRTUALBOX_NAT_NICTYPE",
+       "virtio"},
       {"virtualbox-hostonly-cidr", K::String, "Specify the Host Only CIDR", "VIRTUALBOX_HOSTONLY_CIDR",
        "192.168.99.1/24"},
       {"virtualbox-hostonly-nictype", K::String, "Specify the Host Only Network Adapter Type",
        "VIRTUALBOX_HOSTONLY_NIC_TYPE", "virtio"},
       {"virtualbox-hostonly-nicpromisc", K::String, "Specify the Host Only Network Adapter Promiscuous Mode",
        "VIRTUALBOX_HOSTONLY_NIC_PROMISC", "deny"},
-      {"virtualbox-ui-type", K::String, "Specify the UI Type: (gui|sdl|headless|separate)", "VIRTUALBOX_UI_TYPE",
-       "headless", {"gui", "sdl", "headless", "separate"}},
-      {"virtualbox-hostonly-no-dhcp", K::Bool, "Disable the Host Only DHCP Server", "VIRTUALBOX_HOSTONLY_NO_DHCP",
+      {"virtualbox-ui-type",
+       K::String,
+       "Specify the UI Type: (gui|sdl|headless|separate)",
+       "VIRTUALBOX_UI_TYPE",
+       "headless",
+       {"gui", "sdl", "headless", "separate"}},
+      {"virtualbox-hostonly-no-dhcp", K::Bool, "Disable the Host Only DHCP Server",
+       "VIRTUALBOX_HOSTONLY_NO_DHCP", "false"},
+      {"virtualbox-no-share", K::Bool, "Disable the mount of your home directory", "VIRTUALBOX_NO_SHARE",
        "false"},
-      {"virtualbox-no-share", K::Bool, "Disable the mount of your home directory", "VIRTUALBOX_NO_SHARE", "false"},
-      {"virtualbox-no-dns-proxy", K::Bool, "Disable proxying all DNS requests to the host", "VIRTUALBOX_NO_DNS_PROXY",
-       "false"},
+      {"virtualbox-no-dns-proxy", K::Bool, "Disable proxying all DNS requests to the host",
+       "VIRTUALBOX_NO_DNS_PROXY", "false"},
       {"virtualbox-no-vtx-check", K::Bool,
        "Disable checking for the availability of hardware virtualization before the vm is started",
        "VIRTUALBOX_NO_VTX_CHECK", "false"},
@@ -61,7 +71,9 @@ std::vector<Flag> VirtualBoxDriver::flags() {
 }
 
 void VirtualBoxDriver::configure(const FlagValues& flags) {
-  auto str = [&](const char* name, const std::string& def) { return flags.has(name) ? flags.string(name) : def; };
+  auto str = [&](const char* name, const std::string& def) {
+    return flags.has(name) ? flags.string(name) : def;
+  };
   auto num = [&](const char* name, int def) { return flags.has(name) ? flags.integer(name) : def; };
   VirtualBoxConfig c = config_;
   c.memory = num("virtualbox-memory", 1024);
@@ -81,7 +93,8 @@ void VirtualBoxDriver::configure(const FlagValues& flags) {
   c.share_folder = str("virtualbox-share-folder", "");
 
   if (c.memory <= 0)
-    fail(Code::InvalidArgument, fmt::format("invalid value \"{}\" for flag --virtualbox-memory: must be positive", c.memory));
+    fail(Code::InvalidArgument,
+         fmt::format("invalid value \"{}\" for flag --virtualbox-memory: must be positive", c.memory));
   if (c.disk_size <= 0)
     fail(Code::InvalidArgument,
          fmt::format("invalid value \"{}\" for flag --virtualbox-disk-size: must be positive", c.disk_size));
@@ -94,7 +107,8 @@ void VirtualBoxDriver::configure(const FlagValues& flags) {
   require_one_of("virtualbox-ui-type", c.ui_type, {"gui", "sdl", "headless", "separate"});
   if (!c.share_folder.empty() && c.share_folder.find(':') == std::string::npos)
     fail(Code::InvalidArgument,
-         fmt::format("invalid value \"{}\" for flag --virtualbox-share-folder: expected dir:name", c.share_folder));
+         fmt::format("invalid value \"{}\" for flag --virtualbox-share-folder: expected dir:name",
+                     c.share_folder));
   virtualbox::parse_hostonly_cidr(c.hostonly_cidr);  // docker-machine's CIDR errors
   c.base.ssh_user = "docker";
   config_ = c;

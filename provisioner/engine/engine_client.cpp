@@ -2,8 +2,12 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -11,14 +15,10 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fmt/format.h>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 #include <thread>
 
 #include "drivers/base.h"
@@ -93,7 +93,8 @@ int dial(const std::string& host, int port, Clock::time_point deadline) {
 }
 
 void set_io_timeout(int fd, Clock::time_point deadline) {
-  auto left = std::max<long>(1, std::chrono::duration_cast<std::chrono::microseconds>(deadline - Clock::now()).count());
+  auto left = std::max<long>(
+      1, std::chrono::duration_cast<std::chrono::microseconds>(deadline - Clock::now()).count());
   timeval tv{left / 1000000, left % 1000000};
   ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
@@ -110,7 +111,8 @@ std::shared_ptr<SSL_CTX> load_context(const TlsFiles& tls) {
     fail(Code::FailedPrecondition,
          fmt::format("cannot load client certificate {}: {}", tls.client_cert.string(), ssl_error()));
   if (SSL_CTX_use_PrivateKey_file(ctx.get(), tls.client_key.c_str(), SSL_FILETYPE_PEM) != 1)
-    fail(Code::FailedPrecondition, fmt::format("cannot load client key {}: {}", tls.client_key.string(), ssl_error()));
+    fail(Code::FailedPrecondition,
+         fmt::format("cannot load client key {}: {}", tls.client_key.string(), ssl_error()));
   return ctx;
 }
 
@@ -161,7 +163,8 @@ void open_request(TlsConnection& c, const std::string& url, const std::string& p
   SSL_set_fd(ssl, c.sock.fd);
   X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
   in6_addr probe{};
-  bool is_ip = ::inet_pton(AF_INET, host.c_str(), &probe) == 1 || ::inet_pton(AF_INET6, host.c_str(), &probe) == 1;
+  bool is_ip =
+      ::inet_pton(AF_INET, host.c_str(), &probe) == 1 || ::inet_pton(AF_INET6, host.c_str(), &probe) == 1;
   if (is_ip) {
     X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str());
   } else {
@@ -175,8 +178,8 @@ void open_request(TlsConnection& c, const std::string& url, const std::string& p
   }
   // HTTP/1.0: the engine answers without chunked encoding and closes at the end, so a
   // streamed body (GET /events) arrives as plain lines.
-  std::string req = fmt::format("GET {} HTTP/1.0\r\nHost: {}\r\nUser-Agent: machine\r\nConnection: close\r\n\r\n",
-                                path, host);
+  std::string req = fmt::format(
+      "GET {} HTTP/1.0\r\nHost: {}\r\nUser-Agent: machine\r\nConnection: close\r\n\r\n", path, host);
   if (SSL_write(ssl, req.data(), static_cast<int>(req.size())) <= 0)
     fail(Code::Unavailable, fmt::format("cannot send request to {}: {}", url, ssl_error()));
 }
@@ -225,15 +228,18 @@ LineStream::LineStream(const std::string& url, const std::string& path, const Tl
   std::string raw;
   char buf[4096];
   while (raw.find("\r\n\r\n") == std::string::npos) {
-    if (Clock::now() > deadline) fail(Code::Unavailable, fmt::format("no HTTP answer from {} for {}", url, path));
+    if (Clock::now() > deadline)
+      fail(Code::Unavailable, fmt::format("no HTTP answer from {} for {}", url, path));
     int n = SSL_read(impl_->conn.ssl.get(), buf, sizeof buf);
-    if (n <= 0) fail(Code::Unavailable, fmt::format("{} closed the connection before answering {}", url, path));
+    if (n <= 0)
+      fail(Code::Unavailable, fmt::format("{} closed the connection before answering {}", url, path));
     raw.append(buf, static_cast<size_t>(n));
   }
   auto end = raw.find("\r\n\r\n");
   int status = response_status(raw, url);
   if (status != 200)
-    fail(Code::Unavailable, fmt::format("GET {} on {} answered {}: {}", path, url, status, raw.substr(end + 4)));
+    fail(Code::Unavailable,
+         fmt::format("GET {} on {} answered {}: {}", path, url, status, raw.substr(end + 4)));
   impl_->buffer = raw.substr(end + 4);
 }
 
@@ -292,8 +298,9 @@ void wait_for_engine(const std::string& url, const TlsFiles& tls, std::chrono::m
     debug::logf("waiting for the engine at {}: {}", url, last);
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
-  fail(Code::Unavailable, fmt::format("the engine at {} did not answer within {} s: {}", url,
-                                      std::chrono::duration_cast<std::chrono::seconds>(timeout).count(), last));
+  fail(Code::Unavailable,
+       fmt::format("the engine at {} did not answer within {} s: {}", url,
+                   std::chrono::duration_cast<std::chrono::seconds>(timeout).count(), last));
 }
 
 std::string version(const std::string& url, const TlsFiles& tls, std::chrono::milliseconds timeout) {

@@ -117,7 +117,8 @@ int run_ssh_command(const SshEndpoint& endpoint, const std::vector<std::string>&
   }
   auto ssh = require_program(runner, "ssh", "openssh-client");
   auto argv = external_ssh_argv(ssh, endpoint, command);
-  return run_attached(Command{argv[0], {argv.begin() + 1, argv.end()}}, options.in_fd, options.out_fd, options.err_fd);
+  return run_attached(Command{argv[0], {argv.begin() + 1, argv.end()}}, options.in_fd, options.out_fd,
+                      options.err_fd);
 }
 
 }  // namespace machine::ssh

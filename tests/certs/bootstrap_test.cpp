@@ -179,7 +179,8 @@ TEST_F(BootstrapTest, MismatchedCaKeyIsAnErrorAndNothingIsWritten) {
   TempDir other;
   auto other_paths = AuthPaths::in_store(other.path());
   bootstrap(other_paths, at(kT0));
-  std::filesystem::copy_file(other_paths.ca_key, paths.ca_key, std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::copy_file(other_paths.ca_key, paths.ca_key,
+                             std::filesystem::copy_options::overwrite_existing);
   std::string ca = read_file(paths.ca_cert);
   EXPECT_EQ(code_of([&] { bootstrap(paths, at(kT0)); }), Code::InvalidArgument);
   EXPECT_EQ(read_file(paths.ca_cert), ca);
@@ -206,7 +207,8 @@ TEST_F(BootstrapTest, ExpiredCaIsReissuedWithClientAndAMessage) {
   EXPECT_TRUE(r.ca_created);
   EXPECT_TRUE(r.client_created);
   ASSERT_FALSE(r.messages.empty());
-  EXPECT_THAT(r.messages[0], HasSubstr("CA certificate " + paths.ca_cert.string() + " expired on 2028-12-30"));
+  EXPECT_THAT(r.messages[0],
+              HasSubstr("CA certificate " + paths.ca_cert.string() + " expired on 2028-12-30"));
   EXPECT_THAT(r.messages[0], HasSubstr("re-issuing"));
   EXPECT_NE(read_file(paths.ca_cert), old_ca);
   EXPECT_NE(read_file(paths.client_cert), old_client);
@@ -223,7 +225,8 @@ TEST_F(BootstrapTest, ExpiredClientIsReissuedAloneWithAMessage) {
   ASSERT_EQ(r.messages.size(), 2u);
   EXPECT_THAT(r.messages[0], HasSubstr("client certificate " + paths.client_cert.string() + " expired"));
   EXPECT_EQ(read_file(paths.ca_cert), ca);
-  EXPECT_EQ(verify_strict(paths.client_cert, paths.ca_cert, X509_PURPOSE_SSL_CLIENT, kT0 + days(20)), X509_V_OK);
+  EXPECT_EQ(verify_strict(paths.client_cert, paths.ca_cert, X509_PURPOSE_SSL_CLIENT, kT0 + days(20)),
+            X509_V_OK);
 }
 
 TEST_F(BootstrapTest, ClientFromAnotherCaIsReissued) {
@@ -231,8 +234,10 @@ TEST_F(BootstrapTest, ClientFromAnotherCaIsReissued) {
   TempDir other;
   auto other_paths = AuthPaths::in_store(other.path());
   bootstrap(other_paths, at(kT0));
-  std::filesystem::copy_file(other_paths.client_cert, paths.client_cert, std::filesystem::copy_options::overwrite_existing);
-  std::filesystem::copy_file(other_paths.client_key, paths.client_key, std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::copy_file(other_paths.client_cert, paths.client_cert,
+                             std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::copy_file(other_paths.client_key, paths.client_key,
+                             std::filesystem::copy_options::overwrite_existing);
   auto r = bootstrap(paths, at(kT0));
   EXPECT_TRUE(r.client_created);
   EXPECT_THAT(r.messages[0], HasSubstr("is not signed by CA"));
@@ -280,8 +285,7 @@ TEST_F(BootstrapTest, ConcurrentBootstrapsCreateOneCa) {
   constexpr int kThreads = 4;
   std::vector<BootstrapResult> results(kThreads);
   std::vector<std::thread> threads;
-  for (int i = 0; i < kThreads; ++i)
-    threads.emplace_back([&, i] { results[i] = bootstrap(paths, at(kT0)); });
+  for (int i = 0; i < kThreads; ++i) threads.emplace_back([&, i] { results[i] = bootstrap(paths, at(kT0)); });
   for (auto& t : threads) t.join();
   int created = 0;
   for (const auto& r : results) created += r.ca_created ? 1 : 0;

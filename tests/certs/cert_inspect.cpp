@@ -44,7 +44,8 @@ Inspected inspect(const std::filesystem::path& cert_path) {
   r.subject_org = org_of(X509_get_subject_name(x.get()));
   r.issuer_org = org_of(X509_get_issuer_name(x.get()));
   int crit = -1;
-  auto* bc = static_cast<BASIC_CONSTRAINTS*>(X509_get_ext_d2i(x.get(), NID_basic_constraints, &crit, nullptr));
+  auto* bc =
+      static_cast<BASIC_CONSTRAINTS*>(X509_get_ext_d2i(x.get(), NID_basic_constraints, &crit, nullptr));
   if (bc) {
     r.is_ca = bc->ca != 0;
     r.basic_constraints_critical = crit == 1;
@@ -52,7 +53,8 @@ Inspected inspect(const std::filesystem::path& cert_path) {
   }
   r.key_usage = X509_get_key_usage(x.get());
   r.ext_key_usage = X509_get_extended_key_usage(x.get());
-  auto* names = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(x.get(), NID_subject_alt_name, nullptr, nullptr));
+  auto* names =
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(x.get(), NID_subject_alt_name, nullptr, nullptr));
   for (int i = 0; names && i < sk_GENERAL_NAME_num(names); ++i) {
     const GENERAL_NAME* g = sk_GENERAL_NAME_value(names, i);
     if (g->type == GEN_DNS) {
@@ -92,7 +94,8 @@ int verify_strict(const std::filesystem::path& cert_path, const std::filesystem:
   std::unique_ptr<X509, decltype(&X509_free)> ca(read_cert(ca_path), X509_free);
   std::unique_ptr<X509_STORE, decltype(&X509_STORE_free)> store(X509_STORE_new(), X509_STORE_free);
   X509_STORE_add_cert(store.get(), ca.get());
-  std::unique_ptr<X509_STORE_CTX, decltype(&X509_STORE_CTX_free)> ctx(X509_STORE_CTX_new(), X509_STORE_CTX_free);
+  std::unique_ptr<X509_STORE_CTX, decltype(&X509_STORE_CTX_free)> ctx(X509_STORE_CTX_new(),
+                                                                      X509_STORE_CTX_free);
   X509_STORE_CTX_init(ctx.get(), store.get(), cert.get(), nullptr);
   X509_STORE_CTX_set_time(ctx.get(), 0, std::chrono::system_clock::to_time_t(at));
   X509_STORE_CTX_set_purpose(ctx.get(), purpose);
@@ -116,7 +119,7 @@ bool key_matches(const std::filesystem::path& cert_path, const std::filesystem::
 }
 
 unsigned mode_of(const std::filesystem::path& p) {
-  struct stat st{};
+  struct stat st {};
   if (::stat(p.c_str(), &st) != 0) throw std::runtime_error("cannot stat " + p.string());
   return st.st_mode & 07777;
 }

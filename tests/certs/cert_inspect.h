@@ -13,11 +13,11 @@ namespace machine::certs::testing {
 struct Inspected {
   std::string subject_org;
   std::string issuer_org;
-  bool is_ca = false;               // basicConstraints CA:TRUE
+  bool is_ca = false;  // basicConstraints CA:TRUE
   bool basic_constraints_critical = false;
-  uint32_t key_usage = 0;           // KU_* bits from openssl/x509v3.h (UINT32_MAX when absent)
-  uint32_t ext_key_usage = 0;       // XKU_* bits
-  std::vector<std::string> ip_sans;   // textual, e.g. "127.0.0.1", "::1"
+  uint32_t key_usage = 0;            // KU_* bits from openssl/x509v3.h (UINT32_MAX when absent)
+  uint32_t ext_key_usage = 0;        // XKU_* bits
+  std::vector<std::string> ip_sans;  // textual, e.g. "127.0.0.1", "::1"
   std::vector<std::string> dns_sans;
   int serial_bits = 0;
   bool serial_negative = false;

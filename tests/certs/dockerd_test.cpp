@@ -21,7 +21,9 @@ using ::testing::HasSubstr;
 namespace stdfs = std::filesystem;
 }  // namespace
 
-void PrintTo(KeyType type, std::ostream* os) { *os << (type == KeyType::EcdsaP256 ? "ECDSA P-256" : "RSA 2048"); }
+void PrintTo(KeyType type, std::ostream* os) {
+  *os << (type == KeyType::EcdsaP256 ? "ECDSA P-256" : "RSA 2048");
+}
 
 namespace {
 
@@ -58,12 +60,14 @@ TEST_P(DockerdTest, EngineAndCliCompleteMutualTlsWithOurCerts) {
   Options opts;
   opts.key_type = GetParam();
   bootstrap(paths, opts);
-  issue_server_cert(paths, {"vm1", {"10.0.2.15"}, machine_dir / "server.pem", machine_dir / "server-key.pem"}, opts);
+  issue_server_cert(paths, {"vm1", {"10.0.2.15"}, machine_dir / "server.pem", machine_dir / "server-key.pem"},
+                    opts);
   copy_client_files(paths, machine_dir);
   write_file(tmp.path() / "run.sh", kScript);
 
   std::string r(root);
-  Command cmd{"unshare", {"--net", "--mount", "--fork", "--kill-child", "sh", (tmp.path() / "run.sh").string()}};
+  Command cmd{"unshare",
+              {"--net", "--mount", "--fork", "--kill-child", "sh", (tmp.path() / "run.sh").string()}};
   cmd.env = {{"W", tmp.path().string()},
              {"M", machine_dir.string()},
              {"DOCKER", docker->string()},

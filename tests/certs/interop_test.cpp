@@ -28,7 +28,9 @@ namespace stdfs = std::filesystem;
 }  // namespace
 
 // Readable parameter in test names ("... # GetParam() = RSA 2048").
-void PrintTo(KeyType type, std::ostream* os) { *os << (type == KeyType::EcdsaP256 ? "ECDSA P-256" : "RSA 2048"); }
+void PrintTo(KeyType type, std::ostream* os) {
+  *os << (type == KeyType::EcdsaP256 ? "ECDSA P-256" : "RSA 2048");
+}
 
 namespace {
 
@@ -56,12 +58,13 @@ std::string slurp(const stdfs::path& p) {
 // One certificate store: CA + client in <dir>/certs, a machine dir with server cert and
 // the DOCKER_CERT_PATH copies.
 struct Store {
-  Store(const stdfs::path& root, KeyType type) : paths(AuthPaths::in_store(root)), machine_dir(root / "machines/vm1") {
+  Store(const stdfs::path& root, KeyType type)
+      : paths(AuthPaths::in_store(root)), machine_dir(root / "machines/vm1") {
     Options opts;
     opts.key_type = type;
     bootstrap(paths, opts);
-    issue_server_cert(paths, {"vm1", {"10.0.2.15"}, machine_dir / "server.pem", machine_dir / "server-key.pem"},
-                      opts);
+    issue_server_cert(
+        paths, {"vm1", {"10.0.2.15"}, machine_dir / "server.pem", machine_dir / "server-key.pem"}, opts);
     copy_client_files(paths, machine_dir);
   }
   AuthPaths paths;
@@ -90,8 +93,8 @@ class InteropTest : public ::testing::TestWithParam<KeyType> {
     log = tmp.path() / "s_server.log";
     const auto& dir = ours->machine_dir;
     Command cmd{"openssl",
-                {"s_server", "-Verify", "1", "-verify_return_error", "-CAfile", (dir / "ca.pem").string(), "-cert",
-                 (dir / "server.pem").string(), "-key", (dir / "server-key.pem").string(), "-accept",
+                {"s_server", "-Verify", "1", "-verify_return_error", "-CAfile", (dir / "ca.pem").string(),
+                 "-cert", (dir / "server.pem").string(), "-key", (dir / "server-key.pem").string(), "-accept",
                  "127.0.0.1:" + std::to_string(port), "-www"}};
     server_pid = runner->spawn_detached(cmd, log);
     for (int i = 0; i < 200; ++i) {  // s_server prints ACCEPT once it listens
@@ -103,8 +106,9 @@ class InteropTest : public ::testing::TestWithParam<KeyType> {
 
   ProcessResult s_client(const stdfs::path& ca, const stdfs::path& cert, const stdfs::path& key,
                          const std::string& ip = "127.0.0.1") {
-    Command cmd{"openssl", {"s_client", "-connect", "127.0.0.1:" + std::to_string(port), "-CAfile", ca.string(),
-                            "-verify_return_error", "-verify_ip", ip, "-quiet"}};
+    Command cmd{"openssl",
+                {"s_client", "-connect", "127.0.0.1:" + std::to_string(port), "-CAfile", ca.string(),
+                 "-verify_return_error", "-verify_ip", ip, "-quiet"}};
     if (!cert.empty()) cmd.args.insert(cmd.args.end(), {"-cert", cert.string(), "-key", key.string()});
     cmd.stdin_data = "GET / HTTP/1.0\r\n\r\n";
     cmd.timeout = std::chrono::seconds(20);
@@ -210,7 +214,9 @@ TEST_P(InteropTest, ServerRejectsDockerCliWithForeignClientCert) {
 }
 
 INSTANTIATE_TEST_SUITE_P(KeyTypes, InteropTest, ::testing::Values(KeyType::EcdsaP256, KeyType::Rsa2048),
-                         [](const ::testing::TestParamInfo<KeyType>& p) { return p.param == KeyType::EcdsaP256 ? "Ecdsa" : "Rsa"; });
+                         [](const ::testing::TestParamInfo<KeyType>& p) {
+                           return p.param == KeyType::EcdsaP256 ? "Ecdsa" : "Rsa";
+                         });
 
 }  // namespace
 }  // namespace machine::certs

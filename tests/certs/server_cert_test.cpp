@@ -33,7 +33,8 @@ class ServerCertTest : public ::testing::Test {
  protected:
   void SetUp() override { bootstrap(paths, at(kT0)); }
   ServerCertSpec spec(std::vector<std::string> hosts) {
-    return ServerCertSpec{"vm1", std::move(hosts), machine_dir / "server.pem", machine_dir / "server-key.pem"};
+    return ServerCertSpec{"vm1", std::move(hosts), machine_dir / "server.pem",
+                          machine_dir / "server-key.pem"};
   }
   TempDir tmp;
   AuthPaths paths = AuthPaths::in_store(tmp.path());
@@ -46,8 +47,8 @@ TEST(ServerSans, AddsLoopbackNamesDropsDuplicatesAndBrackets) {
 }
 
 TEST_F(ServerCertTest, HasServerAuthOrganisationAndEverySan) {
-  issue_server_cert(paths, spec({"10.0.2.15", "vm1.example.com", "fe80::1", "*.apps.example", "[2001:db8::2]"}),
-                    at(kT0));
+  issue_server_cert(
+      paths, spec({"10.0.2.15", "vm1.example.com", "fe80::1", "*.apps.example", "[2001:db8::2]"}), at(kT0));
   auto c = inspect(machine_dir / "server.pem");
   EXPECT_EQ(c.ext_key_usage, static_cast<uint32_t>(XKU_SSL_SERVER));
   EXPECT_TRUE(c.key_usage & KU_DIGITAL_SIGNATURE);
@@ -61,8 +62,10 @@ TEST_F(ServerCertTest, HasServerAuthOrganisationAndEverySan) {
   EXPECT_EQ(mode_of(machine_dir / "server-key.pem"), 0600u);
   EXPECT_EQ(mode_of(machine_dir), 0700u);
   EXPECT_TRUE(key_matches(machine_dir / "server.pem", machine_dir / "server-key.pem"));
-  EXPECT_EQ(verify_strict(machine_dir / "server.pem", paths.ca_cert, X509_PURPOSE_SSL_SERVER, kT0), X509_V_OK);
-  EXPECT_NE(verify_strict(machine_dir / "server.pem", paths.ca_cert, X509_PURPOSE_SSL_CLIENT, kT0), X509_V_OK);
+  EXPECT_EQ(verify_strict(machine_dir / "server.pem", paths.ca_cert, X509_PURPOSE_SSL_SERVER, kT0),
+            X509_V_OK);
+  EXPECT_NE(verify_strict(machine_dir / "server.pem", paths.ca_cert, X509_PURPOSE_SSL_CLIENT, kT0),
+            X509_V_OK);
 }
 
 TEST_F(ServerCertTest, CoversEachSanAndNothingElse) {
@@ -71,7 +74,8 @@ TEST_F(ServerCertTest, CoversEachSanAndNothingElse) {
   for (const char* host : {"10.0.2.15", "127.0.0.1", "::1", "[::1]", "localhost", "vm1.example.com",
                            "VM1.Example.COM", "web.apps.example"})
     EXPECT_TRUE(server_cert_covers(cert, paths.ca_cert, host, kT0)) << host;
-  for (const char* host : {"10.0.2.16", "192.168.99.100", "::2", "vm2", "example.com", "a.b.apps.example", "alice.vm1"})
+  for (const char* host :
+       {"10.0.2.16", "192.168.99.100", "::2", "vm2", "example.com", "a.b.apps.example", "alice.vm1"})
     EXPECT_FALSE(server_cert_covers(cert, paths.ca_cert, host, kT0)) << host;
   auto miss = check_server_cert(cert, paths.ca_cert, "10.0.2.16", kT0);
   EXPECT_EQ(miss.problem, Problem::HostNotCovered);
@@ -94,7 +98,8 @@ TEST_F(ServerCertTest, ChecksReportExpiryTrustUsageAndKey) {
   auto expired = check_server_cert(cert, paths.ca_cert, "10.0.2.15", kT0 + days(1081));
   EXPECT_EQ(expired.problem, Problem::Expired);
   EXPECT_THAT(expired.reason, HasSubstr("expired on 2028-12-30"));
-  EXPECT_EQ(check_server_cert(cert, paths.ca_cert, "10.0.2.15", kT0 - hours(1)).problem, Problem::NotYetValid);
+  EXPECT_EQ(check_server_cert(cert, paths.ca_cert, "10.0.2.15", kT0 - hours(1)).problem,
+            Problem::NotYetValid);
 
   TempDir other;
   auto foreign = AuthPaths::in_store(other.path());
@@ -103,7 +108,8 @@ TEST_F(ServerCertTest, ChecksReportExpiryTrustUsageAndKey) {
   EXPECT_EQ(check_server_cert(paths.client_cert, paths.ca_cert, "", kT0).problem, Problem::WrongUsage);
   EXPECT_EQ(check_client_cert(cert, paths.ca_cert, kT0).problem, Problem::WrongUsage);
   EXPECT_EQ(check_server_cert(cert, paths.ca_cert, "", kT0, paths.client_key).problem, Problem::Unreadable);
-  EXPECT_EQ(check_server_cert(machine_dir / "missing.pem", paths.ca_cert, "", kT0).problem, Problem::Unreadable);
+  EXPECT_EQ(check_server_cert(machine_dir / "missing.pem", paths.ca_cert, "", kT0).problem,
+            Problem::Unreadable);
 }
 
 TEST_F(ServerCertTest, RegeneratedCaInvalidatesOldServerCert) {
@@ -172,7 +178,8 @@ TEST_F(ServerCertTest, EnsureReissuesWhenTheAddressChanges) {
 TEST_F(ServerCertTest, EnsureReissuesUnderANewCa) {
   ensure_server_cert(paths, spec({"10.0.2.15"}), at(kT0));
   regenerate_ca_and_client(paths, at(kT0 + days(10)));
-  EXPECT_THAT(ensure_server_cert(paths, spec({"10.0.2.15"}), at(kT0 + days(10))), HasSubstr("not signed by CA"));
+  EXPECT_THAT(ensure_server_cert(paths, spec({"10.0.2.15"}), at(kT0 + days(10))),
+              HasSubstr("not signed by CA"));
   EXPECT_TRUE(server_cert_covers(machine_dir / "server.pem", paths.ca_cert, "10.0.2.15", kT0 + days(10)));
 }
 
@@ -220,9 +227,9 @@ class UserCaTest : public ::testing::Test {
     std::filesystem::create_directories(user_dir);
     Command cmd{"openssl",
                 {"req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-384", "-nodes", "-keyout",
-                 (user_dir / "corp-ca-key.pem").string(), "-out", (user_dir / "corp-ca.pem").string(), "-days",
-                 "30", "-subj", "/O=Corp/CN=Corp Root", "-addext", "basicConstraints=critical,CA:TRUE", "-addext",
-                 "keyUsage=critical,keyCertSign,cRLSign"}};
+                 (user_dir / "corp-ca-key.pem").string(), "-out", (user_dir / "corp-ca.pem").string(),
+                 "-days", "30", "-subj", "/O=Corp/CN=Corp Root", "-addext",
+                 "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"}};
     run_checked(*runner, cmd, "openssl req");
   }
   TempDir tmp;
@@ -254,8 +261,9 @@ TEST_F(UserCaTest, SignsClientAndServerCertsWithoutTouchingTheCa) {
 }
 
 TEST_F(UserCaTest, EncryptedCaKeyIsRejectedWithoutPrompting) {
-  Command cmd{"openssl", {"pkey", "-in", (user_dir / "corp-ca-key.pem").string(), "-aes256", "-passout",
-                          "pass:secret", "-out", (user_dir / "enc-key.pem").string()}};
+  Command cmd{"openssl",
+              {"pkey", "-in", (user_dir / "corp-ca-key.pem").string(), "-aes256", "-passout", "pass:secret",
+               "-out", (user_dir / "enc-key.pem").string()}};
   run_checked(*runner, cmd, "openssl pkey");
   auto paths = AuthPaths::in_store(tmp.path() / "store");
   paths.ca_cert = user_dir / "corp-ca.pem";

@@ -21,7 +21,9 @@ Result run_cli(std::vector<std::string> args, std::map<std::string, std::string>
   std::ostringstream out, err;
   std::istringstream in;
   env.emplace("HOME", "/home/user");
-  Io io{out, err, in,
+  Io io{out,
+        err,
+        in,
         [env](const std::string& k) -> std::optional<std::string> {
           auto it = env.find(k);
           if (it == env.end()) return std::nullopt;
@@ -70,8 +72,8 @@ TEST(App, InspectPrintsTheConfigAsIndentedJson) {
   auto r = run_cli({"inspect", "vm1"}, {{"MACHINE_STORAGE_PATH", dir.path().string()}});
   ASSERT_EQ(r.status, 0) << r.err;
   testing::expect_golden("inspect.txt", r.out);
-  r = run_cli({"inspect", "-f", "{{.HostOptions.EngineOptions.InstallURL}}|{{json .HostOptions.EngineOptions.Labels}}",
-               "vm1"},
+  r = run_cli({"inspect", "-f",
+               "{{.HostOptions.EngineOptions.InstallURL}}|{{json .HostOptions.EngineOptions.Labels}}", "vm1"},
               {{"MACHINE_STORAGE_PATH", dir.path().string()}});
   EXPECT_EQ(r.out, "https://get.docker.com|[]\n");
   // docker-machine formats a map here: an unknown field is "<no value>".
@@ -82,7 +84,9 @@ TEST(App, InspectPrintsTheConfigAsIndentedJson) {
   r = run_cli({"inspect", "-f", "{{.Name", "vm1"}, {{"MACHINE_STORAGE_PATH", dir.path().string()}});
   EXPECT_EQ(r.status, 1);
   EXPECT_EQ(r.err, "template parsing error: template: :1:7: unclosed action\n");
-  r = run_cli({"inspect", "-f", "{{if eq .DriverName \"none\"}}{{printf \"%s/%d\" .Name (len .HostOptions.EngineOptions.Labels)}}{{end}}",
+  r = run_cli({"inspect", "-f",
+               "{{if eq .DriverName \"none\"}}{{printf \"%s/%d\" .Name (len "
+               ".HostOptions.EngineOptions.Labels)}}{{end}}",
                "vm1"},
               {{"MACHINE_STORAGE_PATH", dir.path().string()}});
   EXPECT_EQ(r.out, "vm1/0\n") << r.err;

@@ -23,17 +23,22 @@ class DockerMachineCompat : public MachineCli {
     auto j = nlohmann::json::parse(read_file(config));
     j["DriverName"] = "qemu";
     j["HostOptions"]["Driver"] = "qemu";
-    j["Driver"] = {{"MachineName", name}, {"StorePath", store_.path().string()}, {"SSHPort", 22},
-                   {"EnginePort", 2376}, {"SSHUser", "docker"}};
+    j["Driver"] = {{"MachineName", name},
+                   {"StorePath", store_.path().string()},
+                   {"SSHPort", 22},
+                   {"EnginePort", 2376},
+                   {"SSHUser", "docker"}};
     write_file(config, j.dump(4));
   }
 
   // "$ machine ARGS" then stdout, stderr and the exit status, for golden transcripts.
-  std::string transcript(const std::vector<std::string>& args, std::optional<std::string> input = std::nullopt) {
+  std::string transcript(const std::vector<std::string>& args,
+                         std::optional<std::string> input = std::nullopt) {
     auto r = machine(args, {{"HOME", "/home/user"}}, std::move(input));  // help shows $HOME's store
     std::string line = "$ machine";
     for (const auto& a : args) line += " " + a;
-    return line + "\n[stdout]\n" + r.out + "[stderr]\n" + r.err + "[exit " + std::to_string(r.exit_code) + "]\n";
+    return line + "\n[stdout]\n" + r.out + "[stderr]\n" + r.err + "[exit " + std::to_string(r.exit_code) +
+           "]\n";
   }
 };
 
@@ -70,8 +75,8 @@ TEST_F(DockerMachineCompat, AlreadyInTheStateAskedForIsAnError) {
 }
 
 TEST_F(DockerMachineCompat, UsageErrorsGoToStdoutWithDockerMachinesStatus) {
-  std::string out = transcript({"ls", "--bogus"}) + transcript({"--bogus", "ls"}) + transcript({"ssh", "-help"}) +
-                    transcript({"rm"});
+  std::string out = transcript({"ls", "--bogus"}) + transcript({"--bogus", "ls"}) +
+                    transcript({"ssh", "-help"}) + transcript({"rm"});
   // The app help carries the version; keep the golden file stable across versions.
   out = std::regex_replace(out, std::regex("Version: [^\n]*"), "Version: VERSION");
   testing::expect_golden("compat_usage.txt", out);
@@ -98,7 +103,8 @@ TEST_F(DockerMachineCompat, CreateHelpListsTheDriversWithTheirDescriptions) {
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_TRUE(std::regex_search(r.out, std::regex("\nDrivers:\n   qemu\t+QEMU virtual machine on this host")))
       << r.out;
-  EXPECT_TRUE(std::regex_search(r.out, std::regex("\n   none\t+No VM: an existing Docker engine reached by URL\n")))
+  EXPECT_TRUE(
+      std::regex_search(r.out, std::regex("\n   none\t+No VM: an existing Docker engine reached by URL\n")))
       << r.out;
 }
 
@@ -111,18 +117,23 @@ TEST_F(DockerMachineCompat, DebugLogShowsRequestsAndStepTimesOnStderrOnly) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out.find("[debug]"), std::string::npos) << "stdout stays clean for scripts";
   EXPECT_NE(r.err.find("[debug] command=create"), std::string::npos) << r.err;
-  EXPECT_TRUE(std::regex_search(r.err, std::regex(R"(\[debug\] step after \d+ ms: Running pre-create checks\.\.\.)")))
+  EXPECT_TRUE(
+      std::regex_search(r.err, std::regex(R"(\[debug\] step after \d+ ms: Running pre-create checks\.\.\.)")))
       << r.err;
   r = machine({"--debug", "env", "vm2"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_TRUE(std::regex_search(r.err, std::regex(R"(\[debug\] engine answer: GET tcp://127\.0\.0\.1:\d+/_ping -> 200 after \d+ ms)")))
+  EXPECT_TRUE(std::regex_search(
+      r.err, std::regex(R"(\[debug\] engine answer: GET tcp://127\.0\.0\.1:\d+/_ping -> 200 after \d+ ms)")))
       << r.err;
   auto env = machine({"version", "vm1"}, {{"MACHINE_DEBUG", "1"}});
   EXPECT_EQ(env.out, "20.10.24\n");
-  EXPECT_NE(env.err.find("[debug] engine request: GET " + engine.url() + "/version"), std::string::npos) << env.err;
+  EXPECT_NE(env.err.find("[debug] engine request: GET " + engine.url() + "/version"), std::string::npos)
+      << env.err;
   auto bad = machine({"ls"}, {{"MACHINE_DEBUG", "maybe"}});
   EXPECT_EQ(bad.exit_code, 1);
-  EXPECT_EQ(bad.err, "Error parsing boolean value from MACHINE_DEBUG: strconv.ParseBool: parsing \"maybe\": invalid syntax\n");
+  EXPECT_EQ(bad.err,
+            "Error parsing boolean value from MACHINE_DEBUG: strconv.ParseBool: parsing \"maybe\": invalid "
+            "syntax\n");
 }
 
 }  // namespace

@@ -64,9 +64,10 @@ class BashCompletion : public ::testing::Test {
   // bash calls the function: COMP_WORDS, COMP_CWORD, COMP_LINE, COMP_POINT.
   std::vector<std::string> complete(std::vector<std::string> words) {
     words.insert(words.begin(), machine_binary());
-    std::string script = "source \"$1\"\nshift\nCOMP_WORDS=(\"$@\")\nCOMP_CWORD=$(($# - 1))\n"
-                         "COMP_LINE=\"$*\"\nCOMP_POINT=${#COMP_LINE}\n_machine \"$1\" \"${COMP_WORDS[COMP_CWORD]}\" "
-                         "\"${COMP_WORDS[COMP_CWORD-1]}\"\nprintf '%s\\n' \"${COMPREPLY[@]}\"\n";
+    std::string script =
+        "source \"$1\"\nshift\nCOMP_WORDS=(\"$@\")\nCOMP_CWORD=$(($# - 1))\n"
+        "COMP_LINE=\"$*\"\nCOMP_POINT=${#COMP_LINE}\n_machine \"$1\" \"${COMP_WORDS[COMP_CWORD]}\" "
+        "\"${COMP_WORDS[COMP_CWORD-1]}\"\nprintf '%s\\n' \"${COMPREPLY[@]}\"\n";
     Command c{"bash", {"-c", script, "bash", (dir_ / "machine.bash").string()}};
     c.args.insert(c.args.end(), words.begin(), words.end());
     c.env = {{"MACHINE_STORAGE_PATH", (dir_ / "store").string()}, {"MACHINE_DRIVER", ""}};
@@ -157,7 +158,9 @@ TEST(CompletionScripts, FishCompletesCommandsDriverFlagsAndShells) {
   TempDir dir;
   write_file(dir / "machine.fish", run_machine({"completion", "fish"}).out);
   auto complete = [&](const std::string& line) {
-    Command c{"fish", {"--no-config", "-c", "source $argv[1]; complete -C $argv[2]", (dir / "machine.fish").string(), line}};
+    Command c{"fish",
+              {"--no-config", "-c", "source $argv[1]; complete -C $argv[2]", (dir / "machine.fish").string(),
+               line}};
     auto r = make_system_process_runner()->run(c);
     EXPECT_EQ(r.exit_code, 0) << r.err;
     std::vector<std::string> words;
@@ -165,7 +168,8 @@ TEST(CompletionScripts, FishCompletesCommandsDriverFlagsAndShells) {
     return words;
   };
   EXPECT_EQ(complete("machine cre"), std::vector<std::string>({"create"}));
-  EXPECT_EQ(complete("machine create -d virtualbox --virtualbox-mem"), std::vector<std::string>({"--virtualbox-memory"}));
+  EXPECT_EQ(complete("machine create -d virtualbox --virtualbox-mem"),
+            std::vector<std::string>({"--virtualbox-memory"}));
   EXPECT_EQ(complete("machine create --qemu-mem"), std::vector<std::string>({"--qemu-memory"}));
   EXPECT_EQ(complete("machine env --shell f"), std::vector<std::string>({"fish"}));
 }
@@ -237,8 +241,9 @@ TEST(Suggest, ABadFlagValueNamesTheFlagAndItsFormWithoutTheWholeHelp) {
             "invalid value \"lots\" for flag -qemu-memory: parse error\n"
             "--qemu-memory takes a whole number, e.g. --qemu-memory 1024. See 'machine create --help'.\n");
   r = run_machine({"-s", dir.path().string(), "ls", "-t", "soon"});
-  EXPECT_EQ(r.err, "invalid value \"soon\" for flag -t: parse error\n"
-                   "-t takes a whole number, e.g. -t 10. See 'machine ls --help'.\n");
+  EXPECT_EQ(r.err,
+            "invalid value \"soon\" for flag -t: parse error\n"
+            "-t takes a whole number, e.g. -t 10. See 'machine ls --help'.\n");
   // An unknown flag still gets docker-machine's usage text: the help on stdout, the error on stderr.
   r = run_machine({"-s", dir.path().string(), "ls", "--bogus"});
   EXPECT_EQ(r.out.rfind("Incorrect Usage.\n", 0), 0u) << r.out;

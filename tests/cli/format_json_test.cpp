@@ -26,7 +26,8 @@ ProcessResult run_in(const TempDir& store, std::vector<std::string> args) {
 std::vector<nlohmann::json> json_lines(const std::string& text) {
   std::vector<nlohmann::json> out;
   std::istringstream in(text);
-  for (std::string l; std::getline(in, l);) out.push_back(nlohmann::json::parse(l));  // throws if not one object
+  for (std::string l; std::getline(in, l);)
+    out.push_back(nlohmann::json::parse(l));  // throws if not one object
   return out;
 }
 
@@ -75,10 +76,11 @@ TEST_F(FormatJson, ImageAndNetworkListsPrintObjectsOrNothing) {
   // An image directory as the cache keeps it (manifest + files).
   auto img = dir_.path() / "cache" / "images" / "machineos-9.9.9-abc";
   std::filesystem::create_directories(img);
-  write_file(img / "manifest.json",
-             R"({"name":"machineos","version":"9.9.9-abc","kernel_version":"6.1.0-test","built_at":"2026-01-01T00:00:00Z",)"
-             R"("files":{"kernel":{"name":"vmlinuz","size":4},"initrd":{"name":"initrd.img","size":4},)"
-             R"("disk":{"name":"disk.qcow2","size":4}}})");
+  write_file(
+      img / "manifest.json",
+      R"({"name":"machineos","version":"9.9.9-abc","kernel_version":"6.1.0-test","built_at":"2026-01-01T00:00:00Z",)"
+      R"("files":{"kernel":{"name":"vmlinuz","size":4},"initrd":{"name":"initrd.img","size":4},)"
+      R"("disk":{"name":"disk.qcow2","size":4}}})");
   for (const char* f : {"vmlinuz", "initrd.img", "disk.qcow2"}) write_file(img / f, "1234");
   auto r = run_in(dir_, {"image", "ls", "--format", "json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -144,13 +144,16 @@ std::vector<HostListItem> sample() {
   return v;
 }
 
-TEST(HostList, DefaultTableMatchesGolden) { testing::expect_golden("ls_table.txt", render_host_list(sample(), "")); }
+TEST(HostList, DefaultTableMatchesGolden) {
+  testing::expect_golden("ls_table.txt", render_host_list(sample(), ""));
+}
 
 TEST(HostList, CustomFormats) {
   auto items = sample();
   EXPECT_EQ(render_host_list(items, "{{.Name}}: {{.State}}"),
             "broken: Error\nslow-one: Timeout\nvm1: Running\nvm10: Stopped\n");
-  EXPECT_EQ(render_host_list({items[2]}, "table {{.Name}}\\t{{.DriverName}}"), "NAME   DRIVER\nvm1    none\n");
+  EXPECT_EQ(render_host_list({items[2]}, "table {{.Name}}\\t{{.DriverName}}"),
+            "NAME   DRIVER\nvm1    none\n");
   EXPECT_THROW(render_host_list(items, "{{.Bogus}}"), Error);
 }
 

@@ -66,7 +66,7 @@ class HostileNames : public ::testing::Test {
                {"SHELL", "/bin/bash"},
                {"MACHINE_DRIVER", ""}};
     cmd.stdin_data = "y\n";  // a prompt must not be what stops a removal
-    cmd.timeout = 120s;  // generous: CI hosts run VMs beside this test
+    cmd.timeout = 120s;      // generous: CI hosts run VMs beside this test
     return runner_->run(cmd);
   }
 

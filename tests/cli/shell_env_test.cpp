@@ -42,7 +42,8 @@ TEST(ShellEnv, NoProxyLine) {
   auto e = vm1("fish", false);
   e.no_proxy = no_proxy_with("127.0.0.1", nullptr, "example.com");
   EXPECT_NE(render_shell_env(e).find("set -gx NO_PROXY \"example.com,127.0.0.1\";\n"), std::string::npos);
-  EXPECT_EQ(no_proxy_with("1.2.3.4", "a,1.2.3.4", nullptr), (std::pair<std::string, std::string>{"no_proxy", "a,1.2.3.4"}));
+  EXPECT_EQ(no_proxy_with("1.2.3.4", "a,1.2.3.4", nullptr),
+            (std::pair<std::string, std::string>{"no_proxy", "a,1.2.3.4"}));
   EXPECT_EQ(no_proxy_with("1.2.3.4", "", ""), (std::pair<std::string, std::string>{"NO_PROXY", "1.2.3.4"}));
 }
 
@@ -55,16 +56,19 @@ TEST(ShellEnv, UsageHintsAsDockerMachine) {
   EXPECT_EQ(usage_hint("powershell", {"./machine", "env", "--shell=powershell", "--unset"}),
             "# Run this command to configure your shell: \n# & ./machine env --shell=powershell --unset | "
             "Invoke-Expression\n");
-  EXPECT_EQ(usage_hint("cmd", {"./machine", "env", "--shell=cmd", "default"}),
-            "REM Run this command to configure your shell: \nREM \t@FOR /f \"tokens=*\" %i IN ('./machine env "
-            "--shell=cmd default') DO @%i\n");
-  EXPECT_EQ(usage_hint("emacs", {"./machine", "env", "--shell=emacs", "default"}),
-            ";; Run this command to configure your shell: \n;; (with-temp-buffer (shell-command \"./machine env "
-            "--shell=emacs default\" (current-buffer)) (eval-buffer))\n");
+  EXPECT_EQ(
+      usage_hint("cmd", {"./machine", "env", "--shell=cmd", "default"}),
+      "REM Run this command to configure your shell: \nREM \t@FOR /f \"tokens=*\" %i IN ('./machine env "
+      "--shell=cmd default') DO @%i\n");
+  EXPECT_EQ(
+      usage_hint("emacs", {"./machine", "env", "--shell=emacs", "default"}),
+      ";; Run this command to configure your shell: \n;; (with-temp-buffer (shell-command \"./machine env "
+      "--shell=emacs default\" (current-buffer)) (eval-buffer))\n");
   EXPECT_EQ(usage_hint("tcsh", {"./machine", "env", "--shell=tcsh", "default"}),
             ": Run this command to configure your shell: \n: eval `./machine env --shell=tcsh default`\n");
   EXPECT_EQ(usage_hint("", {"C:\\\\Me\\docker-machine.exe", "env", "default"}),
-            "# Run this command to configure your shell: \n# eval $(\"C:\\\\Me\\docker-machine.exe\" env default)\n");
+            "# Run this command to configure your shell: \n# eval $(\"C:\\\\Me\\docker-machine.exe\" env "
+            "default)\n");
 }
 
 TEST(ShellEnv, DetectsShellFromVariable) {

@@ -10,12 +10,11 @@ const TabWriterOptions kHelp{0, 8, 1, '\t'};
 
 TEST(TabWriter, AlignsColumnsWithPadding) {
   // Widths: max(cell + 3, 5); the last cell of each line is never padded.
-  EXPECT_EQ(tabwrite("NAME\tSTATE\tURL\nvm10\tRunning\t\n", kLs), "NAME   STATE     URL\nvm10   Running   \n");
+  EXPECT_EQ(tabwrite("NAME\tSTATE\tURL\nvm10\tRunning\t\n", kLs),
+            "NAME   STATE     URL\nvm10   Running   \n");
 }
 
-TEST(TabWriter, EmptyColumnsKeepTheMinimumWidth) {
-  EXPECT_EQ(tabwrite("a\t\tb\n", kLs), "a         b\n");
-}
+TEST(TabWriter, EmptyColumnsKeepTheMinimumWidth) { EXPECT_EQ(tabwrite("a\t\tb\n", kLs), "a         b\n"); }
 
 TEST(TabWriter, ALineWithoutTabsEndsTheColumnBlock) {
   EXPECT_EQ(tabwrite("aaaaaaaa\tx\nplain\nb\ty\n", kLs), "aaaaaaaa   x\nplain\nb    y\n");

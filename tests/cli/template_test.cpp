@@ -51,7 +51,8 @@ TEST(Template, PrintsValuesTheWayGoDoes) {
 TEST(Template, JsonFunctions) {
   EXPECT_EQ(run("{{json .HostOptions.EngineOptions.Labels}}", kHost), R"(["a=b","c=d"])");
   EXPECT_EQ(run("{{json .Name}}", kHost), R"("vm1")");
-  EXPECT_EQ(run("{{prettyjson .Driver}}", kHost), "{\n    \"Flag\": true,\n    \"URL\": \"tcp://1.2.3.4:2376\"\n}");
+  EXPECT_EQ(run("{{prettyjson .Driver}}", kHost),
+            "{\n    \"Flag\": true,\n    \"URL\": \"tcp://1.2.3.4:2376\"\n}");
   EXPECT_EQ(run("{{.Driver | json}}", kHost), R"({"Flag":true,"URL":"tcp://1.2.3.4:2376"})");
   EXPECT_EQ(run("{{json .X}}", json{{"X", "<&>"}}), R"("\u003c\u0026\u003e")");
 }
@@ -77,7 +78,8 @@ TEST(Template, UnknownFieldIsAClearErrorWhenStrict) {
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), Code::InvalidArgument);
     EXPECT_STREQ(e.what(),
-                 "template: :1:2: executing \"\" at <.Nope>: can't evaluate field Nope in type map[string]interface {}");
+                 "template: :1:2: executing \"\" at <.Nope>: can't evaluate field Nope in type "
+                 "map[string]interface {}");
   }
   EXPECT_THROW(run("{{.Name.Sub}}", kHost), Error);
   EXPECT_THROW(strict("{{.HostOptions.Missing.Deeper}}", kHost), Error);
@@ -97,12 +99,15 @@ const json kData = json::parse(R"({
 })");
 
 TEST(Template, ComparisonFunctions) {
-  EXPECT_EQ(run("{{eq .Name \"vm1\"}} {{eq .N 1 2 3}} {{ne .N 3}} {{lt .N 4}} {{le .N 3}} {{gt .F 1}} {{ge .N 4}}", kData),
-            "true true false true true true false");
+  EXPECT_EQ(
+      run("{{eq .Name \"vm1\"}} {{eq .N 1 2 3}} {{ne .N 3}} {{lt .N 4}} {{le .N 3}} {{gt .F 1}} {{ge .N 4}}",
+          kData),
+      "true true false true true true false");
   EXPECT_EQ(run("{{if eq .Name \"vm1\" \"vm2\"}}match{{end}}", kData), "match");
   EXPECT_EQ(run("{{lt \"a\" \"b\"}}", kData), "true");
-  EXPECT_EQ(error_of("{{eq .N \"3\"}}", kData),
-            "template: :1:2: executing \"\" at <eq .N \"3\">: error calling eq: incompatible types for comparison");
+  EXPECT_EQ(
+      error_of("{{eq .N \"3\"}}", kData),
+      "template: :1:2: executing \"\" at <eq .N \"3\">: error calling eq: incompatible types for comparison");
   EXPECT_EQ(error_of("{{lt .T true}}", kData),
             "template: :1:2: executing \"\" at <lt .T true>: error calling lt: invalid type for comparison");
 }
@@ -115,9 +120,12 @@ TEST(Template, LogicFunctionsShortCircuit) {
 }
 
 TEST(Template, LenIndexSlice) {
-  EXPECT_EQ(run("{{len .L}} {{len .M}} {{len .Name}} {{index .L 1}} {{index .M \"b\"}} {{index .Nested \"Inner\" \"X\"}}", kData),
+  EXPECT_EQ(run("{{len .L}} {{len .M}} {{len .Name}} {{index .L 1}} {{index .M \"b\"}} {{index .Nested "
+                "\"Inner\" \"X\"}}",
+                kData),
             "3 2 3 b 2 deep");
-  EXPECT_EQ(run("{{slice .L 1}} {{slice .L 1 2}} {{slice .Name 1 3}} {{index .M \"zz\"}}", kData), "[b c] [b] m1 <no value>");
+  EXPECT_EQ(run("{{slice .L 1}} {{slice .L 1 2}} {{slice .Name 1 3}} {{index .M \"zz\"}}", kData),
+            "[b c] [b] m1 <no value>");
   EXPECT_EQ(error_of("{{index .L 5}}", kData),
             "template: :1:2: executing \"\" at <index .L 5>: error calling index: index out of range: 5");
   EXPECT_EQ(error_of("{{len .N}}", kData),
@@ -127,11 +135,14 @@ TEST(Template, LenIndexSlice) {
 }
 
 TEST(Template, PrintFunctions) {
-  EXPECT_EQ(run("{{print .Name .N .T}}|{{print 1 2}}|{{println .Name .N}}|{{printf \"%s-%d-%5.2f-%q-%v-%x\" .Name .N .F .Name .L 255}}", kData),
+  EXPECT_EQ(run("{{print .Name .N .T}}|{{print 1 2}}|{{println .Name .N}}|{{printf \"%s-%d-%5.2f-%q-%v-%x\" "
+                ".Name .N .F .Name .L 255}}",
+                kData),
             "vm13 true|1 2|vm1 3\n|vm1-3- 1.50-\"vm1\"-[a b c]-ff");
   EXPECT_EQ(run("{{printf \"%-5s|%05d|%t|%%|%d\" .Name .N .T}}", kData), "vm1  |00003|true|%|%!d(MISSING)");
   EXPECT_EQ(run("{{printf \"%d\" .Name}} {{printf \"x\" 1}}", kData), "%!d(string=vm1) x%!(EXTRA int=1)");
-  EXPECT_EQ(run("{{.F}} {{.Big}} {{.M}} {{.Nil}} {{.L}}", kData), "1.5 1e+06 map[a:1 b:2] <no value> [a b c]");
+  EXPECT_EQ(run("{{.F}} {{.Big}} {{.M}} {{.Nil}} {{.L}}", kData),
+            "1.5 1e+06 map[a:1 b:2] <no value> [a b c]");
 }
 
 TEST(Template, EscapingFunctions) {
@@ -147,13 +158,19 @@ TEST(Template, VariablesAndScopes) {
   EXPECT_EQ(run("{{range $i, $e := .L}}{{$i}}={{$e}};{{end}}", kData), "0=a;1=b;2=c;");
   EXPECT_EQ(run("{{range $k, $v := .M}}{{$k}}:{{$v}} {{end}}", kData), "a:1 b:2 ");
   EXPECT_EQ(run("{{range $e := .L}}{{$e}}{{$.Name}}{{end}}", kData), "avm1bvm1cvm1");
-  EXPECT_EQ(error_of("{{if .T}}{{$y := 5}}{{end}}{{$y}}", kData), "template: :1:29: undefined variable \"$y\"");
+  EXPECT_EQ(error_of("{{if .T}}{{$y := 5}}{{end}}{{$y}}", kData),
+            "template: :1:29: undefined variable \"$y\"");
 }
 
 TEST(Template, WithRangeElseBreakContinue) {
-  EXPECT_EQ(run("{{with .Nested.Inner}}{{.X}}{{end}}|{{with .Empty}}x{{else}}none{{end}}", kData), "deep|none");
-  EXPECT_EQ(run("{{range .Nil}}x{{else}}empty{{end}}|{{range .Missing}}x{{else}}gone{{end}}", kData), "empty|gone");
-  EXPECT_EQ(run("{{range .L}}{{if eq . \"b\"}}{{continue}}{{end}}{{if eq . \"c\"}}{{break}}{{end}}{{.}}{{end}}", kData), "a");
+  EXPECT_EQ(run("{{with .Nested.Inner}}{{.X}}{{end}}|{{with .Empty}}x{{else}}none{{end}}", kData),
+            "deep|none");
+  EXPECT_EQ(run("{{range .Nil}}x{{else}}empty{{end}}|{{range .Missing}}x{{else}}gone{{end}}", kData),
+            "empty|gone");
+  EXPECT_EQ(
+      run("{{range .L}}{{if eq . \"b\"}}{{continue}}{{end}}{{if eq . \"c\"}}{{break}}{{end}}{{.}}{{end}}",
+          kData),
+      "a");
   EXPECT_EQ(run("{{range 3}}{{.}}{{end}}", kData), "012");
   EXPECT_EQ(run("{{if .Empty}}a{{else if .T}}b{{else}}c{{end}}", kData), "b");
   EXPECT_EQ(error_of("{{range .Name}}{{end}}", kData),
@@ -163,7 +180,8 @@ TEST(Template, WithRangeElseBreakContinue) {
 TEST(Template, PipelinesParenthesesLiteralsAndComments) {
   EXPECT_EQ(run("{{.L | len | printf \"%d items\"}}", kData), "3 items");
   EXPECT_EQ(run("{{(index .Nested \"Inner\").X}} {{len (slice .L 1)}}", kData), "deep 2");
-  EXPECT_EQ(run("{{\"q\\t\"}}{{`raw\\n`}}{{'a'}} {{0x10}} {{-2}} {{1e3}} {{print nil}}", kData), "q\traw\\n97 16 -2 1000 <nil>");
+  EXPECT_EQ(run("{{\"q\\t\"}}{{`raw\\n`}}{{'a'}} {{0x10}} {{-2}} {{1e3}} {{print nil}}", kData),
+            "q\traw\\n97 16 -2 1000 <nil>");
   EXPECT_EQ(run("a {{/* a comment */}} b {{- /* trimmed */ -}} c", kData), "a  bc");
   EXPECT_EQ(run("{{ .Name -}}\n  {{- .N }}", kData), "vm13");
 }
@@ -179,7 +197,8 @@ TEST(Template, ParseErrorsNameThePosition) {
   EXPECT_EQ(error_of("{{\"abc}}"), "template: :1:2: unterminated quoted string");
   EXPECT_EQ(error_of("{{/* x }}"), "template: :1:0: unclosed comment");
   EXPECT_EQ(error_of("{{.A}"), "template: :1:4: unexpected \"}\" in command");
-  EXPECT_EQ(error_of("{{define \"x\"}}{{end}}"), "template: :1:2: {{define}} is not supported here (only single templates are)");
+  EXPECT_EQ(error_of("{{define \"x\"}}{{end}}"),
+            "template: :1:2: {{define}} is not supported here (only single templates are)");
 }
 
 TEST(Template, ExecErrorsNameThePosition) {

@@ -44,7 +44,8 @@ TEST_F(CreateFlow, CreatePrintsDockerMachineProgressAndEnvHint) {
 }
 
 TEST_F(CreateFlow, HostDockerCliTalksToTheEngineOverTls) {
-  auto r = store_->with_env("vm1", "test \"$DOCKER_TLS_VERIFY\" = 1 && docker version --format '{{.Server.Version}}'");
+  auto r = store_->with_env(
+      "vm1", "test \"$DOCKER_TLS_VERIFY\" = 1 && docker version --format '{{.Server.Version}}'");
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_FALSE(r.out.empty());
   auto v = store_->machine("version vm1");
@@ -54,8 +55,9 @@ TEST_F(CreateFlow, HostDockerCliTalksToTheEngineOverTls) {
 
 TEST_F(CreateFlow, RunsAContainerFromAnImportedImage) {
   auto tar = busybox_tar(tmp_.path());
-  auto r = store_->with_env("vm1", "docker import " + tar.string() +
-                                       " e2e/busybox >/dev/null && docker run --rm e2e/busybox echo hello-from-vm");
+  auto r = store_->with_env("vm1",
+                            "docker import " + tar.string() +
+                                " e2e/busybox >/dev/null && docker run --rm e2e/busybox echo hello-from-vm");
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_NE(r.out.find("hello-from-vm"), std::string::npos) << r.out;
 }
@@ -84,10 +86,13 @@ TEST_F(CreateFlow, SshPassesArgumentsLikeDockerMachineAndReportsFailures) {
 }
 
 TEST_F(CreateFlow, GuestHasBoot2dockersEverydayToolsAndPaths) {
-  auto r = store_->machine("ssh vm1 'sudo cat /proc/$(pgrep -f $(which dockerd))/environ | tr \"\\0\" \"\\n\" | grep -c ^PATH='");
+  auto r = store_->machine(
+      "ssh vm1 'sudo cat /proc/$(pgrep -f $(which dockerd))/environ | tr \"\\0\" \"\\n\" | grep -c ^PATH='");
   EXPECT_EQ(r.status, 0) << r.out;
   EXPECT_EQ(r.out, "1\n");
-  r = store_->machine("ssh vm1 'free -m | head -n1; sudo pkill -0 containerd && echo signalled; ps -o pid= -C dockerd | wc -l'");
+  r = store_->machine(
+      "ssh vm1 'free -m | head -n1; sudo pkill -0 containerd && echo signalled; ps -o pid= -C dockerd | wc "
+      "-l'");
   EXPECT_EQ(r.status, 0) << r.out;
   EXPECT_NE(r.out.find("total"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("signalled"), std::string::npos) << r.out;
@@ -123,20 +128,22 @@ TEST_F(CreateFlow, EngineRefusesPlaintextAndForeignClients) {
   EXPECT_NE(plain.status, 0) << plain.out;
   // A CA and client cert the engine has never seen.
   auto d = tmp_.path().string();
-  ASSERT_EQ(sh("cd " + d +
-               " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca-key.pem "
-               "-out foreign-ca.pem -subj /O=foreign -days 2 2>/dev/null"
-               " && openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout key.pem -out c.csr "
-               "-subj /O=foreign 2>/dev/null"
-               " && openssl x509 -req -in c.csr -CA foreign-ca.pem -CAkey ca-key.pem -CAcreateserial -out cert.pem "
-               "-days 2 2>/dev/null")
-                .status,
-            0);
+  ASSERT_EQ(
+      sh("cd " + d +
+         " && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca-key.pem "
+         "-out foreign-ca.pem -subj /O=foreign -days 2 2>/dev/null"
+         " && openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout key.pem -out c.csr "
+         "-subj /O=foreign 2>/dev/null"
+         " && openssl x509 -req -in c.csr -CA foreign-ca.pem -CAkey ca-key.pem -CAcreateserial -out cert.pem "
+         "-days 2 2>/dev/null")
+          .status,
+      0);
   // Trusts the real engine (its CA) but presents a client cert from the foreign CA.
   auto ca = (store_->path() / "machines/vm1/ca.pem").string();
-  auto foreign = sh("cp " + ca + " " + d + "/ca.pem && DOCKER_HOST=" + url + " DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=" +
-                        d + " docker version --format '{{.Server.Version}}'",
-                    {"DOCKER_CONFIG=" + store_->docker_config()});
+  auto foreign =
+      sh("cp " + ca + " " + d + "/ca.pem && DOCKER_HOST=" + url +
+             " DOCKER_TLS_VERIFY=1 DOCKER_CERT_PATH=" + d + " docker version --format '{{.Server.Version}}'",
+         {"DOCKER_CONFIG=" + store_->docker_config()});
   EXPECT_NE(foreign.status, 0) << foreign.out;
   EXPECT_NE(foreign.out.find("certificate"), std::string::npos) << foreign.out;
 }
@@ -162,7 +169,8 @@ TEST_F(CreateFlow, StoppedMachineBehavesLikeDockerMachine) {
   // upgrade starts a stopped machine first, then upgrades; machine OS carries its engine in
   // the image, so the upgrade step itself says to re-create the machine (exit 1).
   auto up = store_->machine("upgrade vm1");
-  EXPECT_EQ(up.out.find("Starting machine so machine can be upgraded...\nStarting \"vm1\"...\n"), 0u) << up.out;
+  EXPECT_EQ(up.out.find("Starting machine so machine can be upgraded...\nStarting \"vm1\"...\n"), 0u)
+      << up.out;
   EXPECT_NE(up.out.find("Machine \"vm1\" was started.\nUpgrading docker on \"vm1\"...\n"), std::string::npos)
       << up.out;
   EXPECT_EQ(up.status, 1) << up.out;

@@ -15,7 +15,8 @@ using namespace std::chrono_literals;
 
 void expect_no_trace(const Store& s, const std::string& name) {
   EXPECT_FALSE(std::filesystem::exists(s.path() / "machines" / name)) << name << " directory left behind";
-  EXPECT_FALSE(qemu_running_with((s.path() / "machines" / name).string())) << "VM of " << name << " still running";
+  EXPECT_FALSE(qemu_running_with((s.path() / "machines" / name).string()))
+      << "VM of " << name << " still running";
   EXPECT_EQ(s.machine("ls -q").out, "");
 }
 
@@ -40,7 +41,8 @@ TEST(CreateFailure, CorruptImageRollsBackAfterTheMachineDirExists) {
   // A qcow2 whose backing file does not exist: QEMU cannot open it, which is found only
   // after the machine dir, certificates, keys and overlay were made.
   auto junk = tmp / "junk.qcow2";
-  ASSERT_EQ(sh("qemu-img create -q -f qcow2 -u -b /nonexistent/base.qcow2 -F qcow2 " + junk.string() + " 1G").status,
+  ASSERT_EQ(sh("qemu-img create -q -f qcow2 -u -b /nonexistent/base.qcow2 -F qcow2 " + junk.string() + " 1G")
+                .status,
             0);
   auto r = s.machine("create --qemu-restrict-network --qemu-image " + junk.string() + " bad3");
   EXPECT_NE(r.status, 0) << r.out;
@@ -56,8 +58,8 @@ TEST(CreateFailure, InterruptDuringBootRollsBackWithinTwoSeconds) {
     ::setenv("DOCKER_CONFIG", s.docker_config().c_str(), 1);
     ::setenv("HOME", s.home().c_str(), 1);
     ::freopen("/dev/null", "w", stdout);
-    ::execl(s.binary().c_str(), s.binary().c_str(), "-s", s.path().c_str(), "create", "--qemu-restrict-network",
-            "intr", nullptr);
+    ::execl(s.binary().c_str(), s.binary().c_str(), "-s", s.path().c_str(), "create",
+            "--qemu-restrict-network", "intr", nullptr);
     ::_exit(127);
   }
   // QEMU answers QMP before the guest writes to its console, so once the serial log has

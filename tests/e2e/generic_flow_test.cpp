@@ -25,8 +25,8 @@ TEST(GenericDriver, ProvisionsAnExistingSshHost) {
   ASSERT_FALSE(ssh_port.empty());
 
   auto gen = s.machine("create -d generic --generic-ip-address 127.0.0.1 --generic-ssh-port " + ssh_port +
-                       " --generic-ssh-user " + user + " --generic-ssh-key " + key + " --generic-engine-port " +
-                       engine_port + " gen1");
+                       " --generic-ssh-user " + user + " --generic-ssh-key " + key +
+                       " --generic-engine-port " + engine_port + " gen1");
   ASSERT_EQ(gen.status, 0) << gen.out;
   EXPECT_NE(gen.out.find("Provisioning with"), std::string::npos) << gen.out;
   EXPECT_EQ(trimmed(s.machine("status gen1").out), "Running");

@@ -15,7 +15,8 @@ namespace {
 
 class NonRootUser {
  public:
-  explicit NonRootUser(const std::filesystem::path& home) : name_("mt" + std::to_string(::getpid())), home_(home) {
+  explicit NonRootUser(const std::filesystem::path& home)
+      : name_("mt" + std::to_string(::getpid())), home_(home) {
     // kvm: where KVM works, a non-root user needs the group (here QEMU runs TCG anyway).
     std::string groups = sh("getent group kvm").status == 0 ? " -G kvm" : "";
     created_ = sh("useradd -M -N -s /bin/bash -d " + home_.string() + groups + " " + name_).status == 0;
@@ -36,8 +37,9 @@ class NonRootUser {
   const std::string& name() const { return name_; }
   // Runs a shell command line as the user, with only the environment given here.
   Result run(const std::string& script, const std::string& image_cache) const {
-    std::string env = "env -i PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=" + home_.string() + " SHELL=/bin/bash" +
-                      " DOCKER_CONFIG=" + (home_ / ".docker").string() + " MACHINE_SYSTEM_IMAGE_CACHE=" + image_cache;
+    std::string env = "env -i PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=" + home_.string() +
+                      " SHELL=/bin/bash" + " DOCKER_CONFIG=" + (home_ / ".docker").string() +
+                      " MACHINE_SYSTEM_IMAGE_CACHE=" + image_cache;
     std::string quoted = "'";
     for (char c : script) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
     quoted += "'";
@@ -71,9 +73,10 @@ TEST(NonRoot, AUserCreatesUsesAndRemovesAMachine) {
   ASSERT_EQ(create.status, 0) << create.out;
   EXPECT_EQ(create.out.find("Building the machine OS image"), std::string::npos) << create.out;
   EXPECT_NE(create.out.find("Docker is up and running!"), std::string::npos) << create.out;
-  auto docker = user.run("eval \"$(./machine -s store env vmu)\" && docker import " + tar.string() +
-                             " e2e/busybox >/dev/null && docker run --rm e2e/busybox echo hello-from-$(id -un)",
-                         image_cache);
+  auto docker =
+      user.run("eval \"$(./machine -s store env vmu)\" && docker import " + tar.string() +
+                   " e2e/busybox >/dev/null && docker run --rm e2e/busybox echo hello-from-$(id -un)",
+               image_cache);
   EXPECT_EQ(docker.status, 0) << docker.out;
   EXPECT_NE(docker.out.find("hello-from-" + user.name()), std::string::npos) << docker.out;
   // Everything the machine made belongs to the user.

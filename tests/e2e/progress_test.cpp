@@ -18,7 +18,8 @@ TEST(Progress, CreateOnATerminalShowsTheHeartbeat) {
   // "\r\033[K/ waiting for the guest to boot (7 s)"
   std::regex heartbeat(R"(\r\x1b\[K[|/\\-] waiting for [a-zA-Z ]+ \((\d+) s\))");
   int beats = 0, max_seconds = 0;
-  for (auto it = std::sregex_iterator(r.out.begin(), r.out.end(), heartbeat); it != std::sregex_iterator(); ++it) {
+  for (auto it = std::sregex_iterator(r.out.begin(), r.out.end(), heartbeat); it != std::sregex_iterator();
+       ++it) {
     ++beats;
     max_seconds = std::max(max_seconds, std::stoi((*it)[1].str()));
   }

@@ -8,9 +8,8 @@
 
 #include <cstdlib>
 #include <fstream>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 namespace machine::fault {
 namespace {
@@ -32,7 +31,8 @@ void require_sandbox() {
   // The guard that keeps a regression from harming host files: no sandbox, no test.
   ASSERT_NE(std::getenv("RO_SANDBOX_DIR"), nullptr) << "run me through tests/support/ro-sandbox";
   struct statvfs st {};
-  ASSERT_TRUE(::statvfs("/", &st) == 0 && (st.f_flag & ST_RDONLY) != 0) << "/ is writable: not inside ro-sandbox";
+  ASSERT_TRUE(::statvfs("/", &st) == 0 && (st.f_flag & ST_RDONLY) != 0)
+      << "/ is writable: not inside ro-sandbox";
 }
 
 void write_tally(const std::string& suite, const Tally& t) {
@@ -64,8 +64,8 @@ FaultStore::FaultStore(const std::filesystem::path& dir, bool shared_cache)
   std::filesystem::create_directories(docker_config());
   std::filesystem::create_directories(base_ / "home");
   if (shared_cache)
-    std::filesystem::create_directory_symlink(env_or("MACHINE_TEST_IMAGE_CACHE", "/var/tmp/machine-test-cache"),
-                                              root_ / "cache");
+    std::filesystem::create_directory_symlink(
+        env_or("MACHINE_TEST_IMAGE_CACHE", "/var/tmp/machine-test-cache"), root_ / "cache");
 }
 
 FaultStore::~FaultStore() {
@@ -77,7 +77,8 @@ FaultStore::~FaultStore() {
     if (cmdline(pid).find(root_.string()) != std::string::npos) ::kill(pid, SIGKILL);
 }
 
-Command FaultStore::command(std::vector<std::string> args, const std::map<std::string, std::string>& env) const {
+Command FaultStore::command(std::vector<std::string> args,
+                            const std::map<std::string, std::string>& env) const {
   Command cmd;
   cmd.program = env_or("MACHINE_BINARY", "machine");
   cmd.args = {"-s", root_.string()};
@@ -92,7 +93,8 @@ Command FaultStore::command(std::vector<std::string> args, const std::map<std::s
   return cmd;
 }
 
-ProcessResult FaultStore::machine(std::vector<std::string> args, const std::map<std::string, std::string>& env,
+ProcessResult FaultStore::machine(std::vector<std::string> args,
+                                  const std::map<std::string, std::string>& env,
                                   std::chrono::seconds timeout) const {
   auto cmd = command(std::move(args), env);
   cmd.timeout = timeout;

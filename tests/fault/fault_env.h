@@ -17,14 +17,14 @@ void require_sandbox();
 // Counters a run adds to; tests/fault writes them to $MACHINE_FAULT_REPORT_DIR/<suite>.json
 // for scripts/fault-report.
 struct Tally {
-  int fault_points = 0;     // cases where a command was stopped or failed on purpose
-  int hostile_inputs = 0;   // hostile names / flags / files tried
-  int half_made = 0;        // machine dirs left after rm -f, or entries not shown as Error
-  int leaked_processes = 0; // processes naming the store alive after rm -f
-  int lost_machines = 0;    // unrelated machines whose files changed
-  int bad_configs = 0;      // config.json files that did not parse when they should
-  int leaked_contexts = 0;  // docker contexts left
-  int held_locks = 0;       // machine locks still held
+  int fault_points = 0;      // cases where a command was stopped or failed on purpose
+  int hostile_inputs = 0;    // hostile names / flags / files tried
+  int half_made = 0;         // machine dirs left after rm -f, or entries not shown as Error
+  int leaked_processes = 0;  // processes naming the store alive after rm -f
+  int lost_machines = 0;     // unrelated machines whose files changed
+  int bad_configs = 0;       // config.json files that did not parse when they should
+  int leaked_contexts = 0;   // docker contexts left
+  int held_locks = 0;        // machine locks still held
 };
 void write_tally(const std::string& suite, const Tally& t);
 

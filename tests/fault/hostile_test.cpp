@@ -100,7 +100,8 @@ TEST_F(Hostile, OtherCommandsRefuseBadFlagsAndNames) {
       {"--no-such-global", "ls"},
       {"no-such-command"},
   });
-  sweep({{"status", std::string("k\xff\xfe")}, {"rm", "-f", "-y", std::string("\xc3\x28")},
+  sweep({{"status", std::string("k\xff\xfe")},
+         {"rm", "-f", "-y", std::string("\xc3\x28")},
          {"create", "-d", "none", "--url", "tcp://127.0.0.1:9", std::string("n\x80")},
          {"inspect", std::string("ke\x01ep")}},
         "Invalid hostname specified");

@@ -99,8 +99,8 @@ const std::vector<std::string> kQemu = {"-d", "qemu"};
 
 // Points before the guest boots: every signal at every one (seconds each, QEMU only launched).
 TEST_F(KillSteps, EverySignalAtEveryStepBeforeBoot) {
-  for (const char* point : {"create-after-certs", "create-after-dir", "create-after-prepare", "create-after-seed",
-                            "create-after-vm", "create-booting"})
+  for (const char* point : {"create-after-certs", "create-after-dir", "create-after-prepare",
+                            "create-after-seed", "create-after-vm", "create-booting"})
     for (const char* sig : {"KILL", "INT", "TERM", "HUP"}) {
       // A catchable signal at create-booting waits for the boot (the QEMU readiness wait does
       // not poll cancellation yet); the boot points below cover those.
@@ -113,9 +113,9 @@ TEST_F(KillSteps, EverySignalAtEveryStepBeforeBoot) {
 // and SIGKILL at all of them.
 TEST_F(KillSteps, SignalsAfterBoot) {
   const std::vector<std::pair<const char*, const char*>> cases = {
-      {"create-booting", "INT"},           {"create-after-hostkeys", "KILL"}, {"create-after-hostkeys", "TERM"},
-      {"create-provisioning", "KILL"},     {"create-provisioning", "HUP"},    {"create-before-context", "KILL"},
-      {"create-before-context", "INT"},    {"create-after-context", "KILL"},
+      {"create-booting", "INT"},        {"create-after-hostkeys", "KILL"}, {"create-after-hostkeys", "TERM"},
+      {"create-provisioning", "KILL"},  {"create-provisioning", "HUP"},    {"create-before-context", "KILL"},
+      {"create-before-context", "INT"}, {"create-after-context", "KILL"},
   };
   for (const auto& [point, sig] : cases) stop_create_at("f2", point, sig, kQemu);
 }
@@ -123,8 +123,8 @@ TEST_F(KillSteps, SignalsAfterBoot) {
 // The none driver has its own short flow (no VM): every signal at its points.
 TEST_F(KillSteps, NoneDriverEverySignal) {
   const std::vector<std::string> none = {"-d", "none", "--url", "tcp://127.0.0.1:9"};
-  for (const char* point : {"create-after-certs", "create-after-dir", "create-after-prepare", "create-after-seed",
-                            "create-after-vm"})
+  for (const char* point : {"create-after-certs", "create-after-dir", "create-after-prepare",
+                            "create-after-seed", "create-after-vm"})
     for (const char* sig : {"KILL", "INT", "TERM", "HUP"}) stop_create_at("n1", point, sig, none);
 }
 

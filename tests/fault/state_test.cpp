@@ -10,11 +10,10 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <thread>
-
-#include <nlohmann/json.hpp>
 
 #include "tests/fault/fault_env.h"
 #include "tests/support/temp_dir.h"
@@ -153,7 +152,8 @@ TEST_F(FaultState, MissingCertsStalePidfileAndStaleQmpSocketHarmNobody) {
   g_tally.hostile_inputs += 3;
   ++g_tally.fault_points;
   expect_ls_answers();
-  for (const char* cmd : {"status", "inspect", "url", "env", "stop", "kill"}) store_->machine({cmd, "s1"}, {}, 120s);
+  for (const char* cmd : {"status", "inspect", "url", "env", "stop", "kill"})
+    store_->machine({cmd, "s1"}, {}, 120s);
   EXPECT_TRUE(alive(bystander)) << "a command signalled an unrelated process named by a stale pidfile";
   expect_rm_cleans("s1");
   EXPECT_TRUE(alive(bystander)) << "rm -f signalled an unrelated process named by a stale pidfile";
@@ -166,7 +166,8 @@ TEST_F(FaultState, MissingCertsStalePidfileAndStaleQmpSocketHarmNobody) {
 TEST_F(FaultState, DiskFullFailsCleanlyAndKeepsOtherMachines) {
   auto small = tmp_->path() / "small";
   std::filesystem::create_directories(small);
-  ASSERT_EQ(::mount("fault-small", small.c_str(), "tmpfs", 0, "size=256k,mode=0700"), 0) << std::strerror(errno);
+  ASSERT_EQ(::mount("fault-small", small.c_str(), "tmpfs", 0, "size=256k,mode=0700"), 0)
+      << std::strerror(errno);
   {
     FaultStore s(small, true);
     auto keep = s.machine({"create", "-d", "none", "--url", "tcp://127.0.0.1:9", "keep"}, {}, 120s);

@@ -6,10 +6,9 @@
 #include <signal.h>
 
 #include <atomic>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <thread>
-
-#include <nlohmann/json.hpp>
 
 #include "tests/fault/fault_env.h"
 #include "tests/support/temp_dir.h"
@@ -40,7 +39,8 @@ class FaultVm : public ::testing::Test {
   // `docker --context NAME version` through the context create registered.
   static ProcessResult docker_version(const std::string& context) {
     Command cmd{"docker", {"--context", context, "version", "--format", "{{.Server.Version}}"}};
-    cmd.env = {{"DOCKER_CONFIG", store_->docker_config().string()}, {"DOCKER_HOST", ""}, {"DOCKER_CONTEXT", ""}};
+    cmd.env = {
+        {"DOCKER_CONFIG", store_->docker_config().string()}, {"DOCKER_HOST", ""}, {"DOCKER_CONTEXT", ""}};
     cmd.timeout = 60s;
     return make_system_process_runner()->run(cmd);
   }
@@ -52,7 +52,8 @@ machine::testing::TempDir* FaultVm::tmp_ = nullptr;
 FaultStore* FaultVm::store_ = nullptr;
 
 TEST_F(FaultVm, CreateAfterAKilledCreateOfTheSameNameBoots) {
-  auto killed = store_->machine({"create", "-d", "qemu", "v1"}, {{"MACHINE_FAULT_POINT", "create-after-vm:KILL"}});
+  auto killed =
+      store_->machine({"create", "-d", "qemu", "v1"}, {{"MACHINE_FAULT_POINT", "create-after-vm:KILL"}});
   ++g_tally.fault_points;
   ASSERT_EQ(killed.exit_code, -1) << killed.out << killed.err;
   auto rm = store_->machine({"rm", "-f", "-y", "v1"}, {}, 120s);
@@ -72,7 +73,8 @@ TEST_F(FaultVm, CrashOfTheVmShowsStoppedAndStartBringsItBackWithTheSameCerts) {
   ++g_tally.fault_points;
   auto deadline = std::chrono::steady_clock::now() + 30s;
   std::string s;
-  while ((s = status("v1")) != "Stopped" && s.rfind("Error", 0) != 0 && std::chrono::steady_clock::now() < deadline)
+  while ((s = status("v1")) != "Stopped" && s.rfind("Error", 0) != 0 &&
+         std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(200ms);
   EXPECT_TRUE(s == "Stopped" || s.rfind("Error", 0) == 0) << s;
   auto start = store_->machine({"start", "v1"});
@@ -88,8 +90,10 @@ TEST_F(FaultVm, CrashOfTheVmShowsStoppedAndStartBringsItBackWithTheSameCerts) {
 // consistent, and the docker context follows regenerate-certs --client-certs (issue 17.11).
 TEST_F(FaultVm, TenMixedCommandsAtOnceKeepTheMachineConsistent) {
   const std::vector<std::vector<std::string>> cmds = {
-      {"ls"}, {"inspect", "v1"}, {"env", "v1"}, {"status", "v1"}, {"url", "v1"},
-      {"regenerate-certs", "-f", "--client-certs", "v1"}, {"stop", "v1"}, {"start", "v1"}, {"ls"}, {"inspect", "v1"}};
+      {"ls"},           {"inspect", "v1"}, {"env", "v1"},
+      {"status", "v1"}, {"url", "v1"},     {"regenerate-certs", "-f", "--client-certs", "v1"},
+      {"stop", "v1"},   {"start", "v1"},   {"ls"},
+      {"inspect", "v1"}};
   std::atomic<bool> done{false};
   std::atomic<int> bad{0}, reads{0};
   std::thread watcher([&] {

@@ -19,7 +19,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (bool stop : {false, true}) {
     try {
       auto parsed = machine::cli::parse_flags(
-          specs, words, [](const std::string&) -> std::optional<std::string> { return std::nullopt; }, {stop});
+          specs, words, [](const std::string&) -> std::optional<std::string> { return std::nullopt; },
+          {stop});
       (void)parsed.flags.string("storage-path");
       (void)parsed.flags.boolean("debug");
       (void)parsed.flags.list("engine-label");

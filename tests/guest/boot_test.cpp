@@ -1,9 +1,8 @@
 // e2e: build (or reuse) the machine OS image, boot it under QEMU TCG with a NoCloud seed,
 // and check the contract over real SSH with the host key pinned from the serial console.
-#include <unistd.h>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <fstream>
 
@@ -49,12 +48,17 @@ class GuestBoot : public ::testing::Test {
   }
 
   // Runs `cmd` in the guest as docker@ with the host key pinned.
-  ProcessResult ssh(const guest::testing::GuestVm& vm, const fs::path& key, const fs::path& known_hosts, const std::string& cmd) {
-    return runner_->run(Command{"ssh",
-                                {"-i", key.string(), "-o", "UserKnownHostsFile=" + known_hosts.string(), "-o",
-                                 "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o",
-                                 "ConnectTimeout=30", "-p", std::to_string(vm.ssh_port()), "docker@127.0.0.1", cmd},
-                                {}, std::nullopt, std::chrono::seconds(120), {}});
+  ProcessResult ssh(const guest::testing::GuestVm& vm, const fs::path& key, const fs::path& known_hosts,
+                    const std::string& cmd) {
+    return runner_->run(
+        Command{"ssh",
+                {"-i", key.string(), "-o", "UserKnownHostsFile=" + known_hosts.string(), "-o",
+                 "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o",
+                 "ConnectTimeout=30", "-p", std::to_string(vm.ssh_port()), "docker@127.0.0.1", cmd},
+                {},
+                std::nullopt,
+                std::chrono::seconds(120),
+                {}});
   }
 
   static ProcessRunner* runner_;
@@ -68,8 +72,12 @@ std::string GuestBoot::skip_reason_;
 TEST_F(GuestBoot, SeededBootServesSshAndDockerThenPowersOffClean) {
   machine::testing::TempDir dir;
   run_checked(*runner_,
-              Command{"ssh-keygen", {"-q", "-t", "ed25519", "-N", "", "-C", "guest-test", "-f", (dir / "id").string()},
-                      {}, std::nullopt, 30s, {}},
+              Command{"ssh-keygen",
+                      {"-q", "-t", "ed25519", "-N", "", "-C", "guest-test", "-f", (dir / "id").string()},
+                      {},
+                      std::nullopt,
+                      30s,
+                      {}},
               "ssh-keygen");
   const std::string pub = machine::testing::read_file(dir / "id.pub");
   SeedConfig seed;
@@ -111,11 +119,13 @@ TEST_F(GuestBoot, SeededBootServesSshAndDockerThenPowersOffClean) {
   r = ssh(vm, dir / "id", dir / "known_hosts", "docker info --format '{{.ServerVersion}} {{json .Labels}}'");
   ASSERT_TRUE(r.ok()) << r.err;
   EXPECT_THAT(r.out, HasSubstr("seeded=yes"));
-  r = ssh(vm, dir / "id", dir / "known_hosts", "sudo cat /etc/machine-test.txt; sudo stat -c %a /etc/machine-test.txt");
+  r = ssh(vm, dir / "id", dir / "known_hosts",
+          "sudo cat /etc/machine-test.txt; sudo stat -c %a /etc/machine-test.txt");
   ASSERT_TRUE(r.ok()) << r.err;
   EXPECT_EQ(r.out, "line one\nline two\n600\n");
   r = ssh(vm, dir / "id", dir / "known_hosts",
-          "for d in /sys/class/net/*; do [ \"$(cat $d/address)\" = 52:54:00:12:34:99 ] && /sbin/ip -4 -o addr show ${d##*/}; done; true");
+          "for d in /sys/class/net/*; do [ \"$(cat $d/address)\" = 52:54:00:12:34:99 ] && /sbin/ip -4 -o "
+          "addr show ${d##*/}; done; true");
   ASSERT_TRUE(r.ok()) << r.err;
   EXPECT_THAT(r.out, HasSubstr("inet 192.0.2.10/24"));
   // DHCP (issue 17 item 12): the first NIC's lease is user networking's 10.0.2.15 with its
@@ -143,33 +153,42 @@ TEST_F(GuestBoot, SeededBootServesSshAndDockerThenPowersOffClean) {
           "set -e; tar -C /usr/bin -c busybox | docker import - bb >/dev/null; "
           "docker run --rm bb /busybox ip -4 addr show eth0; "
           "docker run -d --name web -p 127.0.0.1:8080:80 bb /busybox httpd -f -p 80 -h / >/dev/null; "
-          "for i in $(seq 60); do busybox wget -q -O /dev/null http://127.0.0.1:8080/busybox && echo served && break; "
+          "for i in $(seq 60); do busybox wget -q -O /dev/null http://127.0.0.1:8080/busybox && echo served "
+          "&& break; "
           "sleep 0.5; done; docker rm -f web >/dev/null");
   ASSERT_TRUE(r.ok()) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr("inet 172.17."));
   EXPECT_THAT(r.out, HasSubstr("served"));
 
   // SFTP (machine scp) through the same pinned key
-  auto sftp = runner_->run(Command{"sftp",
-                                   {"-b", "-", "-i", (dir / "id").string(), "-o",
-                                    "UserKnownHostsFile=" + (dir / "known_hosts").string(), "-o",
-                                    "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-P",
-                                    std::to_string(vm.ssh_port()), "docker@127.0.0.1"},
-                                   {}, "get /etc/hostname " + (dir / "hostname.txt").string() + "\n", 60s, {}});
+  auto sftp = runner_->run(
+      Command{"sftp",
+              {"-b", "-", "-i", (dir / "id").string(), "-o",
+               "UserKnownHostsFile=" + (dir / "known_hosts").string(), "-o", "StrictHostKeyChecking=yes",
+               "-o", "BatchMode=yes", "-P", std::to_string(vm.ssh_port()), "docker@127.0.0.1"},
+              {},
+              "get /etc/hostname " + (dir / "hostname.txt").string() + "\n",
+              60s,
+              {}});
   ASSERT_TRUE(sftp.ok()) << sftp.err;
   EXPECT_EQ(machine::testing::read_file(dir / "hostname.txt"), "guest-e2e\n");
 
   // A wrong pinned key is refused.
-  machine::testing::write_file(dir / "wrong_hosts",
-                               "[127.0.0.1]:" + std::to_string(vm.ssh_port()) + " " + pub.substr(0, pub.find('\n')) + "\n");
+  machine::testing::write_file(dir / "wrong_hosts", "[127.0.0.1]:" + std::to_string(vm.ssh_port()) + " " +
+                                                        pub.substr(0, pub.find('\n')) + "\n");
   EXPECT_FALSE(ssh(vm, dir / "id", dir / "wrong_hosts", "true").ok());
 
   ASSERT_TRUE(vm.power_down(180s)) << vm.serial();
   run_checked(*runner_,
-              Command{"qemu-img", {"convert", "-O", "raw", vm.overlay().string(), (dir / "root.raw").string()}, {},
-                      std::nullopt, 300s, {}},
+              Command{"qemu-img",
+                      {"convert", "-O", "raw", vm.overlay().string(), (dir / "root.raw").string()},
+                      {},
+                      std::nullopt,
+                      300s,
+                      {}},
               "qemu-img convert");
-  auto fsck = runner_->run(Command{"e2fsck", {"-n", "-f", (dir / "root.raw").string()}, {}, std::nullopt, 300s, {}});
+  auto fsck =
+      runner_->run(Command{"e2fsck", {"-n", "-f", (dir / "root.raw").string()}, {}, std::nullopt, 300s, {}});
   EXPECT_EQ(fsck.exit_code, 0) << fsck.out << fsck.err;
   EXPECT_THAT(fsck.out, HasSubstr("machineos"));
 }

@@ -58,23 +58,37 @@ GuestVm::~GuestVm() {
 void GuestVm::start() {
   run_checked(runner_,
               Command{"qemu-img",
-                      {"create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", image_.disk.string(), overlay_.string(), "20G"},
-                      {}, std::nullopt, std::chrono::seconds(60), {}},
+                      {"create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", image_.disk.string(),
+                       overlay_.string(), "20G"},
+                      {},
+                      std::nullopt,
+                      std::chrono::seconds(60),
+                      {}},
               "cannot create overlay");
   ssh_port_ = free_port();
   std::vector<std::string> args = {
-      "-name", "machine-guest-test", "-machine", "q35", "-accel", "tcg,thread=multi", "-cpu", "max", "-smp", "2",
-      "-m", "1024", "-nodefaults", "-display", "none", "-no-user-config",
-      "-drive", "if=none,id=root,format=qcow2,file=" + overlay_.string(), "-device", "virtio-blk-pci,drive=root",
-      "-netdev", "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:" + std::to_string(ssh_port_) + "-:22",
-      "-device", "virtio-net-pci,netdev=n0,romfile=", "-device", "virtio-rng-pci",
-      "-serial", "file:" + serial_log_.string(),
-      "-qmp", "unix:" + qmp_socket_.string() + ",server=on,wait=off",
-      "-pidfile", pidfile_.string(), "-daemonize"};
+      "-name",       "machine-guest-test",
+      "-machine",    "q35",
+      "-accel",      "tcg,thread=multi",
+      "-cpu",        "max",
+      "-smp",        "2",
+      "-m",          "1024",
+      "-nodefaults", "-display",
+      "none",        "-no-user-config",
+      "-drive",      "if=none,id=root,format=qcow2,file=" + overlay_.string(),
+      "-device",     "virtio-blk-pci,drive=root",
+      "-netdev",     "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:" + std::to_string(ssh_port_) + "-:22",
+      "-device",     "virtio-net-pci,netdev=n0,romfile=",
+      "-device",     "virtio-rng-pci",
+      "-serial",     "file:" + serial_log_.string(),
+      "-qmp",        "unix:" + qmp_socket_.string() + ",server=on,wait=off",
+      "-pidfile",    pidfile_.string(),
+      "-daemonize"};
   if (opts_.direct_kernel) {
     std::string cmdline = image_.kernel_cmdline();
     if (!opts_.extra_cmdline.empty()) cmdline += " " + opts_.extra_cmdline;
-    args.insert(args.end(), {"-kernel", image_.kernel.string(), "-initrd", image_.initrd.string(), "-append", cmdline});
+    args.insert(args.end(),
+                {"-kernel", image_.kernel.string(), "-initrd", image_.initrd.string(), "-append", cmdline});
   }
   if (!opts_.private_mac.empty())
     args.insert(args.end(), {"-netdev", "user,id=n1,restrict=on", "-device",
@@ -83,8 +97,9 @@ void GuestVm::start() {
     args.insert(args.end(), {"-netdev", "user,id=n2,restrict=on,net=10.0.5.0/24", "-device",
                              "virtio-net-pci,netdev=n2,romfile=,mac=" + opts_.dhcp_mac});
   if (opts_.seed_iso)
-    args.insert(args.end(), {"-drive", "if=none,id=seed,format=raw,readonly=on,file=" + opts_.seed_iso->string(),
-                             "-device", "virtio-blk-pci,drive=seed"});
+    args.insert(args.end(),
+                {"-drive", "if=none,id=seed,format=raw,readonly=on,file=" + opts_.seed_iso->string(),
+                 "-device", "virtio-blk-pci,drive=seed"});
   run_checked(runner_, Command{"qemu-system-x86_64", args, {}, std::nullopt, std::chrono::seconds(60), {}},
               "cannot start qemu");
   std::ifstream pf(pidfile_);

@@ -18,7 +18,7 @@ namespace machine::guest::testing {
 std::filesystem::path test_image_cache_dir();
 
 struct VmOptions {
-  bool direct_kernel = true;          // -kernel/-initrd/-append; false: boot the disk alone
+  bool direct_kernel = true;  // -kernel/-initrd/-append; false: boot the disk alone
   std::optional<std::filesystem::path> seed_iso;
   std::string extra_cmdline;
   std::string private_mac;  // adds a second NIC (isolated user net) with this MAC

@@ -2,10 +2,9 @@
 // the build's preconditions. The real build runs in the e2e boot test.
 #include "guest/image_cache.h"
 
-#include <unistd.h>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "guest/recipe.h"
 #include "guest/recipe_files.h"
@@ -142,7 +141,8 @@ TEST(ImageCache, FailedBuildLeavesNothingHalfMade) {
   if (::geteuid() != 0) GTEST_SKIP() << "build needs root";
   testing::TempDir cache;
   testing::FakeProcessRunner runner;
-  for (const char* p : {"mmdebstrap", "mkfs.ext4", "qemu-img", "extlinux", "mount", "bash"}) runner.provide(p);
+  for (const char* p : {"mmdebstrap", "mkfs.ext4", "qemu-img", "extlinux", "mount", "bash"})
+    runner.provide(p);
   // mmdebstrap runs through bash (which closes inherited fds first)
   runner.on("bash", [](const Command& c) {
     EXPECT_EQ(c.args.at(2), "mmdebstrap");

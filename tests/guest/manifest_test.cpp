@@ -9,7 +9,8 @@ namespace machine::guest {
 namespace {
 
 TEST(Manifest, ParsesDpkgQueryOutput) {
-  auto pkgs = parse_packages_tsv("docker.io\t20.10.24+dfsg1-1+deb12u1+b6\t147576\nusr-is-merged\t37~deb12u1\t\n");
+  auto pkgs =
+      parse_packages_tsv("docker.io\t20.10.24+dfsg1-1+deb12u1+b6\t147576\nusr-is-merged\t37~deb12u1\t\n");
   ASSERT_EQ(pkgs.size(), 2u);
   EXPECT_EQ(pkgs[0].name, "docker.io");
   EXPECT_EQ(pkgs[0].version, "20.10.24+dfsg1-1+deb12u1+b6");

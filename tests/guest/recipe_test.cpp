@@ -29,9 +29,12 @@ TEST(Recipe, MmdebstrapInstallsOurPackagesIntoTheWorkDir) {
   EXPECT_THAT(c.args, Contains("--variant=essential"));
   EXPECT_THAT(c.args, Contains("--mode=root"));
   EXPECT_THAT(c.args, Contains("--hook-dir=/usr/share/mmdebstrap/hooks/merged-usr"));
-  EXPECT_THAT(c.args, Contains("--include=usr-is-merged,tiny-initramfs,linux-image-cloud-amd64,docker.io,containerd,runc,"
-                               "iptables,dropbear-bin,openssh-sftp-server,sshfs,fuse3,ca-certificates,sudo,busybox-static,mount,"
-                               "kmod,e2fsprogs,procps"));
+  EXPECT_THAT(
+      c.args,
+      Contains(
+          "--include=usr-is-merged,tiny-initramfs,linux-image-cloud-amd64,docker.io,containerd,runc,"
+          "iptables,dropbear-bin,openssh-sftp-server,sshfs,fuse3,ca-certificates,sudo,busybox-static,mount,"
+          "kmod,e2fsprogs,procps"));
   EXPECT_THAT(c.args, Contains("--dpkgopt=path-exclude=/usr/share/man/*"));
   EXPECT_THAT(c.args, Contains("--dpkgopt=path-exclude=/usr/share/locale/*"));
   EXPECT_THAT(c.args, Contains("--dpkgopt=path-exclude=/usr/share/doc/*"));
@@ -55,8 +58,9 @@ TEST(Recipe, RootFilesystemIsLabelledForTheInitrd) {
   RecipeOptions o;
   Command c = mkfs_command(paths(), o);
   EXPECT_EQ(c.program, "mkfs.ext4");
-  EXPECT_EQ(c.args, (std::vector<std::string>{"-q", "-F", "-L", "machineos", "-d", "/cache/images/.build-x/rootfs",
-                                              "-E", "root_owner=0:0", "/cache/images/.build-x/disk.raw", "2G"}));
+  EXPECT_EQ(c.args,
+            (std::vector<std::string>{"-q", "-F", "-L", "machineos", "-d", "/cache/images/.build-x/rootfs",
+                                      "-E", "root_owner=0:0", "/cache/images/.build-x/disk.raw", "2G"}));
   EXPECT_THAT(kernel_cmdline(), HasSubstr("root=LABEL=machineos"));
   EXPECT_THAT(kernel_cmdline(), HasSubstr("console=ttyS0"));
 }

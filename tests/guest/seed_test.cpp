@@ -147,8 +147,12 @@ TEST(SeedIso, WritesCidataIsoWithRealXorriso) {
   std::string iso = testing::read_file(dir / "seed.iso");
   ASSERT_GT(iso.size(), 32808u + 32);
   EXPECT_EQ(iso.substr(32808, 6), "cidata");
-  auto listing = runner->run(Command{"xorriso", {"-indev", (dir / "seed.iso").string(), "-find", "/", "-type", "f"},
-                                     {}, std::nullopt, std::chrono::seconds(30), {}});
+  auto listing = runner->run(Command{"xorriso",
+                                     {"-indev", (dir / "seed.iso").string(), "-find", "/", "-type", "f"},
+                                     {},
+                                     std::nullopt,
+                                     std::chrono::seconds(30),
+                                     {}});
   ASSERT_TRUE(listing.ok()) << listing.err;
   EXPECT_THAT(listing.out, HasSubstr("'/meta-data'"));
   EXPECT_THAT(listing.out, HasSubstr("'/user-data'"));

@@ -36,11 +36,13 @@ TEST(Host, JsonKeepsDockerMachinesKeyOrder) {
   using V = std::vector<std::string>;
   EXPECT_EQ(keys(j), (V{"ConfigVersion", "Driver", "DriverName", "HostOptions", "Name"}));
   // Go struct order (libmachine/host.Options), not alphabetical.
-  EXPECT_EQ(keys(j["HostOptions"]), (V{"Driver", "Memory", "Disk", "EngineOptions", "SwarmOptions", "AuthOptions",
-                                       "Mounts", "MountType"}));
+  EXPECT_EQ(keys(j["HostOptions"]), (V{"Driver", "Memory", "Disk", "EngineOptions", "SwarmOptions",
+                                       "AuthOptions", "Mounts", "MountType"}));
   EXPECT_EQ(keys(j["HostOptions"]["AuthOptions"]).front(), "CertDir");
   EXPECT_EQ(keys(j["HostOptions"]["EngineOptions"]).front(), "ArbitraryFlags");
-  EXPECT_EQ(j.dump().find("{\"ConfigVersion\":3,\"Driver\":{},\"DriverName\":\"qemu\",\"HostOptions\":{\"Driver\""), 0u);
+  EXPECT_EQ(
+      j.dump().find("{\"ConfigVersion\":3,\"Driver\":{},\"DriverName\":\"qemu\",\"HostOptions\":{\"Driver\""),
+      0u);
 }
 
 TEST(Host, RoundTripKeepsEveryOption) {

@@ -1,8 +1,8 @@
 #include "machine/process_runner.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <fcntl.h>
 #include <sys/wait.h>
 
 #include <fstream>

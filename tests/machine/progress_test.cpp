@@ -34,7 +34,8 @@ TEST(ConsoleProgress, PipedStatusesArePlainLinesWithoutRepeats) {
   }
   std::fclose(out);
   std::fclose(err);
-  EXPECT_EQ(read_file(dir / "out"), "Creating machine...\ninstalling Debian packages\nDocker is up and running!\n");
+  EXPECT_EQ(read_file(dir / "out"),
+            "Creating machine...\ninstalling Debian packages\nDocker is up and running!\n");
   std::string e = read_file(dir / "err");
   EXPECT_EQ(e, "waiting for the guest to boot\nwaiting for SSH\n");
   EXPECT_EQ(e.find_first_of("\r\033"), std::string::npos);

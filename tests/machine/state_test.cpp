@@ -8,8 +8,8 @@ namespace machine {
 namespace {
 
 TEST(State, NamesRoundTrip) {
-  for (State s : {State::Running, State::Paused, State::Saved, State::Stopped, State::Stopping, State::Starting,
-                  State::Error, State::Timeout}) {
+  for (State s : {State::Running, State::Paused, State::Saved, State::Stopped, State::Stopping,
+                  State::Starting, State::Error, State::Timeout}) {
     EXPECT_EQ(parse_state(state_name(s)), s);
   }
   EXPECT_EQ(parse_state("running"), State::Running);

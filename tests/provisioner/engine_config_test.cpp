@@ -33,7 +33,9 @@ void expect_golden(const std::string& name, const std::string& actual) {
   EXPECT_EQ(actual, machine::testing::read_file(golden_path(name))) << "golden file " << name;
 }
 
-std::string unit(const std::string& name) { return machine::testing::read_file(golden_path("units/" + name)); }
+std::string unit(const std::string& name) {
+  return machine::testing::read_file(golden_path("units/" + name));
+}
 
 // Everything docker-machine's --engine-* flags can set.
 EngineOptions full_options() {
@@ -43,8 +45,8 @@ EngineOptions full_options() {
   o.registry_mirror = {"https://mirror.example.com"};
   o.storage_driver = "overlay2";
   o.env = {"HTTP_PROXY=http://proxy:3128", "NO_PROXY=localhost,127.0.0.1", "ODD=a \"quoted\" 100% $value"};
-  o.arbitrary_flags = {"log-driver=json-file", "log-opt max-size=10m", "--debug", "label=from-opt=1",
-                       "dns=192.0.2.53", "default-ulimit=nofile=1024:2048"};
+  o.arbitrary_flags = {"log-driver=json-file", "log-opt max-size=10m", "--debug",
+                       "label=from-opt=1",     "dns=192.0.2.53",       "default-ulimit=nofile=1024:2048"};
   return o;
 }
 
@@ -93,8 +95,8 @@ TEST(DaemonJson, ExtraHostFromEngineOptStaysUnderTls) {
   EngineOptions o;
   o.arbitrary_flags = {"H=tcp://0.0.0.0:2377", "-H unix:///var/run/docker.sock"};
   auto c = engine_config(o, TlsRemotePaths{}, 2376);
-  EXPECT_EQ(c.daemon["hosts"], nlohmann::json({"tcp://0.0.0.0:2376", "unix:///var/run/docker.sock",
-                                              "tcp://0.0.0.0:2377"}));
+  EXPECT_EQ(c.daemon["hosts"],
+            nlohmann::json({"tcp://0.0.0.0:2376", "unix:///var/run/docker.sock", "tcp://0.0.0.0:2377"}));
   EXPECT_TRUE(c.flags.empty());  // a -H flag next to "hosts" would stop dockerd from starting
   EXPECT_EQ(c.daemon["tlsverify"], true);
 }
@@ -119,7 +121,8 @@ TEST(DistroExecStart, JoinsContinuationLinesAndDropsEveryHostForm) {
   // The shape of Fedora's moby-engine unit: continuation lines, --host=, $OPTIONS.
   auto words = distro_exec_start(
       "[Unit]\nExecStart=/not/this\n[Service]\nExecStart=/old\nExecStart=\n"
-      "ExecStart=/usr/bin/dockerd \\\n          --host=fd:// \\\n          -H unix:///x -Hfd:// --host fd:// \\\n"
+      "ExecStart=/usr/bin/dockerd \\\n          --host=fd:// \\\n          -H unix:///x -Hfd:// --host fd:// "
+      "\\\n"
       "          --exec-opt native.cgroupdriver=systemd \\\n          \"--label=a b\" $OPTIONS\n");
   EXPECT_EQ(words, (std::vector<std::string>{"/usr/bin/dockerd", "--exec-opt", "native.cgroupdriver=systemd",
                                              "\"--label=a b\"", "$OPTIONS"}));
@@ -190,7 +193,7 @@ TEST(EngineSeedFiles, MachineOsGetsCertsKeyDaemonJsonAndDefaults) {
   for (const auto& f : files) listing += fmt::format("{:04o} {}\n", f.mode, f.path);
   expect_golden("seed-files.txt", listing);
   EXPECT_EQ(files[1].content.back(), '\n');  // normalised so the seed's copy compares equal
-  EXPECT_EQ(files[2].mode, 0600u);            // the server key
+  EXPECT_EQ(files[2].mode, 0600u);           // the server key
   EXPECT_EQ(files[3].content, daemon_json(EngineOptions{}, TlsRemotePaths{}, 2376));
 }
 

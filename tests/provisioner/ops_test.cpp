@@ -1,12 +1,13 @@
 // The operations layer without VMs: validation before anything is made, the none flow,
 // removal of broken machines, and which machines depend on a cached image.
+#include "provisioner/ops.h"
+
 #include <gtest/gtest.h>
 
 #include "machine/error.h"
 #include "machine/fs.h"
-#include "provisioner/ops.h"
-#include "tests/support/temp_dir.h"
 #include "tests/support/recording_progress.h"
+#include "tests/support/temp_dir.h"
 
 namespace machine::ops {
 namespace {
@@ -118,8 +119,8 @@ TEST_F(OpsTest, MachineNamedDefaultGetsAContextDockerAccepts) {
   EXPECT_EQ(recorded.lines().find("Could not register"), std::string::npos) << recorded.lines();
   EXPECT_NE(recorded.lines().find("Registered docker context \"machine-default\""), std::string::npos)
       << recorded.lines();
-  auto inspect = runner->run(Command{"docker", {"context", "inspect", "machine-default", "--format",
-                                                "{{.Endpoints.docker.Host}}"}});
+  auto inspect = runner->run(
+      Command{"docker", {"context", "inspect", "machine-default", "--format", "{{.Endpoints.docker.Host}}"}});
   ASSERT_TRUE(inspect.ok()) << inspect.err;
   EXPECT_EQ(inspect.out, "tcp://127.0.0.1:2376\n");
 

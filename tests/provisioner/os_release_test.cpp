@@ -9,7 +9,8 @@ namespace machine::provision {
 namespace {
 
 std::string sample(const std::string& name) {
-  return machine::testing::read_file(std::string(MACHINE_SOURCE_DIR) + "/tests/provisioner/golden/os-release/" + name);
+  return machine::testing::read_file(std::string(MACHINE_SOURCE_DIR) +
+                                     "/tests/provisioner/golden/os-release/" + name);
 }
 
 struct Expected {
@@ -44,7 +45,8 @@ INSTANTIATE_TEST_SUITE_P(
         Expected{"rhel-9", "rhel", OsFamily::RedHat, InitSystem::Systemd, "rhel(systemd)", "9.3"},
         Expected{"alpine-3.19", "alpine", OsFamily::Alpine, InitSystem::OpenRc, "alpine(openrc)", "3.19.1"},
         Expected{"arch", "arch", OsFamily::Arch, InitSystem::Systemd, "arch(systemd)", ""},
-        Expected{"machineos", "machineos", OsFamily::MachineOs, InitSystem::MachineDocker, "machineos", "0.1.0"}),
+        Expected{"machineos", "machineos", OsFamily::MachineOs, InitSystem::MachineDocker, "machineos",
+                 "0.1.0"}),
     [](const auto& p) {
       std::string n = p.param.file;
       for (auto& c : n)

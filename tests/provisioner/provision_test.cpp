@@ -13,8 +13,8 @@
 #include "machine/error.h"
 #include "machine/process_runner.h"
 #include "provisioner/generic_os.h"
-#include "tests/support/temp_dir.h"
 #include "tests/support/recording_progress.h"
+#include "tests/support/temp_dir.h"
 
 namespace machine::provision {
 namespace {
@@ -79,8 +79,8 @@ class FakeSshSession : public ssh::SshSession {
   std::string dockerd;  // empty: docker not installed
   bool running = false;
   bool machine_docker_reads_defaults = true;
-  std::string unit_path;                 // systemd: docker.service's unit file once installed
-  std::string unit_after_install;        // its content, installed by the package
+  std::string unit_path;           // systemd: docker.service's unit file once installed
+  std::string unit_after_install;  // its content, installed by the package
   std::map<std::string, File> files;
   std::map<std::string, int> fail_when;  // script substring -> exit status
 
@@ -100,13 +100,19 @@ class FakeSshSession : public ssh::SshSession {
   }
 
   int shell(const ssh::ShellOptions&) override { return 0; }
-  std::optional<ssh::RemoteFileInfo> stat(const std::string&) override { throw Error(Code::Internal, "no sftp"); }
-  std::vector<ssh::RemoteDirEntry> list_dir(const std::string&) override { throw Error(Code::Internal, "no sftp"); }
+  std::optional<ssh::RemoteFileInfo> stat(const std::string&) override {
+    throw Error(Code::Internal, "no sftp");
+  }
+  std::vector<ssh::RemoteDirEntry> list_dir(const std::string&) override {
+    throw Error(Code::Internal, "no sftp");
+  }
   void make_dir(const std::string&, std::uint32_t) override { throw Error(Code::Internal, "no sftp"); }
   void set_attributes(const std::string&, std::uint32_t, std::optional<std::int64_t>) override {
     throw Error(Code::Internal, "no sftp");
   }
-  std::unique_ptr<ssh::RemoteReader> open_read(const std::string&) override { throw Error(Code::Internal, "no sftp"); }
+  std::unique_ptr<ssh::RemoteReader> open_read(const std::string&) override {
+    throw Error(Code::Internal, "no sftp");
+  }
   std::unique_ptr<ssh::RemoteWriter> open_write(const std::string&, std::uint32_t) override {
     throw Error(Code::Internal, "no sftp");
   }
@@ -125,7 +131,9 @@ class FakeSshSession : public ssh::SshSession {
       if (c.text.find(needle) != std::string::npos) out.push_back(c);
     return out;
   }
-  nlohmann::json daemon_json() const { return nlohmann::json::parse(files.at("/etc/docker/daemon.json").content); }
+  nlohmann::json daemon_json() const {
+    return nlohmann::json::parse(files.at("/etc/docker/daemon.json").content);
+  }
 
  private:
   static Call parse(const std::string& command, const ssh::ExecIo& io) {
@@ -138,7 +146,8 @@ class FakeSshSession : public ssh::SshSession {
     if (words.size() >= i + 3 && words[i] == "sh" && words[i + 1] == "-c") {
       c.script = true;
       c.text = words[i + 2];
-      if (words.size() > i + 3) c.args.assign(words.begin() + static_cast<long>(i) + 4, words.end());  // after $0
+      if (words.size() > i + 3)
+        c.args.assign(words.begin() + static_cast<long>(i) + 4, words.end());  // after $0
     } else {
       c.text = command;
     }
@@ -186,7 +195,8 @@ class FakeSshSession : public ssh::SshSession {
       static const std::regex mode_re(R"(chmod ([0-7]+) )");
       std::smatch m;
       std::regex_search(c.text, m, mode_re);
-      files[*path] = File{c.stdin_data.value_or(""), static_cast<unsigned>(std::stoul(m[1].str(), nullptr, 8))};
+      files[*path] =
+          File{c.stdin_data.value_or(""), static_cast<unsigned>(std::stoul(m[1].str(), nullptr, 8))};
       return 0;
     }
     if (c.text.find("grep -qs /etc/default/docker /usr/sbin/machine-docker") != std::string::npos)
@@ -264,7 +274,8 @@ void expect_tls_only(const FakeSshSession& s, int port = 2376) {
   EXPECT_EQ(d["tlscacert"], "/etc/docker/ca.pem");
   EXPECT_EQ(d["tlscert"], "/etc/docker/server.pem");
   EXPECT_EQ(d["tlskey"], "/etc/docker/server-key.pem");
-  EXPECT_EQ(d["hosts"], nlohmann::json({fmt::format("tcp://0.0.0.0:{}", port), "unix:///var/run/docker.sock"}));
+  EXPECT_EQ(d["hosts"],
+            nlohmann::json({fmt::format("tcp://0.0.0.0:{}", port), "unix:///var/run/docker.sock"}));
   for (const auto& [path, f] : s.files) {
     if (path == s.unit_path) continue;  // the package's unit; the drop-in replaces its ExecStart
     EXPECT_THAT(f.content, Not(HasSubstr("2375"))) << path;
@@ -277,10 +288,10 @@ void expect_tls_only(const FakeSshSession& s, int port = 2376) {
 
 struct OsCase {
   std::string os_file;
-  std::string install;     // a line of the install script
-  std::string init_file;   // the init system's config file
-  std::string restart;     // a line of the restart script
-  std::string provisioner; // "Provisioning with <x>..."
+  std::string install;      // a line of the install script
+  std::string init_file;    // the init system's config file
+  std::string restart;      // a line of the restart script
+  std::string provisioner;  // "Provisioning with <x>..."
 };
 
 void PrintTo(const OsCase& c, std::ostream* os) { *os << c.os_file; }
@@ -299,8 +310,8 @@ TEST_P(ProvisionPerOs, InstallsConfiguresTlsAndRestarts) {
   EXPECT_TRUE(installs[0].sudo);
   EXPECT_EQ(s.installs, 1);
   EXPECT_EQ(s.hostname, "vm1");
-  EXPECT_THAT(s.written(), ElementsAre("/etc/docker/ca.pem", "/etc/docker/server.pem", "/etc/docker/server-key.pem",
-                                       "/etc/docker/daemon.json", c.init_file));
+  EXPECT_THAT(s.written(), ElementsAre("/etc/docker/ca.pem", "/etc/docker/server.pem",
+                                       "/etc/docker/server-key.pem", "/etc/docker/daemon.json", c.init_file));
   EXPECT_EQ(s.scripts_containing(c.restart).size(), 1u);
   EXPECT_EQ(s.restarts, 1);
   expect_tls_only(s);
@@ -319,20 +330,20 @@ const std::string kDropin = "/etc/systemd/system/docker.service.d/10-machine.con
 
 INSTANTIATE_TEST_SUITE_P(
     Distributions, ProvisionPerOs,
-    ::testing::Values(
-        OsCase{"debian-12", "install -y docker.io", kDropin, "systemctl restart docker.service", "debian(systemd)"},
-        OsCase{"ubuntu-22.04", "install -y docker.io", kDropin, "systemctl restart docker.service",
-               "ubuntu(systemd)"},
-        OsCase{"fedora-39", "dnf install -y -q moby-engine", kDropin, "systemctl restart docker.service",
-               "fedora(systemd)"},
-        OsCase{"centos-stream-9", "https://download.docker.com/linux/centos/docker-ce.repo", kDropin,
-               "systemctl restart docker.service", "centos(systemd)"},
-        OsCase{"rhel-9", "https://download.docker.com/linux/rhel/docker-ce.repo", kDropin,
-               "systemctl restart docker.service", "rhel(systemd)"},
-        OsCase{"alpine-3.19", "apk add --no-cache docker", "/etc/conf.d/docker", "rc-service docker restart",
-               "alpine(openrc)"},
-        OsCase{"arch", "pacman -Sy --noconfirm --needed docker", kDropin, "systemctl restart docker.service",
-               "arch(systemd)"}),
+    ::testing::Values(OsCase{"debian-12", "install -y docker.io", kDropin, "systemctl restart docker.service",
+                             "debian(systemd)"},
+                      OsCase{"ubuntu-22.04", "install -y docker.io", kDropin,
+                             "systemctl restart docker.service", "ubuntu(systemd)"},
+                      OsCase{"fedora-39", "dnf install -y -q moby-engine", kDropin,
+                             "systemctl restart docker.service", "fedora(systemd)"},
+                      OsCase{"centos-stream-9", "https://download.docker.com/linux/centos/docker-ce.repo",
+                             kDropin, "systemctl restart docker.service", "centos(systemd)"},
+                      OsCase{"rhel-9", "https://download.docker.com/linux/rhel/docker-ce.repo", kDropin,
+                             "systemctl restart docker.service", "rhel(systemd)"},
+                      OsCase{"alpine-3.19", "apk add --no-cache docker", "/etc/conf.d/docker",
+                             "rc-service docker restart", "alpine(openrc)"},
+                      OsCase{"arch", "pacman -Sy --noconfirm --needed docker", kDropin,
+                             "systemctl restart docker.service", "arch(systemd)"}),
     [](const auto& p) {
       std::string n = p.param.os_file;
       for (auto& ch : n)
@@ -396,8 +407,9 @@ TEST(Provision, MachineOsWithoutSeedWritesFilesAndRestartsThroughMachineDocker) 
   s.running = true;
   NullProgress progress;
   provision(s, request(), "vm1", progress);
-  EXPECT_THAT(s.written(), ElementsAre("/etc/docker/ca.pem", "/etc/docker/server.pem", "/etc/docker/server-key.pem",
-                                       "/etc/docker/daemon.json", "/etc/default/docker"));
+  EXPECT_THAT(s.written(),
+              ElementsAre("/etc/docker/ca.pem", "/etc/docker/server.pem", "/etc/docker/server-key.pem",
+                          "/etc/docker/daemon.json", "/etc/default/docker"));
   ASSERT_EQ(s.scripts_containing("/usr/sbin/machine-docker restart").size(), 1u);
   EXPECT_EQ(s.installs, 0);
   EXPECT_EQ(s.hostname, "vm1");
@@ -578,15 +590,18 @@ TEST(GenericOs, HostnameIsValidated) {
 // exercised by dash or busybox ash for real. Runs as whatever user the tests run as.
 class LocalShellSession : public FakeSshSession {
  public:
-  LocalShellSession(const std::filesystem::path& root, std::string shell) : root_(root.string()), shell_(std::move(shell)) {
+  LocalShellSession(const std::filesystem::path& root, std::string shell)
+      : root_(root.string()), shell_(std::move(shell)) {
     std::filesystem::create_directories(root / "bin");
     std::filesystem::create_directories(root / "etc");
     std::filesystem::create_directories(root / "lib");
     stub("bin/dockerd", "exit 0");
-    stub("bin/systemctl", "case $1 in show) echo " + root_ + "/lib/docker.service ;; restart) restarted systemctl ;; esac");
+    stub("bin/systemctl",
+         "case $1 in show) echo " + root_ + "/lib/docker.service ;; restart) restarted systemctl ;; esac");
     stub("bin/rc-update", "exit 0");
     stub("bin/rc-service", "[ \"$2\" = restart ] && restarted rc-service");
-    stub("machine-docker", "# sources " + root_ + "/etc/default/docker\n[ \"$1\" = restart ] && restarted machine-docker");
+    stub("machine-docker",
+         "# sources " + root_ + "/etc/default/docker\n[ \"$1\" = restart ] && restarted machine-docker");
   }
 
   int exec(const std::string& command, const ssh::ExecIo& io) override {
@@ -619,12 +634,14 @@ class LocalShellSession : public FakeSshSession {
  private:
   void stub(const std::string& rel, const std::string& body) {
     auto path = root_ + "/" + rel;
-    machine::testing::write_file(path, "#!/bin/sh\nrestarted() { echo \"$1\" >> " + root_ + "/restarts; mkdir -p " +
-                                           root_ + "/proc/1; echo dockerd > " + root_ + "/proc/1/comm; echo 1 > " + root_ + "/docker.pid; }\n" + body +
-                                           "\n");
+    machine::testing::write_file(path, "#!/bin/sh\nrestarted() { echo \"$1\" >> " + root_ +
+                                           "/restarts; mkdir -p " + root_ + "/proc/1; echo dockerd > " +
+                                           root_ + "/proc/1/comm; echo 1 > " + root_ + "/docker.pid; }\n" +
+                                           body + "\n");
     std::filesystem::permissions(path, std::filesystem::perms(0755));
   }
-  static void replace(std::string& s, const std::string& from, const std::string& to, bool first_only = false) {
+  static void replace(std::string& s, const std::string& from, const std::string& to,
+                      bool first_only = false) {
     for (auto pos = s.find(from); pos != std::string::npos; pos = s.find(from, pos + to.size())) {
       s.replace(pos, from.size(), to);
       if (first_only) break;
@@ -637,9 +654,9 @@ class LocalShellSession : public FakeSshSession {
 
 struct ShellCase {
   std::string os_file;
-  std::string shell;       // runs the scripts: "sh" (dash here) or "busybox sh" (Alpine's ash)
-  std::string init_file;   // relative to the temp root
-  std::string restarted;   // what the restart stub logged
+  std::string shell;      // runs the scripts: "sh" (dash here) or "busybox sh" (Alpine's ash)
+  std::string init_file;  // relative to the temp root
+  std::string restarted;  // what the restart stub logged
 };
 
 void PrintTo(const ShellCase& c, std::ostream* os) { *os << c.os_file << " with " << c.shell; }

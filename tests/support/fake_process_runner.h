@@ -35,6 +35,8 @@ class FakeProcessRunner final : public ProcessRunner {
 };
 
 inline ProcessResult ok_result(std::string out = "") { return ProcessResult{0, std::move(out), "", false}; }
-inline ProcessResult fail_result(int code, std::string err) { return ProcessResult{code, "", std::move(err), false}; }
+inline ProcessResult fail_result(int code, std::string err) {
+  return ProcessResult{code, "", std::move(err), false};
+}
 
 }  // namespace machine::testing

@@ -1,10 +1,11 @@
 // Accelerator choice: KVM only when it really works, the OS's own hypervisor elsewhere,
 // TCG with a notice otherwise; explicit requests the host cannot honour fail early.
+#include "drivers/common/accel.h"
+
 #include <gtest/gtest.h>
 
 #include <filesystem>
 
-#include "drivers/common/accel.h"
 #include "machine/error.h"
 
 namespace machine::drivers {

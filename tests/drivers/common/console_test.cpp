@@ -1,7 +1,8 @@
 // The serial console contract: host keys, the boot-done marker, readable tails.
+#include "drivers/common/console.h"
+
 #include <gtest/gtest.h>
 
-#include "drivers/common/console.h"
 #include "tests/support/temp_dir.h"
 
 namespace machine::drivers::common {

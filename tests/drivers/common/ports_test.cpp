@@ -1,4 +1,6 @@
 // Loopback port allocation: never a taken, excluded or already handed-out port.
+#include "drivers/common/ports.h"
+
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -6,7 +8,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "drivers/common/ports.h"
 #include "machine/error.h"
 #include "tests/support/temp_dir.h"
 
@@ -47,22 +48,26 @@ TEST(Ports, SkipsTakenExcludedAndRepeatedCandidates) {
   Listener taken;
   std::vector<int> seq{taken.port, 50001, 50002, 50002, 50003};
   size_t i = 0;
-  auto got = pick_ports(2, {50001}, [&] { return seq[i++ % seq.size()]; }, loopback_port_free);
+  auto got = pick_ports(
+      2, {50001}, [&] { return seq[i++ % seq.size()]; }, loopback_port_free);
   EXPECT_EQ(got, (std::vector<int>{50002, 50003}));
 }
 
 TEST(Ports, NeverHandsOutTheSamePortTwiceInOneProcess) {
   auto free_always = [](int) { return true; };
-  auto a = pick_ports(1, {}, [] { return 51001; }, free_always);
+  auto a = pick_ports(
+      1, {}, [] { return 51001; }, free_always);
   EXPECT_EQ(a[0], 51001);
   int n = 51001;
-  auto b = pick_ports(1, {}, [&] { return n++; }, free_always);
+  auto b = pick_ports(
+      1, {}, [&] { return n++; }, free_always);
   EXPECT_EQ(b[0], 51002);
 }
 
 TEST(Ports, GivesUpWhenNothingIsFree) {
   try {
-    pick_ports(1, {}, [] { return 52001; }, [](int) { return false; });
+    pick_ports(
+        1, {}, [] { return 52001; }, [](int) { return false; });
     FAIL() << "expected an error";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), Code::Unavailable);
@@ -85,7 +90,8 @@ TEST(Ports, ReadsPortsOtherMachinesReserved) {
 TEST(Ports, PortsOfOtherMachinesAreExcluded) {
   std::set<int> used{53001, 53002};
   int n = 53001;
-  auto got = pick_ports(2, used, [&] { return n++; }, [](int) { return true; });
+  auto got = pick_ports(
+      2, used, [&] { return n++; }, [](int) { return true; });
   EXPECT_EQ(got, (std::vector<int>{53003, 53004}));
 }
 

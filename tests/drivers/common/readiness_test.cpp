@@ -1,8 +1,9 @@
 // The one readiness wait every VM driver uses: order of probes, Ctrl-C, timeouts.
+#include "drivers/common/readiness.h"
+
 #include <gtest/gtest.h>
 
 #include "drivers/common/ipv4.h"
-#include "drivers/common/readiness.h"
 #include "machine/cancel.h"
 #include "machine/error.h"
 #include "tests/support/recording_progress.h"
@@ -99,7 +100,8 @@ TEST_F(ReadinessTest, TimeoutNamesTheMachine) {
     FAIL() << "no error";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), Code::Unavailable);
-    EXPECT_NE(std::string(e.what()).find("machine 'vm1' was not ready within 0 s"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("machine 'vm1' was not ready within 0 s"), std::string::npos)
+        << e.what();
   }
 }
 

@@ -25,9 +25,13 @@ TEST(LibvirtFlags, EveryFlagHasALibvirtEnvFallback) {
 
 TEST(LibvirtFlags, AppliesValues) {
   LibvirtConfig c;
-  apply_flags(c, values({{"libvirt-uri", "qemu+ssh://me@host/system"}, {"libvirt-memory", "2048"},
-                         {"libvirt-cpus", "4"}, {"libvirt-disk-size", "5000"}, {"libvirt-pool", "fast"},
-                         {"libvirt-network", "machines"}, {"libvirt-domain-type", "qemu"},
+  apply_flags(c, values({{"libvirt-uri", "qemu+ssh://me@host/system"},
+                         {"libvirt-memory", "2048"},
+                         {"libvirt-cpus", "4"},
+                         {"libvirt-disk-size", "5000"},
+                         {"libvirt-pool", "fast"},
+                         {"libvirt-network", "machines"},
+                         {"libvirt-domain-type", "qemu"},
                          {"libvirt-restrict-network", "true"}}));
   EXPECT_EQ(c.uri, "qemu+ssh://me@host/system");
   EXPECT_EQ(c.memory_mb, 2048);

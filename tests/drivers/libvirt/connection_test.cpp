@@ -1,8 +1,9 @@
 // The libvirt wrapper against test:///default (libvirt's built-in test hypervisor: the
 // real API and XML code, no daemon, no VM; every connection starts from the same state).
+#include "drivers/libvirt/connection.h"
+
 #include <gtest/gtest.h>
 
-#include "drivers/libvirt/connection.h"
 #include "drivers/libvirt/domain_xml.h"
 #include "drivers/libvirt/volumes.h"
 #include "tests/support/temp_dir.h"
@@ -76,7 +77,8 @@ TEST(Connection, ErrorsCarryContextAndCode) {
   EXPECT_NE(std::string(e.what()).find("cannot start domain 'ghost': "), std::string::npos) << e.what();
 
   auto bad = error_of([&] { c.define_domain("vm1", "<domain type='qemu'><name>vm1</name>"); });
-  EXPECT_NE(std::string(bad.what()).find("cannot define domain for 'vm1': "), std::string::npos) << bad.what();
+  EXPECT_NE(std::string(bad.what()).find("cannot define domain for 'vm1': "), std::string::npos)
+      << bad.what();
 
   c.define_domain("vm1", vm_xml("vm1"));
   c.start_domain("vm1");
@@ -103,7 +105,7 @@ TEST(Connection, VolumesAndOverlays) {
 
   c.delete_volume(kPool, "vm1.qcow2");
   EXPECT_FALSE(c.volume_info(kPool, "vm1.qcow2"));
-  c.delete_volume(kPool, "vm1.qcow2");  // idempotent
+  c.delete_volume(kPool, "vm1.qcow2");   // idempotent
   c.delete_volume("no-such-pool", "x");  // idempotent too
 }
 

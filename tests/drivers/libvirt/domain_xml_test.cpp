@@ -1,5 +1,7 @@
 // Domain, volume and pool XML pinned by golden files (tests/drivers/libvirt/golden/<case>.xml).
 // Regenerate with MACHINE_UPDATE_GOLDEN=1 after an intended change, and review the diff.
+#include "drivers/libvirt/domain_xml.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -7,12 +9,13 @@
 #include <sstream>
 
 #include "drivers/libvirt/connection.h"
-#include "drivers/libvirt/domain_xml.h"
 
 namespace machine::drivers::libvirt {
 namespace {
 
-std::filesystem::path golden_dir() { return std::filesystem::path(MACHINE_SOURCE_DIR) / "tests/drivers/libvirt/golden"; }
+std::filesystem::path golden_dir() {
+  return std::filesystem::path(MACHINE_SOURCE_DIR) / "tests/drivers/libvirt/golden";
+}
 
 DomainSpec base_spec() {
   DomainSpec s;
@@ -44,7 +47,9 @@ void expect_golden(const std::string& name, const std::string& got) {
   EXPECT_EQ(want.str(), got) << "golden " << path;
 }
 
-TEST(DomainXml, TcgWithUserNetworkingAndKernelBoot) { expect_golden("tcg_user_net", domain_xml(base_spec())); }
+TEST(DomainXml, TcgWithUserNetworkingAndKernelBoot) {
+  expect_golden("tcg_user_net", domain_xml(base_spec()));
+}
 
 // Host folders over virtiofs: libvirt's own virtiofsd per share, guest RAM a shared memfd.
 TEST(DomainXml, VirtiofsSharesWithSharedMemfd) {
@@ -85,13 +90,15 @@ TEST(DomainXml, EscapesNamesAndPaths) {
 
 TEST(DomainXml, UserNetworkingForwardsOnlyTheBindAddress) {
   auto x = domain_xml(base_spec());
-  EXPECT_NE(x.find("hostfwd=tcp:127.0.0.1:40022-:22,hostfwd=tcp:127.0.0.1:40376-:2376"), std::string::npos) << x;
+  EXPECT_NE(x.find("hostfwd=tcp:127.0.0.1:40022-:22,hostfwd=tcp:127.0.0.1:40376-:2376"), std::string::npos)
+      << x;
   EXPECT_NE(x.find("bus=pcie.0,addr=0x10"), std::string::npos);
   EXPECT_EQ(x.find("<interface"), std::string::npos) << "no libvirt-managed NIC with user networking";
 }
 
 TEST(VolumeXml, OverlayAndRawGolden) {
-  expect_golden("volume_overlay", volume_xml({"vm1.qcow2", 20000ull << 20, "qcow2", "/pool/machineos-x-disk.qcow2"}));
+  expect_golden("volume_overlay",
+                volume_xml({"vm1.qcow2", 20000ull << 20, "qcow2", "/pool/machineos-x-disk.qcow2"}));
   expect_golden("volume_raw", volume_xml({"vm1-seed.iso", 374784, "raw", ""}));
   expect_golden("pool_dir", dir_pool_xml("default", "/var/lib/libvirt/images"));
 }

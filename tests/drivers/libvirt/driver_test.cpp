@@ -6,9 +6,9 @@
 #include <unistd.h>
 
 #include "drivers/common/accel.h"
+#include "drivers/common/ports.h"
 #include "drivers/libvirt/domain_xml.h"
 #include "drivers/libvirt/libvirt_driver.h"
-#include "drivers/common/ports.h"
 #include "drivers/registry.h"
 #include "machine/error.h"
 #include "tests/support/temp_dir.h"
@@ -190,11 +190,13 @@ TEST_F(LibvirtDriverTest, PausedDomainIsPausedAndStartResumes) {
 
 TEST_F(LibvirtDriverTest, RemoveDeletesDomainAndVolumesButKeepsSharedImages) {
   auto d = created();
-  conn_->create_volume(kPool, "machineos-x-disk.qcow2", libvirt::volume_xml({"machineos-x-disk.qcow2", 1, "raw", ""}));
+  conn_->create_volume(kPool, "machineos-x-disk.qcow2",
+                       libvirt::volume_xml({"machineos-x-disk.qcow2", 1, "raw", ""}));
   d->start();
   d->remove();
   EXPECT_FALSE(conn_->domain_exists("vm1"));
-  for (const char* v : {"vm1.qcow2", "vm1-seed.iso", "vm1-console.log"}) EXPECT_FALSE(conn_->volume_info(kPool, v)) << v;
+  for (const char* v : {"vm1.qcow2", "vm1-seed.iso", "vm1-console.log"})
+    EXPECT_FALSE(conn_->volume_info(kPool, v)) << v;
   EXPECT_TRUE(conn_->volume_info(kPool, "machineos-x-disk.qcow2"));
   d->remove();  // idempotent
   EXPECT_EQ(d->state().state, State::Error);
@@ -229,7 +231,8 @@ TEST_F(LibvirtDriverTest, StartOfAMissingDomainIsNotFound) {
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), Code::NotFound);
-    EXPECT_NE(std::string(e.what()).find("domain 'vm1' does not exist on test:///default"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("domain 'vm1' does not exist on test:///default"),
+              std::string::npos);
   }
 }
 
@@ -256,7 +259,8 @@ TEST_F(LibvirtDriverTest, NeverTakesOverOrDeletesAVolumeItDidNotMake) {
     FAIL() << "accepted a pool already holding vm1-seed.iso";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), Code::FailedPrecondition);
-    EXPECT_NE(std::string(e.what()).find("volume 'vm1-seed.iso' already exists"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("volume 'vm1-seed.iso' already exists"), std::string::npos)
+        << e.what();
   }
   d->remove();  // a rollback after that failure
   EXPECT_TRUE(conn_->volume_info(kPool, "vm1-seed.iso"));

@@ -2,8 +2,8 @@
 // libvirtd the test starts, and the same through qemu+ssh:// to an sshd on 127.0.0.1.
 // Needs root and the machine OS image; skips otherwise. Prints timings (no assertions on
 // them): boot to SSH + boot marker, stop, restart.
-#include <gtest/gtest.h>
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -11,10 +11,10 @@
 #include <chrono>
 #include <fstream>
 
-#include "drivers/libvirt/connection.h"
-#include "drivers/libvirt/libvirt_driver.h"
 #include "drivers/common/ports.h"
 #include "drivers/common/readiness.h"
+#include "drivers/libvirt/connection.h"
+#include "drivers/libvirt/libvirt_driver.h"
 #include "machine/error.h"
 #include "machine/store.h"
 #include "tests/drivers/libvirt/libvirtd_fixture.h"
@@ -84,12 +84,13 @@ class LibvirtE2e : public ::testing::Test {
       auto addr = driver->ssh_address();
       auto kh = dir / "known_hosts";
       std::ofstream out(kh);
-      for (const auto& k : driver->host_keys()) out << "[" << addr.host << "]:" << addr.port << " " << k << "\n";
+      for (const auto& k : driver->host_keys())
+        out << "[" << addr.host << "]:" << addr.port << " " << k << "\n";
       out.close();
       Command c{"ssh",
-                {"-i", (dir / std::string(machine_files::kSshKey)).string(), "-p", std::to_string(addr.port), "-o",
-                 "UserKnownHostsFile=" + kh.string(), "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes",
-                 "-o", "ConnectTimeout=20", addr.user + "@" + addr.host, command}};
+                {"-i", (dir / std::string(machine_files::kSshKey)).string(), "-p", std::to_string(addr.port),
+                 "-o", "UserKnownHostsFile=" + kh.string(), "-o", "StrictHostKeyChecking=yes", "-o",
+                 "BatchMode=yes", "-o", "ConnectTimeout=20", addr.user + "@" + addr.host, command}};
       c.timeout = 60s;
       return g_runner->run(c);
     }
@@ -115,7 +116,8 @@ TEST_F(LibvirtE2e, BootsUnderTcgToSshAndRemoveLeavesNothing) {
   auto created = since(t0);
   m.driver->wait_ready(300s);
   double to_ssh = since(t0);
-  std::printf("libvirt e2e: create %.1f s (uploads included), create -> SSH + boot marker %.1f s\n", created, to_ssh);
+  std::printf("libvirt e2e: create %.1f s (uploads included), create -> SSH + boot marker %.1f s\n", created,
+              to_ssh);
 
   EXPECT_EQ(m.driver->state().state, State::Running);
   ASSERT_FALSE(m.driver->host_keys().empty()) << "no machine-hostkey line on the console";
@@ -179,7 +181,8 @@ TEST_F(LibvirtE2e, BootsUnderTcgToSshAndRemoveLeavesNothing) {
 }
 
 TEST_F(LibvirtE2e, RemoteUriOverSshWithPinnedHostKey) {
-  LoopbackSshd sshd(*g_runner, std::filesystem::path(fmt::format("/var/tmp/machine-libvirt-sshd-{}", ::getpid())));
+  LoopbackSshd sshd(*g_runner,
+                    std::filesystem::path(fmt::format("/var/tmp/machine-libvirt-sshd-{}", ::getpid())));
   auto uri = fmt::format("qemu+ssh://root@127.0.0.1:{}/system?keyfile={}&command={}&no_tty=1", sshd.port(),
                          sshd.key().string(), sshd.ssh_wrapper().string());
   {
@@ -202,7 +205,8 @@ TEST_F(LibvirtE2e, RemoteUriOverSshWithPinnedHostKey) {
 }
 
 TEST_F(LibvirtE2e, RemoteUriRefusesAnUnknownHostKey) {
-  LoopbackSshd sshd(*g_runner, std::filesystem::path(fmt::format("/var/tmp/machine-libvirt-sshd2-{}", ::getpid())));
+  LoopbackSshd sshd(*g_runner,
+                    std::filesystem::path(fmt::format("/var/tmp/machine-libvirt-sshd2-{}", ::getpid())));
   std::ofstream(sshd.known_hosts()) << "";  // nothing pinned: the host must not be trusted
   auto uri = fmt::format("qemu+ssh://root@127.0.0.1:{}/system?keyfile={}&command={}&no_tty=1", sshd.port(),
                          sshd.key().string(), sshd.ssh_wrapper().string());
@@ -211,7 +215,8 @@ TEST_F(LibvirtE2e, RemoteUriRefusesAnUnknownHostKey) {
     ADD_FAILURE() << "connected to a host with an unknown key";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), Code::Unavailable);
-    EXPECT_NE(std::string(e.what()).find("cannot connect to libvirt at qemu+ssh://"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("cannot connect to libvirt at qemu+ssh://"), std::string::npos)
+        << e.what();
   }
   std::error_code ec;
   std::filesystem::remove_all(sshd.key().parent_path(), ec);

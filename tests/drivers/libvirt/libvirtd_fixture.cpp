@@ -14,9 +14,9 @@
 #include <stdexcept>
 #include <thread>
 
+#include "drivers/common/ports.h"
 #include "drivers/libvirt/connection.h"
 #include "drivers/libvirt/domain_xml.h"
-#include "drivers/common/ports.h"
 #include "guest/image_cache.h"
 #include "machine/error.h"
 
@@ -58,22 +58,25 @@ Libvirtd::Libvirtd(ProcessRunner& runner) : runner_(runner) {
   const auto log = dir_.path() / "var-log";
   std::filesystem::create_directories(etc);
   std::filesystem::create_directories(log);
-  std::ofstream(etc / "virtlogd.conf") << fmt::format("log_outputs=\"3:file:{}/virtlogd.log\"\n", dir_.path().string());
-  std::ofstream(etc / "libvirtd.conf") << fmt::format("log_outputs=\"3:file:{}/libvirtd.log\"\n", dir_.path().string());
+  std::ofstream(etc / "virtlogd.conf")
+      << fmt::format("log_outputs=\"3:file:{}/virtlogd.log\"\n", dir_.path().string());
+  std::ofstream(etc / "libvirtd.conf")
+      << fmt::format("log_outputs=\"3:file:{}/libvirtd.log\"\n", dir_.path().string());
   // libvirtd's QEMU driver resolves its built-in user and group (libvirt-qemu) before it reads
   // qemu.conf, and only libvirt-daemon-system creates them, whose dependencies define and
   // autostart the `default` network. So the daemons see copies of /etc/passwd and /etc/group
   // that name them, and qemu.conf runs QEMU as root. The host's files are left alone.
   std::ofstream(etc / "qemu.conf") << "user = \"root\"\ngroup = \"root\"\n";
-  std::string script = "mount --bind \"$1\" /etc/libvirt && mount --bind \"$2\" /var/log && mkdir -p /var/log/libvirt && ";
+  std::string script =
+      "mount --bind \"$1\" /etc/libvirt && mount --bind \"$2\" /var/log && mkdir -p /var/log/libvirt && ";
   if (!::getpwnam("libvirt-qemu") || !::getgrnam("libvirt-qemu")) {
     unsigned id = 64055;  // Debian's usual libvirt-qemu id; the next free one when taken
     while (::getpwuid(id) || ::getgrgid(id)) ++id;
     std::filesystem::copy_file("/etc/passwd", dir_.path() / "passwd");
     std::filesystem::copy_file("/etc/group", dir_.path() / "group");
     if (!::getpwnam("libvirt-qemu"))
-      std::ofstream(dir_.path() / "passwd", std::ios::app)
-          << fmt::format("libvirt-qemu:x:{}:{}:libvirt QEMU (test):/var/lib/libvirt:/usr/sbin/nologin\n", id, id);
+      std::ofstream(dir_.path() / "passwd", std::ios::app) << fmt::format(
+          "libvirt-qemu:x:{}:{}:libvirt QEMU (test):/var/lib/libvirt:/usr/sbin/nologin\n", id, id);
     if (!::getgrnam("libvirt-qemu"))
       std::ofstream(dir_.path() / "group", std::ios::app) << fmt::format("libvirt-qemu:x:{}:\n", id);
     script += fmt::format("mount --bind {0}/passwd /etc/passwd && mount --bind {0}/group /etc/group && ",
@@ -85,11 +88,13 @@ Libvirtd::Libvirtd(ProcessRunner& runner) : runner_(runner) {
   script += "libvirtd -d";
   try {
     run_checked(runner_,
-                Command{"unshare", {"--mount", "--propagation", "private", "sh", "-ec", script, "sh", etc.string(),
-                                    log.string()}},
+                Command{"unshare",
+                        {"--mount", "--propagation", "private", "sh", "-ec", script, "sh", etc.string(),
+                         log.string()}},
                 "virtlogd and libvirtd");
     if (!virtlogd_running) {
-      for (int i = 0; i < 50 && !alive(read_pid("/run/virtlogd.pid")); ++i) std::this_thread::sleep_for(100ms);
+      for (int i = 0; i < 50 && !alive(read_pid("/run/virtlogd.pid")); ++i)
+        std::this_thread::sleep_for(100ms);
       pids_.push_back(read_pid("/run/virtlogd.pid"));
     }
     for (int i = 0; i < 100 && !alive(read_pid("/run/libvirtd.pid")); ++i) std::this_thread::sleep_for(100ms);
@@ -119,15 +124,16 @@ Libvirtd::~Libvirtd() {
 }
 
 TestPool::TestPool()
-    : name_(fmt::format("machine-e2e-{}", ::getpid())), dir_(fmt::format("/var/tmp/machine-libvirt-e2e-{}", ::getpid())) {
+    : name_(fmt::format("machine-e2e-{}", ::getpid())),
+      dir_(fmt::format("/var/tmp/machine-libvirt-e2e-{}", ::getpid())) {
   libvirt::Connection c("qemu:///system");
   c.define_dir_pool(name_, libvirt::dir_pool_xml(name_, dir_.string()));
 }
 
 std::vector<std::string> TestPool::volumes() const {
   libvirt::Connection c("qemu:///system");
-  std::unique_ptr<virStoragePool, decltype(&virStoragePoolFree)> p(virStoragePoolLookupByName(c.get(), name_.c_str()),
-                                                                   &virStoragePoolFree);
+  std::unique_ptr<virStoragePool, decltype(&virStoragePoolFree)> p(
+      virStoragePoolLookupByName(c.get(), name_.c_str()), &virStoragePoolFree);
   std::vector<std::string> out;
   if (!p) return out;
   virStoragePoolRefresh(p.get(), 0);
@@ -158,15 +164,18 @@ TestPool::~TestPool() {
   std::filesystem::remove_all(dir_, ec);
 }
 
-LoopbackSshd::LoopbackSshd(ProcessRunner& runner, const std::filesystem::path& dir) : runner_(runner), dir_(dir) {
+LoopbackSshd::LoopbackSshd(ProcessRunner& runner, const std::filesystem::path& dir)
+    : runner_(runner), dir_(dir) {
   std::filesystem::create_directories(dir_);
-  run_checked(runner_, Command{"ssh-keygen", {"-q", "-t", "ed25519", "-N", "", "-f", (dir_ / "host_key").string()}},
+  run_checked(runner_,
+              Command{"ssh-keygen", {"-q", "-t", "ed25519", "-N", "", "-f", (dir_ / "host_key").string()}},
               "ssh-keygen");
   make_ssh_key(runner_, key());
   std::filesystem::copy_file(dir_ / "client_key.pub", dir_ / "authorized_keys");
   port_ = pick_free_loopback_ports(1).front();
   std::ofstream(dir_ / "sshd_config") << fmt::format(
-      "ListenAddress 127.0.0.1:{}\nHostKey {}\nAuthorizedKeysFile {}\nPidFile {}\nPermitRootLogin prohibit-password\n"
+      "ListenAddress 127.0.0.1:{}\nHostKey {}\nAuthorizedKeysFile {}\nPidFile {}\nPermitRootLogin "
+      "prohibit-password\n"
       "PasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\nStrictModes no\n"
       "Subsystem sftp internal-sftp\n",
       port_, (dir_ / "host_key").string(), (dir_ / "authorized_keys").string(), (dir_ / "sshd.pid").string());
@@ -179,7 +188,8 @@ LoopbackSshd::LoopbackSshd(ProcessRunner& runner, const std::filesystem::path& d
   std::getline(std::ifstream(dir_ / "host_key.pub"), pub);
   std::ofstream(known_hosts()) << fmt::format("[127.0.0.1]:{} {}\n", port_, pub.substr(0, pub.rfind(' ')));
   std::ofstream(ssh_wrapper()) << fmt::format(
-      "#!/bin/sh\nexec ssh -o UserKnownHostsFile={} -o StrictHostKeyChecking=yes \"$@\"\n", known_hosts().string());
+      "#!/bin/sh\nexec ssh -o UserKnownHostsFile={} -o StrictHostKeyChecking=yes \"$@\"\n",
+      known_hosts().string());
   std::filesystem::permissions(ssh_wrapper(), std::filesystem::perms::owner_all);
 }
 
@@ -197,15 +207,16 @@ std::optional<std::filesystem::path> machine_os_image_dir() {
   for (const auto& images : {root / "images", root / "store" / "cache" / "images"}) {
     std::error_code ec;
     for (const auto& e : std::filesystem::directory_iterator(images, ec))
-      if (guest::ImageCache::load(e.path()) && (!best || std::filesystem::last_write_time(e.path()) >
-                                                             std::filesystem::last_write_time(*best)))
+      if (guest::ImageCache::load(e.path()) &&
+          (!best || std::filesystem::last_write_time(e.path()) > std::filesystem::last_write_time(*best)))
         best = e.path();
   }
   return best;
 }
 
 std::string make_ssh_key(ProcessRunner& runner, const std::filesystem::path& path) {
-  run_checked(runner, Command{"ssh-keygen", {"-q", "-t", "ed25519", "-N", "", "-C", "e2e", "-f", path.string()}},
+  run_checked(runner,
+              Command{"ssh-keygen", {"-q", "-t", "ed25519", "-N", "", "-C", "e2e", "-f", path.string()}},
               "ssh-keygen");
   std::string pub;
   std::getline(std::ifstream(path.string() + ".pub"), pub);

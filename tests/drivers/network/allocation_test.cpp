@@ -19,7 +19,9 @@ Code code_of(const std::function<void()>& f) {
   return Code::Internal;
 }
 
-NetworkConfig net(const std::string& cidr = kDefaultSubnet) { return NetworkConfig{"swarmnet", parse_subnet(cidr), {}}; }
+NetworkConfig net(const std::string& cidr = kDefaultSubnet) {
+  return NetworkConfig{"swarmnet", parse_subnet(cidr), {}};
+}
 
 TEST(Subnet, ParsesCidrAndFormatsItBack) {
   auto s = parse_subnet("192.168.99.0/24");
@@ -31,8 +33,8 @@ TEST(Subnet, ParsesCidrAndFormatsItBack) {
 }
 
 TEST(Subnet, RejectsMalformedSubnetsWithInvalidArgument) {
-  for (std::string bad : {"", "192.168.99.0", "192.168.99/24", "192.168.99.0/", "192.168.99.0/x", "256.1.1.0/24",
-                          "1.2.3.4.5/24", "192.168.99.0/24 ", "-1.2.3.0/24", "1..3.0/24"})
+  for (std::string bad : {"", "192.168.99.0", "192.168.99/24", "192.168.99.0/", "192.168.99.0/x",
+                          "256.1.1.0/24", "1.2.3.4.5/24", "192.168.99.0/24 ", "-1.2.3.0/24", "1..3.0/24"})
     EXPECT_EQ(code_of([&] { parse_subnet(bad); }), Code::InvalidArgument) << bad;
 }
 
@@ -80,7 +82,8 @@ TEST(Allocation, IsIdempotentPerMachine) {
   auto a = allocate(n, "myvm1");
   allocate(n, "myvm2");
   EXPECT_EQ(allocate(n, "myvm1").ip, a.ip);
-  EXPECT_EQ(allocate(n, "myvm1", "192.168.99.200").ip, a.ip) << "an existing allocation wins over a preference";
+  EXPECT_EQ(allocate(n, "myvm1", "192.168.99.200").ip, a.ip)
+      << "an existing allocation wins over a preference";
   EXPECT_EQ(n.machines.size(), 2u);
 }
 
@@ -141,8 +144,8 @@ TEST(NetworkConfigJson, RoundTripsWithDockerMachineStyleKeys) {
 }
 
 TEST(NetworkConfigJson, RejectsAddressesOutsideTheSubnetAndBadSubnets) {
-  nlohmann::json j = {{"Name", "n"}, {"Subnet", "192.168.99.0/24"},
-                      {"Machines", {{"a", {{"IPAddress", "192.168.98.100"}}}}}};
+  nlohmann::json j = {
+      {"Name", "n"}, {"Subnet", "192.168.99.0/24"}, {"Machines", {{"a", {{"IPAddress", "192.168.98.100"}}}}}};
   EXPECT_EQ(code_of([&] { network_config_from_json(j); }), Code::InvalidArgument);
   EXPECT_EQ(code_of([] { network_config_from_json({{"Subnet", "nope"}}); }), Code::InvalidArgument);
   EXPECT_EQ(code_of([] { network_config_from_json(nlohmann::json::array()); }), Code::InvalidArgument);

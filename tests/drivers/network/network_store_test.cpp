@@ -8,9 +8,9 @@
 
 #include "drivers/network/host_interface.h"
 #include "machine/error.h"
+#include "tests/drivers/network/fake_switch.h"
 #include "tests/support/fake_process_runner.h"
 #include "tests/support/temp_dir.h"
-#include "tests/drivers/network/fake_switch.h"
 
 namespace machine::drivers::network {
 namespace {
@@ -26,7 +26,8 @@ unsigned mode_of(const std::filesystem::path& p) {
 class NetworkStoreTest : public ::testing::Test {
  protected:
   NetworkStoreTest() {
-    for (auto m : {"myvm1", "myvm2", "myvm3", "other"}) std::filesystem::create_directories(store.path() / "machines" / m);
+    for (auto m : {"myvm1", "myvm2", "myvm3", "other"})
+      std::filesystem::create_directories(store.path() / "machines" / m);
   }
   NetworkStore networks() { return NetworkStore(store.path(), runner, switches.options()); }
   int vde_runs() {
@@ -76,7 +77,8 @@ TEST_F(NetworkStoreTest, EachNewNetworkGetsTheNextFreeSlash24) {
 TEST_F(NetworkStoreTest, ExplicitSubnetMustMatchAnExistingNetwork) {
   networks().attach("swarmnet", "myvm1", "10.10.0.0/24");
   EXPECT_EQ(networks().attach("swarmnet", "myvm2", "10.10.0.0/24").ip, "10.10.0.101");
-  EXPECT_EQ(networks().attach("swarmnet", "myvm3").ip, "10.10.0.102") << "no subnet given: join whatever it is";
+  EXPECT_EQ(networks().attach("swarmnet", "myvm3").ip, "10.10.0.102")
+      << "no subnet given: join whatever it is";
   try {
     networks().attach("swarmnet", "other", "10.20.0.0/24");
     FAIL();
@@ -162,7 +164,8 @@ TEST_F(NetworkStoreTest, ASubnetOverlappingAHostRouteGetsNoHostInterface) {
 }
 
 TEST_F(NetworkStoreTest, NewNetworksAvoidTheHostsRoutes) {
-  switches.route_table = "hdr\nbr0\t0063A8C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n";  // 192.168.99.0/24
+  switches.route_table =
+      "hdr\nbr0\t0063A8C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n";  // 192.168.99.0/24
   EXPECT_EQ(networks().attach("swarmnet", "myvm1").subnet, "192.168.100.0/24");
 }
 
@@ -246,7 +249,8 @@ TEST_F(NetworkStoreTest, ListIsSortedAndSkipsBrokenConfigs) {
 
 TEST_F(NetworkStoreTest, BrokenConfigIsReportedWithItsPath) {
   std::filesystem::create_directories(store.path() / "networks/swarmnet");
-  machine::testing::write_file(store.path() / "networks/swarmnet/config.json", "{\"Subnet\": \"1.2.3.0/40\"}");
+  machine::testing::write_file(store.path() / "networks/swarmnet/config.json",
+                               "{\"Subnet\": \"1.2.3.0/40\"}");
   try {
     networks().attach("swarmnet", "myvm1");
     FAIL();

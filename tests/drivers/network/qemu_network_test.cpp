@@ -96,7 +96,8 @@ TEST_F(QemuNetworkTest, LaunchSpecHasASecondNicOnTheSwitchWithTheMachinesMac) {
   EXPECT_EQ(spec.private_nic->mac, "52:54:c0:a8:63:64");
   auto args = qemu::build_qemu_args(spec);
   EXPECT_NE(std::find(args.begin(), args.end(), "vde,sock=" + sock + ",id=net1"), args.end());
-  EXPECT_NE(std::find(args.begin(), args.end(), "virtio-net-pci,netdev=net1,mac=52:54:c0:a8:63:64"), args.end());
+  EXPECT_NE(std::find(args.begin(), args.end(), "virtio-net-pci,netdev=net1,mac=52:54:c0:a8:63:64"),
+            args.end());
   // The user-mode NIC stays first: the guest's primary network and the port forwards.
   auto user = std::find_if(args.begin(), args.end(), [](auto& a) { return a.rfind("user,id=net0", 0) == 0; });
   auto vde = std::find_if(args.begin(), args.end(), [](auto& a) { return a.rfind("vde,", 0) == 0; });

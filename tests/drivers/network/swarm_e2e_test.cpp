@@ -25,7 +25,8 @@ namespace machine::e2e {
 namespace {
 using namespace std::chrono_literals;
 
-constexpr const char* kCreateFlags = "create --qemu-restrict-network --qemu-memory 768 --qemu-network swarmnet ";
+constexpr const char* kCreateFlags =
+    "create --qemu-restrict-network --qemu-memory 768 --qemu-network swarmnet ";
 constexpr const char* kCompose =
     "version: \"3.8\"\n"
     "services:\n"
@@ -97,7 +98,9 @@ class Swarm : public ::testing::Test {
   }
   static Result machine(const std::string& args) { return store_->machine(args); }
   static std::string ip(const std::string& name) { return trimmed(machine("ip " + name).out); }
-  static Result docker(const std::string& node, const std::string& script) { return store_->with_env(node, script); }
+  static Result docker(const std::string& node, const std::string& script) {
+    return store_->with_env(node, script);
+  }
 
   static std::string tap() { return drivers::network::tap_name(store_->path() / "networks/swarmnet"); }
   static std::optional<std::string> page(const std::string& addr) {
@@ -147,7 +150,8 @@ TEST_F(Swarm, NetworkLsShowsTheNetworkItsMachinesAndARunningSwitch) {
   auto rows = lines(ls.out);
   ASSERT_EQ(rows.size(), 2u) << ls.out;
   EXPECT_EQ(std::regex_replace(rows[0], std::regex(" +"), " "), "NAME SUBNET MACHINES SWITCH");
-  EXPECT_EQ(std::regex_replace(rows[1], std::regex(" +"), " "), "swarmnet 192.168.99.0/24 myvm1,myvm2 Running");
+  EXPECT_EQ(std::regex_replace(rows[1], std::regex(" +"), " "),
+            "swarmnet 192.168.99.0/24 myvm1,myvm2 Running");
   EXPECT_TRUE(switch_running_for(store_->path()));
   auto rm = machine("network rm swarmnet");
   EXPECT_NE(rm.status, 0) << "in use";
@@ -164,7 +168,8 @@ TEST_F(Swarm, InitJoinAndBothNodesReady) {
                                   store_->path().string() + " ip myvm1)");
   ASSERT_EQ(init.status, 0) << init.out;
   std::smatch m;
-  ASSERT_TRUE(std::regex_search(init.out, m, std::regex(R"(docker swarm join --token (\S+) (\S+:2377))"))) << init.out;
+  ASSERT_TRUE(std::regex_search(init.out, m, std::regex(R"(docker swarm join --token (\S+) (\S+:2377))")))
+      << init.out;
   EXPECT_EQ(m[2].str(), "192.168.99.100:2377");
   auto join = docker("myvm2", "docker swarm join --token " + m[1].str() + " " + m[2].str());
   ASSERT_EQ(join.status, 0) << join.out;
@@ -172,7 +177,8 @@ TEST_F(Swarm, InitJoinAndBothNodesReady) {
   Result nodes;
   bool ready = eventually(120s, [&] {
     nodes = docker("myvm1", "docker node ls --format '{{.Hostname}} {{.Status}}'");
-    return nodes.out.find("myvm1 Ready") != std::string::npos && nodes.out.find("myvm2 Ready") != std::string::npos;
+    return nodes.out.find("myvm1 Ready") != std::string::npos &&
+           nodes.out.find("myvm2 Ready") != std::string::npos;
   });
   EXPECT_TRUE(ready) << nodes.out;
   EXPECT_EQ(lines(nodes.out).size(), 2u) << nodes.out;
@@ -183,8 +189,8 @@ TEST_F(Swarm, StackRunsReplicasOnBothNodes) {
   auto root = tmp_->path() / "rootfs";
   auto tar = tmp_->path() / "busybox.tar";
   ASSERT_EQ(sh("mkdir -p " + root.string() + "/bin && cp /bin/busybox " + root.string() +
-               "/bin/ && for a in sh sleep echo cat hostname mkdir httpd; do ln -sf busybox " + root.string() +
-               "/bin/$a; done && tar -C " + root.string() + " -cf " + tar.string() + " .")
+               "/bin/ && for a in sh sleep echo cat hostname mkdir httpd; do ln -sf busybox " +
+               root.string() + "/bin/$a; done && tar -C " + root.string() + " -cf " + tar.string() + " .")
                 .status,
             0);
   for (auto node : {"myvm1", "myvm2"}) {
@@ -198,13 +204,16 @@ TEST_F(Swarm, StackRunsReplicasOnBothNodes) {
   EXPECT_EQ(machine("ssh myvm1 -- cat docker-compose.yml").out, kCompose);
 
   auto t0 = std::chrono::steady_clock::now();
-  auto deploy = docker("myvm1", "cd " + tmp_->path().string() +
-                                    " && docker stack deploy --resolve-image never -c docker-compose.yml app");
+  auto deploy =
+      docker("myvm1", "cd " + tmp_->path().string() +
+                          " && docker stack deploy --resolve-image never -c docker-compose.yml app");
   ASSERT_EQ(deploy.status, 0) << deploy.out;
   Result ps;
   std::set<std::string> nodes;
   bool spread = eventually(300s, [&] {
-    ps = docker("myvm1", "docker service ps app_web --filter desired-state=running --format '{{.Node}} {{.CurrentState}}'");
+    ps = docker(
+        "myvm1",
+        "docker service ps app_web --filter desired-state=running --format '{{.Node}} {{.CurrentState}}'");
     nodes.clear();
     int running = 0;
     for (const auto& l : lines(ps.out))
@@ -280,7 +289,8 @@ TEST_F(Swarm, RemovingTheMachinesStopsTheSwitchAndLeavesNothing) {
   EXPECT_FALSE(std::filesystem::exists(net / "switch")) << "no sockets";
   EXPECT_FALSE(std::filesystem::exists(net / "switch.pid"));
   auto ls = machine("network ls");
-  EXPECT_EQ(std::regex_replace(lines(ls.out).back(), std::regex(" +"), " "), "swarmnet 192.168.99.0/24 - Stopped");
+  EXPECT_EQ(std::regex_replace(lines(ls.out).back(), std::regex(" +"), " "),
+            "swarmnet 192.168.99.0/24 - Stopped");
   auto nrm = machine("network rm swarmnet");
   EXPECT_EQ(nrm.status, 0) << nrm.out;
   EXPECT_FALSE(std::filesystem::exists(net));

@@ -10,9 +10,9 @@
 
 #include "drivers/network/vde_switch.h"
 #include "machine/error.h"
+#include "tests/drivers/network/fake_switch.h"
 #include "tests/support/fake_process_runner.h"
 #include "tests/support/temp_dir.h"
-#include "tests/drivers/network/fake_switch.h"
 
 namespace machine::drivers::network {
 namespace {

@@ -12,7 +12,9 @@
 namespace machine::drivers::qemu {
 namespace {
 
-std::filesystem::path golden_dir() { return std::filesystem::path(MACHINE_SOURCE_DIR) / "tests/drivers/qemu/golden"; }
+std::filesystem::path golden_dir() {
+  return std::filesystem::path(MACHINE_SOURCE_DIR) / "tests/drivers/qemu/golden";
+}
 
 VmSpec base_spec() {
   VmSpec s;

@@ -17,11 +17,15 @@ const Flag* find_flag(const std::vector<Flag>& flags, const std::string& name) {
 TEST(QemuFlags, EveryFlagHasAnEnvFallbackAndTheDocumentedDefault) {
   auto flags = qemu_flags();
   std::map<std::string, std::pair<std::string, std::string>> want{
-      {"qemu-memory", {"QEMU_MEMORY", "1024"}},     {"qemu-cpus", {"QEMU_CPUS", "2"}},
-      {"qemu-disk-size", {"QEMU_DISK_SIZE", "20000"}}, {"qemu-image", {"QEMU_IMAGE", ""}},
-      {"qemu-accel", {"QEMU_ACCEL", "auto"}},        {"qemu-binary", {"QEMU_BINARY", "qemu-system-x86_64"}},
+      {"qemu-memory", {"QEMU_MEMORY", "1024"}},
+      {"qemu-cpus", {"QEMU_CPUS", "2"}},
+      {"qemu-disk-size", {"QEMU_DISK_SIZE", "20000"}},
+      {"qemu-image", {"QEMU_IMAGE", ""}},
+      {"qemu-accel", {"QEMU_ACCEL", "auto"}},
+      {"qemu-binary", {"QEMU_BINARY", "qemu-system-x86_64"}},
       {"qemu-restrict-network", {"QEMU_RESTRICT_NETWORK", "false"}},
-      {"qemu-network", {"QEMU_NETWORK", ""}},        {"qemu-network-subnet", {"QEMU_NETWORK_SUBNET", ""}},
+      {"qemu-network", {"QEMU_NETWORK", ""}},
+      {"qemu-network-subnet", {"QEMU_NETWORK_SUBNET", ""}},
       {"qemu-publish-address", {"QEMU_PUBLISH_ADDRESS", "127.0.0.1"}},
   };
   EXPECT_EQ(flags.size(), want.size());
@@ -42,9 +46,14 @@ FlagValues values(std::map<std::string, std::string> v) {
 
 TEST(QemuFlags, AppliesValues) {
   QemuConfig c;
-  apply_flags(c, values({{"qemu-memory", "2048"}, {"qemu-cpus", "4"}, {"qemu-disk-size", "5000"},
-                         {"qemu-accel", "tcg"}, {"qemu-binary", "/opt/qemu"}, {"qemu-restrict-network", "true"},
-                         {"qemu-image", "/img.qcow2"}}),
+  apply_flags(c,
+              values({{"qemu-memory", "2048"},
+                      {"qemu-cpus", "4"},
+                      {"qemu-disk-size", "5000"},
+                      {"qemu-accel", "tcg"},
+                      {"qemu-binary", "/opt/qemu"},
+                      {"qemu-restrict-network", "true"},
+                      {"qemu-image", "/img.qcow2"}}),
               8192);
   EXPECT_EQ(c.memory_mb, 2048);
   EXPECT_EQ(c.cpus, 4);

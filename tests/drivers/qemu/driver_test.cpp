@@ -7,8 +7,8 @@
 #include "drivers/registry.h"
 #include "machine/error.h"
 #include "tests/support/fake_process_runner.h"
-#include "tests/support/temp_dir.h"
 #include "tests/support/recording_progress.h"
+#include "tests/support/temp_dir.h"
 
 namespace machine::drivers {
 namespace {
@@ -221,7 +221,8 @@ TEST_F(QemuDriverTest, PrivateNicHookReachesTheArgv) {
   auto d = driver();
   d->private_nic = qemu::PrivateNic{"socket,listen=127.0.0.1:1234", "52:54:00:00:00:01"};
   auto args = qemu::build_qemu_args(d->vm_spec());
-  EXPECT_NE(std::find(args.begin(), args.end(), "virtio-net-pci,netdev=net1,mac=52:54:00:00:00:01"), args.end());
+  EXPECT_NE(std::find(args.begin(), args.end(), "virtio-net-pci,netdev=net1,mac=52:54:00:00:00:01"),
+            args.end());
 }
 
 }  // namespace

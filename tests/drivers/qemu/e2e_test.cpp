@@ -6,8 +6,8 @@
 
 #include <thread>
 
-#include "drivers/qemu/qmp.h"
 #include "drivers/common/readiness.h"
+#include "drivers/qemu/qmp.h"
 #include "machine/error.h"
 #include "tests/drivers/qemu/qemu_fixture.h"
 
@@ -15,8 +15,8 @@ namespace machine::drivers::qemu_test {
 namespace {
 using namespace std::chrono_literals;
 
-const std::vector<std::string> kDriverFiles{"disk.qcow2", "seed.iso", "serial.log", "qemu.pid", "qmp.sock",
-                                            "vm.log"};
+const std::vector<std::string> kDriverFiles{"disk.qcow2", "seed.iso", "serial.log",
+                                            "qemu.pid",   "qmp.sock", "vm.log"};
 
 FlagValues blank_flags(const std::filesystem::path& image) {
   FlagValues f;
@@ -85,7 +85,8 @@ TEST(QemuLifecycle, DiskIsAnOverlayOnTheImageResizedToTheRequestedSize) {
   m.create();
   auto runner = make_system_process_runner();
   auto info = nlohmann::json::parse(
-      run_checked(*runner, Command{"qemu-img", {"info", "-U", "--output=json", (m.dir() / "disk.qcow2").string()}},
+      run_checked(*runner,
+                  Command{"qemu-img", {"info", "-U", "--output=json", (m.dir() / "disk.qcow2").string()}},
                   "qemu-img")
           .out);
   EXPECT_EQ(info["format"], "qcow2");

@@ -3,8 +3,8 @@
 #include <cstdlib>
 
 #include "drivers/common/guest_image.h"
-#include "guest/image_cache.h"
 #include "drivers/qemu/vm_state.h"
+#include "guest/image_cache.h"
 #include "machine/error.h"
 #include "machine/store.h"
 
@@ -23,7 +23,9 @@ TestStore::TestStore() {
 
 TestMachine::TestMachine(const TestStore& store, const std::string& name, FlagValues flags,
                          QemuDriverOptions options)
-    : dir_(store.path() / "machines" / name), runner_(make_system_process_runner()), flags_(std::move(flags)) {
+    : dir_(store.path() / "machines" / name),
+      runner_(make_system_process_runner()),
+      flags_(std::move(flags)) {
   std::filesystem::create_directories(dir_);
   flags_.set("qemu-restrict-network", {"true"});
   driver_ = std::make_unique<QemuDriver>(Context{name, dir_, store.path(), *runner_, progress_}, options);
@@ -42,7 +44,8 @@ void TestMachine::create() {
   driver_->prepare();
   CreateSpec spec;
   spec.hostname = dir_.filename().string();
-  spec.ssh_public_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl test";
+  spec.ssh_public_key =
+      "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl test";
   driver_->create(spec);
 }
 
@@ -51,12 +54,14 @@ int TestMachine::pid() const { return qemu::read_pidfile(dir_ / std::string(mach
 std::filesystem::path blank_image(const std::filesystem::path& dir) {
   auto runner = make_system_process_runner();
   auto path = dir / "blank.qcow2";
-  run_checked(*runner, Command{"qemu-img", {"create", "-q", "-f", "qcow2", path.string(), "64M"}}, "qemu-img");
+  run_checked(*runner, Command{"qemu-img", {"create", "-q", "-f", "qcow2", path.string(), "64M"}},
+              "qemu-img");
   return path;
 }
 
 std::optional<std::filesystem::path> machine_os_image() {
-  if (const char* explicit_dir = std::getenv("MACHINE_TEST_IMAGE")) return std::filesystem::path(explicit_dir);
+  if (const char* explicit_dir = std::getenv("MACHINE_TEST_IMAGE"))
+    return std::filesystem::path(explicit_dir);
   auto runner = make_system_process_runner();
   // The store layout (scripts/test builds there) first, then the cache dir itself (where
   // guest tests build).

@@ -1,5 +1,7 @@
 // The QMP client against a fake QMP server on a unix socket: handshake, commands,
 // interleaved events, errors, timeouts and a peer that hangs up.
+#include "drivers/qemu/qmp.h"
+
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -9,7 +11,6 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "drivers/qemu/qmp.h"
 #include "machine/error.h"
 #include "tests/support/temp_dir.h"
 
@@ -49,8 +50,10 @@ class FakeQmpServer {
         received.push_back(msg);
         bool close_now = false;
         for (const auto& line : answer(msg)) {
-          if (line.empty()) close_now = true;
-          else write_line(c, line);
+          if (line.empty())
+            close_now = true;
+          else
+            write_line(c, line);
         }
         if (close_now) break;
       }
@@ -76,19 +79,24 @@ class FakeQmpServer {
 const std::string kGreeting =
     R"({"QMP": {"version": {"qemu": {"micro": 22, "minor": 2, "major": 7}, "package": ""}, "capabilities": ["oob"]}})";
 
-std::string reply(const json& req, const json& ret) { return json{{"return", ret}, {"id", req["id"]}}.dump(); }
+std::string reply(const json& req, const json& ret) {
+  return json{{"return", ret}, {"id", req["id"]}}.dump();
+}
 
 FakeQmpServer::Answer qemu_like() {
   return [](const json& req) -> std::vector<std::string> {
     auto cmd = req["execute"].get<std::string>();
     if (cmd == "qmp_capabilities") return {reply(req, json::object())};
     if (cmd == "query-status")
-      return {R"({"event": "RTC_CHANGE", "data": {"offset": 0}, "timestamp": {"seconds": 1, "microseconds": 2}})",
-              reply(req, {{"status", "running"}, {"running", true}})};
+      return {
+          R"({"event": "RTC_CHANGE", "data": {"offset": 0}, "timestamp": {"seconds": 1, "microseconds": 2}})",
+          reply(req, {{"status", "running"}, {"running", true}})};
     if (cmd == "system_powerdown")
-      return {R"({"event": "POWERDOWN", "timestamp": {"seconds": 1, "microseconds": 2}})", reply(req, json::object())};
-    return {json{{"error", {{"class", "CommandNotFound"}, {"desc", "The command " + cmd + " has not been found"}}},
-                 {"id", req["id"]}}
+      return {R"({"event": "POWERDOWN", "timestamp": {"seconds": 1, "microseconds": 2}})",
+              reply(req, json::object())};
+    return {json{
+        {"error", {{"class", "CommandNotFound"}, {"desc", "The command " + cmd + " has not been found"}}},
+        {"id", req["id"]}}
                 .dump()};
   };
 }
@@ -121,7 +129,8 @@ TEST(QmpClient, PassesArguments) {
     return {reply(req, req.value("arguments", json::object()))};
   });
   QmpClient qmp(dir / "qmp.sock");
-  EXPECT_EQ(qmp.execute("human-monitor-command", {{"command-line", "info status"}})["command-line"], "info status");
+  EXPECT_EQ(qmp.execute("human-monitor-command", {{"command-line", "info status"}})["command-line"],
+            "info status");
 }
 
 TEST(QmpClient, ErrorCarriesClassAndDescription) {

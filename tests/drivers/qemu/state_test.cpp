@@ -25,7 +25,9 @@ VmObservation alive(std::optional<std::string> status) {
 
 TEST(QemuStateMapping, NoPidfileIsStopped) { EXPECT_EQ(map_state({}).state, State::Stopped); }
 
-TEST(QemuStateMapping, RunningStatusIsRunning) { EXPECT_EQ(map_state(alive("running")).state, State::Running); }
+TEST(QemuStateMapping, RunningStatusIsRunning) {
+  EXPECT_EQ(map_state(alive("running")).state, State::Running);
+}
 
 TEST(QemuStateMapping, PausedAndSuspendedArePaused) {
   EXPECT_EQ(map_state(alive("paused")).state, State::Paused);
@@ -59,7 +61,8 @@ TEST(QemuStateMapping, DeadQemuWithPidfileIsErrorWithItsLastWords) {
   VmObservation o;
   o.pidfile_present = true;
   o.pid = 77;
-  o.vm_log = "qemu-system-x86_64: -netdev user: Could not set up host forwarding rule 'tcp:127.0.0.1:2222-:22'\n";
+  o.vm_log =
+      "qemu-system-x86_64: -netdev user: Could not set up host forwarding rule 'tcp:127.0.0.1:2222-:22'\n";
   auto s = map_state(o);
   EXPECT_EQ(s.state, State::Error);
   EXPECT_NE(s.reason.find("host forwarding rule"), std::string::npos) << s.reason;

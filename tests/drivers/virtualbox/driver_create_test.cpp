@@ -7,8 +7,8 @@
 #include "drivers/virtualbox/vbox_manage.h"
 #include "drivers/virtualbox/virtualbox_driver.h"
 #include "machine/error.h"
-#include "tests/support/fake_process_runner.h"
 #include "tests/drivers/virtualbox/vbox_fixture.h"
+#include "tests/support/fake_process_runner.h"
 
 namespace machine::testing {
 namespace {
@@ -26,7 +26,8 @@ std::string error_of(const std::function<void()>& f, Code* code = nullptr) {
 }
 
 std::string replace_all(std::string s, const std::string& from, const std::string& to) {
-  for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) s.replace(at, from.size(), to);
+  for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
+    s.replace(at, from.size(), to);
   return s;
 }
 
@@ -93,8 +94,11 @@ TEST_F(VBoxTest, PreCreateMovesTheDefaultCidrIntoWhatVirtualBoxAllows) {
 TEST_F(VBoxTest, PreCreateRefusesAnExplicitCidrVirtualBoxDoesNotAllow) {
   probe_->networks = std::nullopt;
   Code code{};
-  auto msg = error_of([&] { driver("vm1", {{"virtualbox-hostonly-cidr", "10.99.0.1/24"}})->pre_create_check(); },
-                      &code);
+  auto msg = error_of(
+      [&] {
+        driver("vm1", {{"virtualbox-hostonly-cidr", "10.99.0.1/24"}})->pre_create_check();
+      },
+      &code);
   EXPECT_EQ(code, Code::FailedPrecondition);
   EXPECT_NE(msg.find("add \"* 10.99.0.0/24\" to /etc/vbox/networks.conf"), std::string::npos) << msg;
   // VirtualBox before 6.1.28 had no such rule.
@@ -103,15 +107,25 @@ TEST_F(VBoxTest, PreCreateRefusesAnExplicitCidrVirtualBoxDoesNotAllow) {
 }
 
 TEST_F(VBoxTest, ConfigureRejectsBadFlagsWithDockerMachineMessages) {
-  EXPECT_EQ(error_of([&] { driver("vm1", {{"virtualbox-hostonly-cidr", "192.168.99.0/24"}}); }),
+  EXPECT_EQ(error_of([&] {
+              driver("vm1", {{"virtualbox-hostonly-cidr", "192.168.99.0/24"}});
+            }),
             "host-only cidr must be specified with a host address, not a network address");
-  EXPECT_EQ(error_of([&] { driver("vm1", {{"virtualbox-hostonly-cidr", "192.168.99.1"}}); }),
+  EXPECT_EQ(error_of([&] {
+              driver("vm1", {{"virtualbox-hostonly-cidr", "192.168.99.1"}});
+            }),
             "invalid CIDR address: 192.168.99.1");
-  EXPECT_NE(error_of([&] { driver("vm1", {{"virtualbox-ui-type", "vnc"}}); }).find("gui, sdl, headless, separate"),
+  EXPECT_NE(error_of([&] {
+              driver("vm1", {{"virtualbox-ui-type", "vnc"}});
+            }).find("gui, sdl, headless, separate"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { driver("vm1", {{"virtualbox-memory", "lots"}}); }).find("not an integer"),
+  EXPECT_NE(error_of([&] {
+              driver("vm1", {{"virtualbox-memory", "lots"}});
+            }).find("not an integer"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { driver("vm1", {{"virtualbox-share-folder", "/srv"}}); }).find("dir:name"),
+  EXPECT_NE(error_of([&] {
+              driver("vm1", {{"virtualbox-share-folder", "/srv"}});
+            }).find("dir:name"),
             std::string::npos);
 }
 
@@ -135,9 +149,9 @@ TEST_F(VBoxTest, FlagsHaveDockerMachineNamesDefaultsAndEnvVars) {
   EXPECT_EQ(find("virtualbox-hostonly-nicpromisc").default_value, "deny");
   EXPECT_EQ(find("virtualbox-ui-type").default_value, "headless");
   EXPECT_EQ(find("virtualbox-boot2docker-url").env, "VIRTUALBOX_BOOT2DOCKER_URL");
-  for (const char* n : {"virtualbox-nat-nictype", "virtualbox-no-share", "virtualbox-share-folder",
-                        "virtualbox-no-vtx-check", "virtualbox-host-dns-resolver", "virtualbox-no-dns-proxy",
-                        "virtualbox-hostonly-no-dhcp"})
+  for (const char* n :
+       {"virtualbox-nat-nictype", "virtualbox-no-share", "virtualbox-share-folder", "virtualbox-no-vtx-check",
+        "virtualbox-host-dns-resolver", "virtualbox-no-dns-proxy", "virtualbox-hostonly-no-dhcp"})
     find(n);
 }
 
@@ -227,8 +241,9 @@ TEST_F(VBoxTest, CreateRunsTheGoldenVBoxManageSequence) {
 TEST_F(VBoxTest, CreateReusesTheHostOnlyAdapterAndItsDhcpServer) {
   vbox({"hostonlyif", "create"});
   vbox({"hostonlyif", "ipconfig", "vboxnet0", "--ip", "192.168.99.1", "--netmask", "255.255.255.0"});
-  vbox({"dhcpserver", "add", "--netname", "HostInterfaceNetworking-vboxnet0", "--ip", "192.168.99.2", "--netmask",
-        "255.255.255.0", "--lowerip", "192.168.99.20", "--upperip", "192.168.99.254", "--enable"});
+  vbox({"dhcpserver", "add", "--netname", "HostInterfaceNetworking-vboxnet0", "--ip", "192.168.99.2",
+        "--netmask", "255.255.255.0", "--lowerip", "192.168.99.20", "--upperip", "192.168.99.254",
+        "--enable"});
   clear_calls();
   auto d = driver();
   d->prepare();
@@ -321,7 +336,8 @@ TEST_F(VBoxTest, CpuCountMinusOneUsesHostCpusAndSharesFollowTheFlag) {
   auto share = tmp_.path() / "src";
   std::filesystem::create_directories(share);
   probe_->dirs = {share};
-  auto d = driver("vm1", {{"virtualbox-cpu-count", "-1"}, {"virtualbox-share-folder", share.string() + ":code"}});
+  auto d =
+      driver("vm1", {{"virtualbox-cpu-count", "-1"}, {"virtualbox-share-folder", share.string() + ":code"}});
   d->prepare();
   d->create(spec());
   auto vm = fake_state()["vms"]["vm1"];

@@ -38,16 +38,24 @@ std::optional<guest::Image> find_image(ProcessRunner& runner, bool this_recipe =
 
 // QEMU arguments for the VM as the fake VBoxManage recorded it.
 std::vector<std::string> qemu_args_for(const nlohmann::json& vm, const std::filesystem::path& dir) {
-  std::vector<std::string> a{"-machine", "pc", "-accel", "tcg,thread=multi", "-cpu", "max", "-smp",
-                             std::to_string(vm["cpus"].get<int>()), "-m", std::to_string(vm["memory"].get<int>()),
-                             "-nodefaults", "-vga", "std", "-display", "none", "-boot", "c",  // VirtualBox always has a VGA
-                             "-monitor", "unix:" + (dir / "mon.sock").string() + ",server,nowait",
-                             "-pidfile", (dir / "qemu.pid").string(), "-daemonize"};
+  std::vector<std::string> a{"-machine",    "pc",
+                             "-accel",      "tcg,thread=multi",
+                             "-cpu",        "max",
+                             "-smp",        std::to_string(vm["cpus"].get<int>()),
+                             "-m",          std::to_string(vm["memory"].get<int>()),
+                             "-nodefaults", "-vga",
+                             "std",         "-display",
+                             "none",        "-boot",
+                             "c",  // VirtualBox always has a VGA
+                             "-monitor",    "unix:" + (dir / "mon.sock").string() + ",server,nowait",
+                             "-pidfile",    (dir / "qemu.pid").string(),
+                             "-daemonize"};
   for (const auto& [slot, m] : vm["attached"].items()) {
     auto port = slot[slot.size() - 3] - '0', device = slot.back() - '0';
     bool cd = m["type"] == "dvddrive";
-    a.insert(a.end(), {"-drive", "file=" + m["medium"].get<std::string>() + ",if=ide,index=" +
-                                     std::to_string(port * 2 + device) + (cd ? ",media=cdrom,readonly=on" : ",media=disk")});
+    a.insert(a.end(), {"-drive", "file=" + m["medium"].get<std::string>() +
+                                     ",if=ide,index=" + std::to_string(port * 2 + device) +
+                                     (cd ? ",media=cdrom,readonly=on" : ",media=disk")});
   }
   for (const auto& [n, nic] : vm["nics"].items()) {
     std::string mac = drivers::virtualbox::mac_with_colons(nic["macaddress"]);
@@ -67,9 +75,11 @@ std::vector<std::string> qemu_args_for(const nlohmann::json& vm, const std::file
 }
 
 void monitor(const std::filesystem::path& sock, const std::string& command, ProcessRunner& runner) {
-  runner.run(Command{"python3", {"-c", "import socket,time,sys\ns=socket.socket(socket.AF_UNIX)\ns.connect(sys.argv[1])\n"
-                                       "time.sleep(0.3)\ns.recv(4096)\ns.send(sys.argv[2].encode()+b'\\n')\ntime.sleep(0.5)",
-                                 sock.string(), command}});
+  runner.run(Command{"python3",
+                     {"-c",
+                      "import socket,time,sys\ns=socket.socket(socket.AF_UNIX)\ns.connect(sys.argv[1])\n"
+                      "time.sleep(0.3)\ns.recv(4096)\ns.send(sys.argv[2].encode()+b'\\n')\ntime.sleep(0.5)",
+                      sock.string(), command}});
 }
 
 TEST_F(VBoxTest, MachineOsBootsOnTheVmTheDriverDefines) {
@@ -77,7 +87,8 @@ TEST_F(VBoxTest, MachineOsBootsOnTheVmTheDriverDefines) {
   if (!image) GTEST_SKIP() << "no machine OS image in the test cache";
   media_->base = image->disk;
   auto key = tmp_.path() / "id_ed25519";
-  ASSERT_TRUE(runner_->run(Command{"ssh-keygen", {"-q", "-t", "ed25519", "-N", "", "-f", key.string()}}).ok());
+  ASSERT_TRUE(
+      runner_->run(Command{"ssh-keygen", {"-q", "-t", "ed25519", "-N", "", "-f", key.string()}}).ok());
   std::string pub = read_file(key.string() + ".pub");
   pub.erase(pub.find_last_not_of("\n") + 1);
 
@@ -98,13 +109,17 @@ TEST_F(VBoxTest, MachineOsBootsOnTheVmTheDriverDefines) {
   ASSERT_FALSE(keys.empty());
   auto known = tmp_.path() / "known_hosts";
   write_file(known, "[127.0.0.1]:" + std::to_string(d->ssh_address().port) + " " + keys[0] + "\n");
-  auto ssh = runner_->run(Command{"ssh",
-                                  {"-i", key.string(), "-p", std::to_string(d->ssh_address().port), "-o",
-                                   "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=" + known.string(), "-o",
-                                   "BatchMode=yes", "docker@127.0.0.1", "PATH=$PATH:/sbin:/usr/sbin; ip -4 -o addr; ip -o link"},
-                                  {}, std::nullopt, std::chrono::seconds(60), {}});
+  auto ssh = runner_->run(
+      Command{"ssh",
+              {"-i", key.string(), "-p", std::to_string(d->ssh_address().port), "-o",
+               "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=" + known.string(), "-o",
+               "BatchMode=yes", "docker@127.0.0.1", "PATH=$PATH:/sbin:/usr/sbin; ip -4 -o addr; ip -o link"},
+              {},
+              std::nullopt,
+              std::chrono::seconds(60),
+              {}});
   ASSERT_TRUE(ssh.ok()) << ssh.err;
-  EXPECT_NE(ssh.out.find("10.0.2.15/24"), std::string::npos) << ssh.out;  // VirtualBox NAT's guest address
+  EXPECT_NE(ssh.out.find("10.0.2.15/24"), std::string::npos) << ssh.out;   // VirtualBox NAT's guest address
   EXPECT_NE(ssh.out.find(d->ip() + "/24"), std::string::npos) << ssh.out;  // the static host-only address
   EXPECT_NE(ssh.out.find("08:00:27:04:05:06"), std::string::npos) << ssh.out;
 
@@ -152,8 +167,8 @@ TEST_F(VBoxTest, CliCreateEnvDockerAndRemove) {
   auto machine = [&](std::vector<std::string> args) {
     return runner_->run(Command{binary, std::move(args), env, std::nullopt, std::chrono::seconds(900), {}});
   };
-  auto create = machine({"create", "-d", "virtualbox", "--no-mounts", "--virtualbox-no-vtx-check", "--virtualbox-boot2docker-url",
-                         image->disk.string(), "vb1"});
+  auto create = machine({"create", "-d", "virtualbox", "--no-mounts", "--virtualbox-no-vtx-check",
+                         "--virtualbox-boot2docker-url", image->disk.string(), "vb1"});
   done = true;
   replay.join();
   struct Reaper {
@@ -163,7 +178,8 @@ TEST_F(VBoxTest, CliCreateEnvDockerAndRemove) {
     }
   } reaper{qemu_pid};
   ASSERT_EQ(create.exit_code, 0) << create.out << create.err;
-  EXPECT_NE(create.out.find("using --virtualbox-hostonly-cidr 192.168.56.1/24"), std::string::npos) << create.out;
+  EXPECT_NE(create.out.find("using --virtualbox-hostonly-cidr 192.168.56.1/24"), std::string::npos)
+      << create.out;
 
   EXPECT_EQ(machine({"ip", "vb1"}).out, "192.168.56.25\n");
   auto shell = machine({"env", "vb1"}).out;  // export DOCKER_HOST="tcp://127.0.0.1:PORT" ...
@@ -177,8 +193,12 @@ TEST_F(VBoxTest, CliCreateEnvDockerAndRemove) {
     docker_env[line.substr(7, eq - 7)] = value;
   }
   EXPECT_EQ(docker_env["DOCKER_HOST"].rfind("tcp://127.0.0.1:", 0), 0u) << shell;
-  auto docker = runner_->run(Command{"docker", {"version", "--format", "{{.Server.Os}}"}, docker_env, std::nullopt,
-                                     std::chrono::seconds(60), {}});
+  auto docker = runner_->run(Command{"docker",
+                                     {"version", "--format", "{{.Server.Os}}"},
+                                     docker_env,
+                                     std::nullopt,
+                                     std::chrono::seconds(60),
+                                     {}});
   EXPECT_EQ(docker.out, "linux\n") << docker.err;
 
   auto rm = machine({"rm", "-y", "vb1"});

@@ -1,9 +1,10 @@
 // Host-only network rules and VBoxManage list parsers. Fixtures are VBoxManage output:
 // `list hostonlyifs` / `list dhcpservers` of VirtualBox 6.1.38 (Linux) and the 5.x
 // dhcpservers layout docker-machine's tests captured.
+#include "drivers/virtualbox/network.h"
+
 #include <gtest/gtest.h>
 
-#include "drivers/virtualbox/network.h"
 #include "machine/error.h"
 
 namespace machine::drivers::virtualbox {
@@ -58,9 +59,11 @@ TEST(HostOnlyCidr, AcceptsHostAddressWithPrefix) {
 
 TEST(HostOnlyCidr, RejectsMissingPrefixWithDockerMachineMessage) {
   Code code{};
-  EXPECT_EQ(error_of([] { parse_hostonly_cidr("192.168.100.1"); }, &code), "invalid CIDR address: 192.168.100.1");
+  EXPECT_EQ(error_of([] { parse_hostonly_cidr("192.168.100.1"); }, &code),
+            "invalid CIDR address: 192.168.100.1");
   EXPECT_EQ(code, Code::InvalidArgument);
-  EXPECT_EQ(error_of([] { parse_hostonly_cidr("192.168.300.1/24"); }), "invalid CIDR address: 192.168.300.1/24");
+  EXPECT_EQ(error_of([] { parse_hostonly_cidr("192.168.300.1/24"); }),
+            "invalid CIDR address: 192.168.300.1/24");
   EXPECT_EQ(error_of([] { parse_hostonly_cidr("192.168.1.1/33"); }), "invalid CIDR address: 192.168.1.1/33");
 }
 
@@ -189,8 +192,12 @@ TEST(Collision, ExistingHostOnlyAdapterIsNotAHostInterface) {
 
 TEST(StaticAddress, AvoidsDhcpPoolServerHostAndUsedAddresses) {
   auto cidr = parse_hostonly_cidr("192.168.99.1/24");
-  DhcpServer dhcp{"HostInterfaceNetworking-vboxnet0", ip("192.168.99.25"), ip("255.255.255.0"),
-                  ip("192.168.99.100"), ip("192.168.99.254"), true};
+  DhcpServer dhcp{"HostInterfaceNetworking-vboxnet0",
+                  ip("192.168.99.25"),
+                  ip("255.255.255.0"),
+                  ip("192.168.99.100"),
+                  ip("192.168.99.254"),
+                  true};
   EXPECT_EQ(format_ipv4(choose_static_address(cidr, dhcp, {})), "192.168.99.26");
   EXPECT_EQ(format_ipv4(choose_static_address(cidr, dhcp, {ip("192.168.99.26")})), "192.168.99.27");
   EXPECT_EQ(format_ipv4(choose_static_address(cidr, std::nullopt, {})), "192.168.99.25");
@@ -218,7 +225,8 @@ TEST(AllowedRanges, DefaultIs192_168_56_0_21) {
 }
 
 TEST(AllowedRanges, ReadsNetworksConf) {
-  auto allowed = allowed_hostonly_ranges(std::string("# comment\n* 10.0.0.0/8 192.168.99.0/24\n* 2001::/64\n"));
+  auto allowed =
+      allowed_hostonly_ranges(std::string("# comment\n* 10.0.0.0/8 192.168.99.0/24\n* 2001::/64\n"));
   EXPECT_TRUE(cidr_allowed(parse_hostonly_cidr("192.168.99.1/24"), allowed));
   EXPECT_TRUE(cidr_allowed(parse_hostonly_cidr("10.1.2.3/16"), allowed));
   EXPECT_FALSE(cidr_allowed(parse_hostonly_cidr("192.168.56.1/24"), allowed));

@@ -15,7 +15,8 @@ void VBoxTest::set_env(const std::string& k, const std::string& v) {
 
 void VBoxTest::SetUp() {
   const char* path = std::getenv("PATH");
-  set_env("PATH", std::string(MACHINE_SOURCE_DIR) + "/tests/drivers/virtualbox/fake:" + (path ? path : "/usr/bin:/bin"));
+  set_env("PATH", std::string(MACHINE_SOURCE_DIR) +
+                      "/tests/drivers/virtualbox/fake:" + (path ? path : "/usr/bin:/bin"));
   set_env("VBOX_USER_HOME", (tmp_.path() / "vbox").string());
   set_env("FAKE_VBOX_NETWORKS_CONF", (tmp_.path() / "networks.conf").string());
   // Like a host where docker-machine's default range was allowed in networks.conf.
@@ -33,8 +34,10 @@ void VBoxTest::SetUp() {
 
 void VBoxTest::TearDown() {
   for (const auto& [k, v] : saved_env_) {
-    if (v) ::setenv(k.c_str(), v->c_str(), 1);
-    else ::unsetenv(k.c_str());
+    if (v)
+      ::setenv(k.c_str(), v->c_str(), 1);
+    else
+      ::unsetenv(k.c_str());
   }
 }
 
@@ -66,7 +69,8 @@ std::vector<std::string> VBoxTest::calls() {
   std::string line;
   while (std::getline(in, line)) {
     std::string joined;
-    for (const auto& a : nlohmann::json::parse(line)) joined += (joined.empty() ? "" : " ") + a.get<std::string>();
+    for (const auto& a : nlohmann::json::parse(line))
+      joined += (joined.empty() ? "" : " ") + a.get<std::string>();
     out.push_back(joined);
   }
   return out;
@@ -76,8 +80,10 @@ void VBoxTest::clear_calls() { std::filesystem::remove(tmp_.path() / "vbox" / "c
 
 nlohmann::json VBoxTest::fake_state() {
   std::ifstream in(tmp_.path() / "vbox" / "fake-state.json");
-  if (!in) return nlohmann::json{{"vms", nlohmann::json::object()}, {"hostonlyifs", nlohmann::json::array()},
-                                 {"dhcpservers", nlohmann::json::object()}};
+  if (!in)
+    return nlohmann::json{{"vms", nlohmann::json::object()},
+                          {"hostonlyifs", nlohmann::json::array()},
+                          {"dhcpservers", nlohmann::json::object()}};
   return nlohmann::json::parse(in);
 }
 

@@ -15,8 +15,8 @@
 #include "drivers/virtualbox/virtualbox_driver.h"
 #include "machine/process_runner.h"
 #include "machine/progress.h"
-#include "tests/support/temp_dir.h"
 #include "tests/support/recording_progress.h"
+#include "tests/support/temp_dir.h"
 
 namespace machine::testing {
 

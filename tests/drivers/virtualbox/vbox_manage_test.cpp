@@ -1,7 +1,8 @@
 // Locating VBoxManage, its version, its machine-readable output and its error messages.
+#include "drivers/virtualbox/vbox_manage.h"
+
 #include <gtest/gtest.h>
 
-#include "drivers/virtualbox/vbox_manage.h"
 #include "machine/error.h"
 #include "tests/support/fake_process_runner.h"
 
@@ -41,9 +42,10 @@ TEST(VBoxManageVersion, RefusesVersionsBefore5WithDockerMachineMessage) {
     FAIL() << "accepted 4.3";
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), Code::FailedPrecondition);
-    EXPECT_STREQ(e.what(),
-                 "We support Virtualbox starting with version 5. Your VirtualBox install is \"4.3.40r110317\". "
-                 "Please upgrade at https://www.virtualbox.org");
+    EXPECT_STREQ(
+        e.what(),
+        "We support Virtualbox starting with version 5. Your VirtualBox install is \"4.3.40r110317\". "
+        "Please upgrade at https://www.virtualbox.org");
   }
   EXPECT_THROW(check_version("garbage"), Error);
   EXPECT_EQ(check_version("5.0.0r101573").major, 5);
@@ -74,14 +76,16 @@ TEST(VBoxManageRun, MissingProgramGivesDockerMachineMessage) {
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), Code::FailedPrecondition);
-    EXPECT_STREQ(e.what(), "VBoxManage not found. Make sure VirtualBox is installed and VBoxManage is in the path");
+    EXPECT_STREQ(e.what(),
+                 "VBoxManage not found. Make sure VirtualBox is installed and VBoxManage is in the path");
   }
 }
 
 TEST(VBoxManageRun, ErrorCarriesCommandStatusAndStderr) {
   FakeProcessRunner runner;
   runner.on("VBoxManage", [](const Command&) {
-    return machine::testing::fail_result(1, "VBoxManage: error: Could not find a registered machine named 'x'\n");
+    return machine::testing::fail_result(
+        1, "VBoxManage: error: Could not find a registered machine named 'x'\n");
   });
   VBoxManage vbm(runner, "/usr/bin/VBoxManage");
   try {

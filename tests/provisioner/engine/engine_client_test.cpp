@@ -5,10 +5,10 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <thread>
 
@@ -48,7 +48,9 @@ struct Server {
   Server(const Pki& pki, const std::string& bind_host) : port(free_port()) {
     write_file(www / "_ping", "OK");
     write_file(www / "version", R"({"Version":"20.10.24+dfsg1","ApiVersion":"1.41"})");
-    write_file(www / "events", "{\"Type\":\"container\",\"Action\":\"start\"}\n{\"Type\":\"container\",\"Action\":\"die\"}\n");
+    write_file(
+        www / "events",
+        "{\"Type\":\"container\",\"Action\":\"start\"}\n{\"Type\":\"container\",\"Action\":\"die\"}\n");
     pid = ::fork();
     if (pid == 0) {
       if (::chdir(www.path().c_str()) != 0) ::_exit(127);

@@ -33,9 +33,10 @@ class LocalDropbear {
     host_key_ = ssh::parse_host_key(type, b64);
     client_key_path_ = dir_ / "id_ed25519";
     ssh::create_machine_key(client_key_path_, "test-client");
-    std::ofstream(dir_ / "home" / ".ssh" / "authorized_keys") << ssh::read_public_key(client_key_path_) << "\n";
-    fs::permissions(dir_ / "home" / ".ssh" / "authorized_keys", fs::perms::owner_read | fs::perms::owner_write,
-                    fs::perm_options::replace);
+    std::ofstream(dir_ / "home" / ".ssh" / "authorized_keys")
+        << ssh::read_public_key(client_key_path_) << "\n";
+    fs::permissions(dir_ / "home" / ".ssh" / "authorized_keys",
+                    fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace);
     port_ = LocalSshd::free_port();
     start();
   }
