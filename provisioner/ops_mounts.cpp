@@ -18,13 +18,15 @@ namespace common = drivers::common;
 constexpr auto kMountTimeout = 60s;
 
 // True when the guest dir is a mount point (another device than its parent) that answers
-// (a dead sshfs gives ENOTCONN).
+// (a dead sshfs gives ENOTCONN). Each probe is killed after 10 s: a FUSE mount whose server
+// stalls blocks stat and ls, and the SSH command would then never return.
 bool mount_answers(ssh::SshSession& s, const Mount& m) {
   auto q = common::shell_quote(m.guest_dir), parent = common::shell_quote(m.guest_dir + "/..");
+  constexpr const char* kProbe = "sudo timeout -s KILL 10";
   return s
       .run(
-          fmt::format("test \"$(sudo stat -c %d {})\" != \"$(sudo stat -c %d {})\" && sudo ls {} > /dev/null",
-                      q, parent, q))
+          fmt::format("test \"$({0} stat -c %d {1})\" != \"$({0} stat -c %d {2})\" && {0} ls {1} > /dev/null",
+                      kProbe, q, parent))
       .ok();
 }
 

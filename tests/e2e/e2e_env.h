@@ -15,7 +15,9 @@ struct Result {
   std::string out;  // stdout and stderr interleaved
 };
 
-// Runs a shell command line with extra environment, capturing output.
+// Runs a shell command line with extra environment, capturing output. A step still running
+// after MACHINE_E2E_STEP_TIMEOUT seconds (480) is killed with its session and fails with
+// status -2 and a list of its processes and what they wait in.
 Result sh(const std::string& command_line, const std::vector<std::string>& env = {});
 
 // A store for one test suite; removed (machines included) on destruction.
