@@ -29,10 +29,12 @@ std::vector<std::string> accel_args(Accel a) {
     case Accel::Tcg:
       break;
   }
-  // TCG's translated-code cache defaults to 1 GiB and is only flushed when full, so an idle
-  // machine kept ~420 MB of boot-time code resident (860 MB RSS for a 1 GiB guest). 128 MiB
-  // holds the hot code: RSS 530 MB, create time unchanged within noise (bench/results).
-  return {"-accel", "tcg,thread=multi,tb-size=128", "-cpu", "max"};
+  // QEMU's default translated-code cache (1 GiB). A smaller one (tb-size=128) saved ~330 MB
+  // of idle RSS, but a machine fills 436 MB by the end of create and ~960 MB after four
+  // container starts (bench/results/idle_rss_and_ls.txt), so 128 MiB flushes the cache every
+  // container start; CI then saw a restart wedge in guest soft lockups, and tb-size=16 made
+  // restarts miss their 300 s readiness wait here. Memory comes back another way (issue 22).
+  return {"-accel", "tcg,thread=multi", "-cpu", "max"};
 }
 
 }  // namespace
