@@ -4,8 +4,10 @@
 
 #include "cli/command.h"
 #include "machine/error.h"
+#include "machine/run_attached.h"
 #include "provisioner/ssh/scp.h"
 #include "provisioner/ssh/scp_args.h"
+#include "provisioner/ssh/scp_external.h"
 #include "provisioner/ssh/ssh_command.h"
 
 namespace machine::cli {
@@ -48,6 +50,21 @@ int cmd_scp(Invocation& inv) {
   for (const auto& loc : request.sources)
     if (loc.is_remote()) require_valid_machine_name(loc.machine);
   if (request.destination.is_remote()) require_valid_machine_name(request.destination.machine);
+  // The system scp by default, as docker-machine (see scp_external.h for when the native
+  // client runs instead).
+  auto scp_machine = ssh::external_scp_machine(request);
+  auto scp_program = inv.runner->find_program("scp");
+  if (!inv.env->native_ssh && scp_machine && scp_program) {
+    inv.store->load(*scp_machine);
+    auto endpoint = ops::ssh_endpoint(*inv.env, *scp_machine);
+    inv.out().flush();
+    inv.err().flush();
+    auto argv = ssh::external_scp_argv(*scp_program, request, endpoint);
+    int status = run_attached(Command{argv[0], {argv.begin() + 1, argv.end()}});
+    if (status == 0) return kExitOk;
+    inv.err() << fmt::format("exit status {}", status) << "\n";
+    return kExitError;
+  }
   auto client = ssh::make_libssh2_client();
   ssh::ScpOptions options;
   if (!request.quiet)

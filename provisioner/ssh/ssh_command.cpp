@@ -40,13 +40,10 @@ std::string ssh_option_path(const std::filesystem::path& p) {
 
 }  // namespace
 
-std::vector<std::string> external_ssh_argv(const std::filesystem::path& ssh_program,
-                                           const SshEndpoint& endpoint,
-                                           const std::vector<std::string>& command, bool force_tty) {
+std::vector<std::string> external_ssh_options(const SshEndpoint& endpoint) {
   // One option per line. The user's ~/.ssh/config must not change which key or host key is used.
   // clang-format off
-  std::vector<std::string> argv{
-      ssh_program.string(),
+  return {
       "-F", "/dev/null",
       "-o", "BatchMode=yes",
       "-o", "ConnectionAttempts=3",
@@ -62,10 +59,17 @@ std::vector<std::string> external_ssh_argv(const std::filesystem::path& ssh_prog
       "-o", "GlobalKnownHostsFile=/dev/null",
       "-o", "IdentitiesOnly=yes",
       "-i", endpoint.private_key.string(),
-      "-p", std::to_string(endpoint.port),
-      "-l", endpoint.user,
   };
   // clang-format on
+}
+
+std::vector<std::string> external_ssh_argv(const std::filesystem::path& ssh_program,
+                                           const SshEndpoint& endpoint,
+                                           const std::vector<std::string>& command, bool force_tty) {
+  std::vector<std::string> argv{ssh_program.string()};
+  auto options = external_ssh_options(endpoint);
+  argv.insert(argv.end(), options.begin(), options.end());
+  argv.insert(argv.end(), {"-p", std::to_string(endpoint.port), "-l", endpoint.user});
   if (force_tty) argv.push_back("-t");
   // No "--" before the host: ssh reads options that follow the destination, and
   // docker-machine users rely on that (`machine ssh vm -C "echo foo"`). The host comes from

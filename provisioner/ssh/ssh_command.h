@@ -21,6 +21,10 @@ SshBackend choose_ssh_backend(bool native_flag, ProcessRunner& runner);
 // interpreted by the remote shell (so `machine ssh vm 'ls /tmp | wc -l'` works as with ssh).
 std::string join_remote_command(const std::vector<std::string>& command);
 
+// The options every system ssh/scp command gets for a machine: no user config, the machine's
+// key only, its pinned known_hosts (StrictHostKeyChecking=yes), batch mode. Pure.
+std::vector<std::string> external_ssh_options(const SshEndpoint& endpoint);
+
 // The full argv for the system ssh (argv[0] = ssh_program). Pure. Pins the machine's
 // known_hosts (StrictHostKeyChecking=yes), uses only the machine key (IdentitiesOnly=yes) and
 // ignores the user's ~/.ssh/config (-F /dev/null). force_tty adds -t. `command` follows the

@@ -103,21 +103,27 @@ TEST_F(CreateFlow, GuestHasBoot2dockersEverydayToolsAndPaths) {
   EXPECT_EQ(remote.out, local.out);
 }
 
+// Both transports: the system scp (the default, as docker-machine) and --native-ssh (SFTP
+// over libssh2).
 TEST_F(CreateFlow, ScpCopiesFilesAndDirectoriesBothWays) {
   auto src = tmp_.path() / "dir with space";
   ASSERT_EQ(sh("mkdir -p '" + src.string() + "/sub' && head -c 10485760 /dev/urandom > '" + src.string() +
                "/big.bin' && echo hi > '" + src.string() + "/sub/small.txt'")
                 .status,
             0);
-  auto up = store_->machine("scp -r '" + src.string() + "' vm1:/tmp/copied");
-  ASSERT_EQ(up.status, 0) << up.out;
-  auto remote_sum = store_->machine("ssh vm1 -- sha256sum /tmp/copied/big.bin");
-  EXPECT_EQ(remote_sum.out.substr(0, 64), sha256_file(src / "big.bin").substr(0, 64));
-  auto back = tmp_.path() / "back";
-  auto down = store_->machine("scp -r vm1:/tmp/copied '" + back.string() + "'");
-  ASSERT_EQ(down.status, 0) << down.out;
-  EXPECT_EQ(sha256_file(back / "big.bin"), sha256_file(src / "big.bin"));
-  EXPECT_EQ(sha256_file(back / "sub/small.txt"), sha256_file(src / "sub/small.txt"));
+  for (std::string flag : {"", "--native-ssh "}) {
+    SCOPED_TRACE(flag.empty() ? "system scp" : "native");
+    std::string remote = flag.empty() ? "/tmp/copied" : "/tmp/copied-native";
+    auto up = store_->machine(flag + "scp -r '" + src.string() + "' vm1:" + remote);
+    ASSERT_EQ(up.status, 0) << up.out;
+    auto remote_sum = store_->machine("ssh vm1 -- sha256sum " + remote + "/big.bin");
+    EXPECT_EQ(remote_sum.out.substr(0, 64), sha256_file(src / "big.bin").substr(0, 64));
+    auto back = tmp_.path() / ("back" + std::string(flag.empty() ? "" : "-native"));
+    auto down = store_->machine(flag + "scp -r vm1:" + remote + " '" + back.string() + "'");
+    ASSERT_EQ(down.status, 0) << down.out;
+    EXPECT_EQ(sha256_file(back / "big.bin"), sha256_file(src / "big.bin"));
+    EXPECT_EQ(sha256_file(back / "sub/small.txt"), sha256_file(src / "sub/small.txt"));
+  }
 }
 
 TEST_F(CreateFlow, EngineRefusesPlaintextAndForeignClients) {
