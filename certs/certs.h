@@ -126,10 +126,4 @@ CertCheck check_client_cert(const std::filesystem::path& cert_path, const std::f
                             std::chrono::system_clock::time_point now,
                             const std::filesystem::path& key_path = {});
 
-// Shorthand used to decide on automatic re-issue when a machine's address changes.
-inline bool server_cert_covers(const std::filesystem::path& cert_path, const std::filesystem::path& ca_path,
-                               const std::string& host, std::chrono::system_clock::time_point now) {
-  return check_server_cert(cert_path, ca_path, host, now).ok();
-}
-
 }  // namespace machine::certs

@@ -1,5 +1,9 @@
 #include "drivers/base.h"
 
+#include <fmt/format.h>
+
+#include "machine/error.h"
+
 namespace machine::drivers {
 
 void BaseConfig::write(nlohmann::json& j) const {
@@ -37,6 +41,11 @@ std::string url_host(const std::string& url) {
     return close == std::string::npos ? "" : rest.substr(1, close - 1);
   }
   return rest.substr(0, rest.rfind(':') == std::string::npos ? rest.size() : rest.rfind(':'));
+}
+
+void require_flag(bool ok, std::string_view flag, const std::string& value, std::string_view why) {
+  if (!ok)
+    fail(Code::InvalidArgument, fmt::format("invalid value \"{}\" for flag --{}: {}", value, flag, why));
 }
 
 }  // namespace machine::drivers

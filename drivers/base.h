@@ -3,6 +3,7 @@
 // shared helpers drivers use instead of repeating them.
 #include <nlohmann/json.hpp>
 #include <string>
+#include <string_view>
 
 #include "drivers/driver.h"
 
@@ -27,6 +28,9 @@ std::string tcp_url(const std::string& host, int port);
 
 // Host part of a URL like tcp://1.2.3.4:2376 (brackets removed); "" when it has none.
 std::string url_host(const std::string& url);
+
+// Throws Error(InvalidArgument) "invalid value "<value>" for flag --<flag>: <why>" unless `ok`.
+void require_flag(bool ok, std::string_view flag, const std::string& value, std::string_view why);
 
 // Reads a typed field of a driver's JSON, keeping `out` when absent or null.
 template <typename T>

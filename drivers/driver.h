@@ -122,9 +122,14 @@ class Driver {
   // Waits until the guest is up far enough for SSH (or the engine, for drivers without
   // SSH). Throws Error(Unavailable) with diagnostics (e.g. serial console tail) on timeout.
   virtual void wait_ready(std::chrono::seconds timeout) = 0;
-  virtual void start() = 0;  // idempotent: a running machine stays running
-  virtual void stop() = 0;   // graceful; idempotent
-  virtual void kill() = 0;   // immediate; idempotent
+  // Boots a stopped machine. Idempotent: a running or paused machine stays as it is (which
+  // command may run in which state, and what it does, is machine/state's table, not the driver's).
+  virtual void start() = 0;
+  // Resumes a paused machine (ops calls it where the table says Verdict::Resume). Drivers
+  // whose state() never says Paused keep the default.
+  virtual void resume() {}
+  virtual void stop() = 0;  // graceful; idempotent
+  virtual void kill() = 0;  // immediate; idempotent
   virtual void restart() = 0;
   // Deletes the VM and everything the driver made. Idempotent: succeeds when nothing exists.
   virtual void remove() = 0;

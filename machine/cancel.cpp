@@ -31,7 +31,6 @@ void request_cancel() noexcept {
   g_signal.compare_exchange_strong(none, SIGINT);
 }
 bool cancel_requested() noexcept { return g_signal.load() != 0; }
-int cancel_signal() noexcept { return g_signal.load(); }
 int cancel_exit_status() noexcept {
   int sig = g_signal.load();
   return 128 + (sig ? sig : SIGINT);

@@ -9,9 +9,8 @@ namespace machine {
 void install_cancel_handlers();
 void request_cancel() noexcept;
 bool cancel_requested() noexcept;
-// The first signal that requested cancellation (SIGINT when request_cancel() did); 0: none.
-int cancel_signal() noexcept;
-// The exit status a cancelled command reports: 128 + the signal, as shells do (130 for Ctrl-C).
+// The exit status a cancelled command reports: 128 + the first signal that requested
+// cancellation, as shells do (130 for Ctrl-C, also when request_cancel() did).
 int cancel_exit_status() noexcept;
 // Throws Error(Cancelled, "interrupted") once cancellation was requested, unless a
 // CancelShield is alive in this process.

@@ -2,9 +2,7 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <array>
-#include <cctype>
 
 #include "machine/error.h"
 
@@ -35,22 +33,13 @@ std::string_view state_name(State s) noexcept {
   return "";
 }
 
-std::optional<State> parse_state(std::string_view s) noexcept {
-  for (const auto& [st, name] : kNames) {
-    if (name.size() == s.size() && std::equal(name.begin(), name.end(), s.begin(), [](char a, char b) {
-          return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
-        }))
-      return st;
-  }
-  return std::nullopt;
-}
-
 Transition check_transition(State s, Action action, std::string_view name) {
   const bool running = s == State::Running;
   const std::string not_running(kHostIsNotRunning);
   // The texts are docker-machine v0.16.2's, each command wrapping ErrHostIsNotRunning its own way.
   switch (action) {
     case Action::Start:
+      if (s == State::Paused) return {Verdict::Resume, ""};
       return running ? already(name, "running") : Transition{};
     case Action::Stop:
     case Action::Kill:

@@ -1,7 +1,6 @@
 #pragma once
 // Machine states with docker-machine's spellings, and the one place that knows which
 // command may run in which state, with docker-machine's message when it may not.
-#include <optional>
 #include <string>
 #include <string_view>
 
@@ -11,8 +10,6 @@ enum class State { None, Running, Paused, Saved, Stopped, Stopping, Starting, Er
 
 // "Running", "Stopped", ... ("" for None), as docker-machine prints them.
 std::string_view state_name(State s) noexcept;
-// Case-insensitive inverse of state_name; nullopt for an unknown word.
-std::optional<State> parse_state(std::string_view s) noexcept;
 
 // docker-machine's drivers.ErrHostIsNotRunning text (`ls` shows no error for it).
 inline constexpr std::string_view kHostIsNotRunning = "Host is not running";
@@ -37,6 +34,7 @@ enum class Verdict {
   Refuse,      // Error(FailedPrecondition) with `message`, exit 1 (docker-machine's text)
   StartFirst,  // start the machine (printing `message` when not empty), then do it; for
                // Restart of a stopped machine the start is all there is to do
+  Resume,      // Start of a paused machine: resume it (Driver::resume) instead of booting it
 };
 
 struct Transition {

@@ -166,14 +166,4 @@ MachineLock Store::lock_resource(std::string_view resource) const {
   return MachineLock(lock_blocking(open_lock_file(root_, file), "'" + file + "'"));
 }
 
-std::optional<MachineLock> Store::try_lock(const std::string& name) const {
-  require_valid_machine_name(name);
-  int fd = open_lock_file(root_, name);
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    ::close(fd);
-    return std::nullopt;
-  }
-  return MachineLock(fd);
-}
-
 }  // namespace machine

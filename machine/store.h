@@ -44,11 +44,6 @@ inline constexpr std::string_view kMountsDir = "mounts";
 // Written (with the creating process's pid) before create makes anything else in the
 // directory, removed when create succeeds: a machine whose creator died shows as Error.
 inline constexpr std::string_view kCreating = "creating.pid";
-inline constexpr std::array<std::string_view, 22> kAll{
-    kConfig,       kSshKey,     kSshPublicKey, kKnownHosts, kCaCert,        kClientCert,
-    kClientKey,    kServerCert, kServerKey,    kDisk,       kSeed,          kSerialLog,
-    kPidFile,      kQmpSocket,  kVmLog,        kVmdk,       kGenericSshKey, kForwarderPid,
-    kForwarderLog, kForwards,   kMountsDir,    kCreating};
 // The unix sockets among them: their full paths must fit sockaddr_un.sun_path.
 inline constexpr std::array<std::string_view, 1> kSockets{kQmpSocket};
 }  // namespace machine_files
@@ -112,8 +107,6 @@ class Store {
   // Blocks until this process holds the store-wide lock `resource` (lowercase letters and
   // '-', e.g. "libvirt-uploads"): <root>/locks/_<resource>.lock, never a machine's.
   MachineLock lock_resource(std::string_view resource) const;
-  // Like lock(), but returns nullopt immediately when another process holds it.
-  std::optional<MachineLock> try_lock(const std::string& name) const;
 
  private:
   std::filesystem::path root_;

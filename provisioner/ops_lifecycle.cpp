@@ -52,9 +52,12 @@ void halt(Env& env, const std::string& name, Action action, void (drivers::Drive
 
 namespace detail {
 void start_locked(Env& env, Loaded& m) {
-  require_transition(m.driver->state().state, Action::Start, m.host.name);
+  auto t = require_transition(m.driver->state().state, Action::Start, m.host.name);
   auto url_before = engine_url_or_empty(*m.driver);
-  m.driver->start();
+  if (t.verdict == Verdict::Resume)
+    m.driver->resume();
+  else
+    m.driver->start();
   detail::save(env, m);
   after_boot(env, m, url_before);
 }

@@ -95,4 +95,22 @@ std::vector<int> pick_free_loopback_ports(size_t n, const std::set<int>& exclude
       n, exclude, [] { return bind_loopback(0); }, loopback_port_free);
 }
 
+std::array<int, 2> pick_forward_ports(const std::filesystem::path& store_root, std::string_view self) {
+  auto ports =
+      pick_free_loopback_ports(2, ports_used_by_machines(store_root, {"SSHPort", "EnginePort"}, self));
+  return {ports[0], ports[1]};
+}
+
+std::array<int, 2> replace_taken_forward_ports(const std::filesystem::path& store_root, std::string_view self,
+                                               std::array<int, 2> ports) {
+  auto taken = [](int port) { return port > 0 && !loopback_port_free(port); };
+  if (!taken(ports[0]) && !taken(ports[1])) return ports;
+  auto lock = Store(store_root).lock_resource("addresses");
+  auto used = ports_used_by_machines(store_root, {"SSHPort", "EnginePort"}, self);
+  used.insert(ports.begin(), ports.end());
+  for (int& port : ports)
+    if (taken(port)) port = pick_free_loopback_ports(1, used)[0];
+  return ports;
+}
+
 }  // namespace machine::drivers

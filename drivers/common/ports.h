@@ -1,6 +1,7 @@
 #pragma once
 // Free TCP ports on 127.0.0.1 for host port forwards (SSH, engine). Shared by the
 // QEMU-based drivers, so nothing here knows about one driver.
+#include <array>
 #include <filesystem>
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -33,5 +34,17 @@ std::vector<int> pick_ports(size_t n, const std::set<int>& exclude, const std::f
 
 // pick_ports with kernel-chosen ephemeral ports on 127.0.0.1 and loopback_port_free.
 std::vector<int> pick_free_loopback_ports(size_t n, const std::set<int>& exclude = {});
+
+// The host ports of machine `self`'s SSH and engine forwards, {ssh, engine}: free on
+// 127.0.0.1 and recorded by no other machine of the store (SSHPort, EnginePort). Create
+// calls it from prepare(), under the store's "addresses" lock.
+std::array<int, 2> pick_forward_ports(const std::filesystem::path& store_root, std::string_view self);
+
+// `ports` ({ssh, engine}) with each one another program took since the machine last ran
+// replaced by a free port no other machine recorded; a port still free, or unset (<= 0),
+// is kept. Takes the store's "addresses" lock only when something moves, as prepare()
+// runs under it. The driver moves its forwards to what changed and says so.
+std::array<int, 2> replace_taken_forward_ports(const std::filesystem::path& store_root, std::string_view self,
+                                               std::array<int, 2> ports);
 
 }  // namespace machine::drivers

@@ -49,10 +49,6 @@ std::string guest_virtiofs_command(const std::string& tag, const Mount& m) {
                      mode(m));
 }
 
-std::string guest_umount_command(const Mount& m) {
-  return fmt::format("{} umount {}", kGuestMount, shell_quote(m.guest_dir));
-}
-
 Command reverse_sshfs_command(const SshLogin& login, const Mount& m) {
   // -R: sftp-server itself refuses writes, so :ro holds even against root in the guest.
   std::string script =

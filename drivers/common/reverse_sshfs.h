@@ -35,8 +35,6 @@ std::vector<std::string> ssh_options(const SshLogin& login);
 std::string guest_sshfs_command(const Mount& m);
 // The guest command that mounts the virtiofs share `tag` at `m.guest_dir`.
 std::string guest_virtiofs_command(const std::string& tag, const Mount& m);
-// The guest command that unmounts `m`.
-std::string guest_umount_command(const Mount& m);
 
 // bash with sftp-server [-R] as a coprocess whose stdio is crossed with
 // `ssh ... sudo machine-mount sshfs HOST GUEST rw|ro` (bash execs into ssh, so the helper's

@@ -2,17 +2,12 @@
 
 #include <fmt/format.h>
 
+#include "drivers/common/vm_size.h"
 #include "machine/error.h"
 
 namespace machine::drivers::libvirt {
 namespace {
 using K = Flag::Kind;
-
-void require(bool ok, const std::string& flag, const std::string& value, const std::string& why) {
-  if (!ok)
-    fail(Code::InvalidArgument, fmt::format("invalid value \"{}\" for flag --{}: {}", value, flag, why));
-}
-
 }  // namespace
 
 std::vector<Flag> libvirt_flags() {
@@ -43,28 +38,15 @@ std::vector<Flag> libvirt_flags() {
 
 void apply_flags(LibvirtConfig& c, const FlagValues& f) {
   if (f.has("libvirt-uri") && !f.string("libvirt-uri").empty()) c.uri = f.string("libvirt-uri");
-  require(c.uri.find(':') != std::string::npos, "libvirt-uri", c.uri,
-          "not a libvirt URI (e.g. qemu:///system)");
-  if (f.has("libvirt-memory")) {
-    c.memory_mb = f.integer("libvirt-memory");
-    require(c.memory_mb >= kMinMemoryMb, "libvirt-memory", f.string("libvirt-memory"),
-            fmt::format("at least {} MB are needed", kMinMemoryMb));
-  }
-  if (f.has("libvirt-cpus")) {
-    c.cpus = f.integer("libvirt-cpus");
-    require(c.cpus >= 1 && c.cpus <= kMaxCpus, "libvirt-cpus", f.string("libvirt-cpus"),
-            fmt::format("must be between 1 and {}", kMaxCpus));
-  }
-  if (f.has("libvirt-disk-size")) {
-    c.disk_size_mb = f.integer("libvirt-disk-size");
-    require(c.disk_size_mb >= kMinDiskMb, "libvirt-disk-size", f.string("libvirt-disk-size"),
-            fmt::format("at least {} MB are needed", kMinDiskMb));
-  }
+  require_flag(c.uri.find(':') != std::string::npos, "libvirt-uri", c.uri,
+               "not a libvirt URI (e.g. qemu:///system)");
+  common::apply_size_flags(f, "libvirt", c.memory_mb, c.cpus, c.disk_size_mb);
   if (f.has("libvirt-pool") && !f.string("libvirt-pool").empty()) c.pool = f.string("libvirt-pool");
   if (f.has("libvirt-network")) c.network = f.string("libvirt-network");
   if (f.has("libvirt-domain-type") && !f.string("libvirt-domain-type").empty()) {
     auto t = f.string("libvirt-domain-type");
-    require(t == "auto" || t == "kvm" || t == "qemu", "libvirt-domain-type", t, "use one of auto, kvm, qemu");
+    require_flag(t == "auto" || t == "kvm" || t == "qemu", "libvirt-domain-type", t,
+                 "use one of auto, kvm, qemu");
     c.domain_type_requested = t;
   }
   if (f.has("libvirt-image")) c.image = f.string("libvirt-image");

@@ -10,10 +10,6 @@
 
 namespace machine::drivers::libvirt {
 
-inline constexpr int kMinMemoryMb = 256;
-inline constexpr int kMinDiskMb = 1024;
-inline constexpr int kMaxCpus = 255;
-
 struct LibvirtConfig {
   BaseConfig base;  // IPAddress + SSHPort: where SSH is reached
   std::string uri = "qemu:///system";

@@ -119,8 +119,7 @@ std::vector<std::string> LibvirtDriver::prepare() {
   bool reachable_on_loopback = host.empty() || libvirt::is_loopback_host(host);
   config_.forward_bind = reachable_on_loopback ? "127.0.0.1" : "0.0.0.0";
   config_.base.ip_address = reachable_on_loopback ? "127.0.0.1" : host;
-  auto used = ports_used_by_machines(ctx_.store_root, {"SSHPort", "EnginePort"}, ctx_.machine_name);
-  auto ports = pick_free_loopback_ports(2, used);
+  auto ports = pick_forward_ports(ctx_.store_root, ctx_.machine_name);
   config_.base.ssh_port = ports[0];
   config_.engine_port = ports[1];
   return {config_.base.ip_address};
@@ -237,20 +236,24 @@ void LibvirtDriver::start() {
   auto s = conn().domain_state(domain());
   if (!s)
     fail(Code::NotFound, fmt::format("libvirt domain '{}' does not exist on {}", domain(), config_.uri));
-  if (s->state == VIR_DOMAIN_PAUSED) return conn().resume_domain(domain());
+  // Not a state check of the table's kind (ops resumes a machine the user paused): libvirt
+  // cannot create a paused domain, so resuming is how one libvirt paused itself (I/O error,
+  // crash, start-up; state() says Error or Starting) runs again.
+  if (s->state == VIR_DOMAIN_PAUSED) return resume();
   if (s->state != VIR_DOMAIN_SHUTOFF && s->state != VIR_DOMAIN_CRASHED) return;  // running already
   move_taken_forwards();
   conn().start_domain(domain());
 }
+
+void LibvirtDriver::resume() { conn().resume_domain(domain()); }
 
 // The forwarded ports were free at create; another program may hold one now. Moving the
 // forwards beats failing to start (the caller saves the new ports; `env` shows them).
 void LibvirtDriver::move_taken_forwards() {
   if (!config_.network.empty() || config_.forward_bind != "127.0.0.1") return;
   int ssh = config_.base.ssh_port, engine = config_.engine_port;
-  if (loopback_port_free(ssh) && loopback_port_free(engine)) return;
-  auto used = ports_used_by_machines(ctx_.store_root, {"SSHPort", "EnginePort"}, ctx_.machine_name);
-  auto ports = pick_free_loopback_ports(2, used);
+  auto ports = replace_taken_forward_ports(ctx_.store_root, ctx_.machine_name, {ssh, engine});
+  if (ports[0] == ssh && ports[1] == engine) return;
   auto xml = conn().domain_xml_desc(domain(), /*inactive=*/true);
   auto move = [&](int from, int to, int guest) {
     auto old_rule = fmt::format("hostfwd=tcp:127.0.0.1:{}-:{}", from, guest);

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "drivers/common/vm_size.h"
 #include "drivers/network/network_config.h"
 #include "drivers/network/network_store.h"
 #include "machine/error.h"
@@ -9,12 +10,6 @@
 namespace machine::drivers::qemu {
 namespace {
 using K = Flag::Kind;
-
-void require(bool ok, const std::string& flag, const std::string& value, const std::string& why) {
-  if (!ok)
-    fail(Code::InvalidArgument, fmt::format("invalid value \"{}\" for flag --{}: {}", value, flag, why));
-}
-
 }  // namespace
 
 std::vector<Flag> qemu_flags() {
@@ -49,24 +44,7 @@ std::vector<Flag> qemu_flags() {
 }
 
 void apply_flags(QemuConfig& c, const FlagValues& f, long host_memory_mb) {
-  if (f.has("qemu-memory")) {
-    c.memory_mb = f.integer("qemu-memory");
-    auto v = f.string("qemu-memory");
-    require(c.memory_mb >= kMinMemoryMb, "qemu-memory", v,
-            fmt::format("at least {} MB are needed", kMinMemoryMb));
-    require(host_memory_mb <= 0 || c.memory_mb <= host_memory_mb, "qemu-memory", v,
-            fmt::format("more than this host's {} MB", host_memory_mb));
-  }
-  if (f.has("qemu-cpus")) {
-    c.cpus = f.integer("qemu-cpus");
-    require(c.cpus >= 1 && c.cpus <= kMaxCpus, "qemu-cpus", f.string("qemu-cpus"),
-            fmt::format("must be between 1 and {}", kMaxCpus));
-  }
-  if (f.has("qemu-disk-size")) {
-    c.disk_size_mb = f.integer("qemu-disk-size");
-    require(c.disk_size_mb >= kMinDiskMb, "qemu-disk-size", f.string("qemu-disk-size"),
-            fmt::format("at least {} MB are needed", kMinDiskMb));
-  }
+  common::apply_size_flags(f, "qemu", c.memory_mb, c.cpus, c.disk_size_mb, host_memory_mb);
   if (f.has("qemu-image")) c.image = f.string("qemu-image");
   if (f.has("qemu-accel") && !f.string("qemu-accel").empty()) {
     try {
@@ -86,7 +64,7 @@ void apply_flags(QemuConfig& c, const FlagValues& f, long host_memory_mb) {
     c.network_subnet = with_context("--qemu-network-subnet", [&] {
       return network::parse_subnet(f.string("qemu-network-subnet")).to_string();
     });
-    require(!c.network.empty(), "qemu-network-subnet", c.network_subnet, "needs --qemu-network");
+    require_flag(!c.network.empty(), "qemu-network-subnet", c.network_subnet, "needs --qemu-network");
   }
   if (f.has("qemu-publish-address")) {
     c.publish_address = f.string("qemu-publish-address");

@@ -11,10 +11,6 @@
 
 namespace machine::drivers::qemu {
 
-inline constexpr int kMinMemoryMb = 256;
-inline constexpr int kMinDiskMb = 1024;
-inline constexpr int kMaxCpus = 255;  // q35 without x2APIC interrupt remapping
-
 struct QemuConfig {
   BaseConfig base;  // IPAddress 127.0.0.1, SSHPort = the forwarded port
   int memory_mb = 1024;

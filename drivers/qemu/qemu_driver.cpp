@@ -102,8 +102,7 @@ std::vector<std::string> QemuDriver::prepare() {
   auto choice = choose_accel(config_.accel_requested, options_.probe());
   config_.accel = choice.accel;
   if (!choice.notice.empty()) ctx_.progress.step(choice.notice);
-  auto used = ports_used_by_machines(ctx_.store_root, {"SSHPort", "EnginePort"}, ctx_.machine_name);
-  auto ports = pick_free_loopback_ports(2, used);
+  auto ports = pick_forward_ports(ctx_.store_root, ctx_.machine_name);
   config_.base.ssh_port = ports[0];
   config_.engine_port = ports[1];
   if (config_.network.empty()) return {"127.0.0.1"};
@@ -227,11 +226,7 @@ void QemuDriver::start() {
     auto o = qemu::observe(ctx_.machine_dir);
     if (o.process_is_ours) {
       auto s = qemu::map_state(o).state;
-      if (s == State::Running || s == State::Starting) return;
-      if (s == State::Paused) {
-        qemu::QmpClient(file(mf::kQmpSocket)).execute("cont");
-        return;
-      }
+      if (s == State::Running || s == State::Starting || s == State::Paused) return;
       // Panicked, internal error, deaf to QMP: a fresh QEMU is the way back.
       ::kill(o.pid, SIGKILL);
       wait_gone(o.pid, 10s);
@@ -248,22 +243,22 @@ void QemuDriver::start() {
   });
 }
 
+void QemuDriver::resume() {
+  with_context(fmt::format("cannot resume machine '{}'", ctx_.machine_name),
+               [&] { qemu::QmpClient(file(mf::kQmpSocket)).execute("cont"); });
+}
+
 void QemuDriver::move_taken_ports() {
-  bool ssh_free = loopback_port_free(config_.base.ssh_port);
-  bool engine_free = loopback_port_free(config_.engine_port);
-  if (ssh_free && engine_free) return;
-  // Under the store's address lock, as create's prepare(): no other machine picks the same.
-  auto lock = Store(ctx_.store_root).lock_resource("addresses");
-  auto used = ports_used_by_machines(ctx_.store_root, {"SSHPort", "EnginePort"}, ctx_.machine_name);
-  used.insert({config_.base.ssh_port, config_.engine_port});
-  auto fresh = pick_free_loopback_ports(2, used);
+  auto fresh = replace_taken_forward_ports(ctx_.store_root, ctx_.machine_name,
+                                           {config_.base.ssh_port, config_.engine_port});
   auto move = [&](const char* what, int& port, int to) {
+    if (to == port) return;
     ctx_.progress.step(fmt::format("The {} port 127.0.0.1:{} of \"{}\" is taken on the host; using {}", what,
                                    port, ctx_.machine_name, to));
     port = to;
   };
-  if (!ssh_free) move("SSH", config_.base.ssh_port, fresh[0]);
-  if (!engine_free) move("engine", config_.engine_port, fresh[1]);
+  move("SSH", config_.base.ssh_port, fresh[0]);
+  move("engine", config_.engine_port, fresh[1]);
 }
 
 void QemuDriver::wait_gone(int pid, std::chrono::milliseconds timeout) {

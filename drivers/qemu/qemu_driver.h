@@ -33,6 +33,7 @@ class QemuDriver final : public Driver {
   void create(const CreateSpec& spec) override;
   void wait_ready(std::chrono::seconds timeout) override;
   void start() override;
+  void resume() override;
   void stop() override;
   void kill() override;
   void restart() override;

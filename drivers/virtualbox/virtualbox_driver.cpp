@@ -176,8 +176,7 @@ void VirtualBoxDriver::refuse_existing_vm() {
 
 std::vector<std::string> VirtualBoxDriver::prepare() {
   if (config_.base.ssh_port == 22 || config_.base.ssh_port == 0 || config_.engine_port == 0) {
-    auto used = ports_used_by_machines(ctx_.store_root, {"SSHPort", "EnginePort"}, ctx_.machine_name);
-    auto ports = pick_free_loopback_ports(2, used);
+    auto ports = pick_forward_ports(ctx_.store_root, ctx_.machine_name);
     config_.base.ssh_port = ports[0];
     config_.engine_port = ports[1];
   }
@@ -353,19 +352,19 @@ void VirtualBoxDriver::move_busy_forwards() {
     const char* rule;
     int* port;
     int guest;
+    int to;
   };
-  for (auto f : {Forward{"ssh", &config_.base.ssh_port, 22},
-                 Forward{"docker", &config_.engine_port, common::kGuestEnginePort}}) {
-    if (*f.port <= 0 || loopback_port_free(*f.port)) continue;
-    auto used = ports_used_by_machines(ctx_.store_root, {"SSHPort", "EnginePort"}, ctx_.machine_name);
-    used.insert({config_.base.ssh_port, config_.engine_port});
-    int port = pick_free_loopback_ports(1, used)[0];
+  auto fresh = replace_taken_forward_ports(ctx_.store_root, ctx_.machine_name,
+                                           {config_.base.ssh_port, config_.engine_port});
+  for (auto f : {Forward{"ssh", &config_.base.ssh_port, 22, fresh[0]},
+                 Forward{"docker", &config_.engine_port, common::kGuestEnginePort, fresh[1]}}) {
+    if (f.to == *f.port) continue;
     ctx_.progress.step(fmt::format("127.0.0.1:{} is in use: forwarding {} from 127.0.0.1:{} instead", *f.port,
-                                   f.rule, port));
+                                   f.rule, f.to));
     vbm().try_run({"modifyvm", ctx_.machine_name, "--natpf1", "delete", f.rule});
     vbm().run({"modifyvm", ctx_.machine_name, "--natpf1",
-               fmt::format("{},tcp,127.0.0.1,{},,{}", f.rule, port, f.guest)});
-    *f.port = port;
+               fmt::format("{},tcp,127.0.0.1,{},,{}", f.rule, f.to, f.guest)});
+    *f.port = f.to;
   }
 }
 
@@ -444,11 +443,7 @@ void VirtualBoxDriver::start() {
   with_context(fmt::format("cannot start VirtualBox VM '{}'", ctx_.machine_name), [&] {
     auto s = vm_state();
     if (s.empty()) fail(Code::NotFound, "machine does not exist");
-    if (s == "running") return;
-    if (s == "paused") {
-      vbm().run({"controlvm", ctx_.machine_name, "resume"});
-      return;
-    }
+    if (s == "running" || s == "paused") return;
     // The adapter may be gone or renamed (host reboot, VirtualBox upgrade): check it on every
     // start from poweroff, as docker-machine does. A saved VM cannot change its NICs.
     if (s == "poweroff" || s == "aborted") {
@@ -457,6 +452,12 @@ void VirtualBoxDriver::start() {
       move_busy_forwards();
     }
     start_vm();
+  });
+}
+
+void VirtualBoxDriver::resume() {
+  with_context(fmt::format("cannot resume VirtualBox VM '{}'", ctx_.machine_name), [&] {
+    vbm().run({"controlvm", ctx_.machine_name, "resume"});
   });
 }
 

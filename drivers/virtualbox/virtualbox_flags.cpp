@@ -18,8 +18,7 @@ void require_one_of(const std::string& flag, const std::string& value,
     if (value == a) return;
   std::string list;
   for (const char* a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-  fail(Code::InvalidArgument,
-       fmt::format("invalid value \"{}\" for flag --{}: must be one of {}", value, flag, list));
+  require_flag(false, flag, value, "must be one of " + list);
 }
 
 constexpr std::initializer_list<const char*> kNicTypes = {"82540EM",   "82543GC",  "82545EM",
@@ -92,23 +91,15 @@ void VirtualBoxDriver::configure(const FlagValues& flags) {
   c.no_vtx_check = flags.boolean("virtualbox-no-vtx-check");
   c.share_folder = str("virtualbox-share-folder", "");
 
-  if (c.memory <= 0)
-    fail(Code::InvalidArgument,
-         fmt::format("invalid value \"{}\" for flag --virtualbox-memory: must be positive", c.memory));
-  if (c.disk_size <= 0)
-    fail(Code::InvalidArgument,
-         fmt::format("invalid value \"{}\" for flag --virtualbox-disk-size: must be positive", c.disk_size));
-  if (c.cpu < -1)
-    fail(Code::InvalidArgument,
-         fmt::format("invalid value \"{}\" for flag --virtualbox-cpu-count: must be -1 or positive", c.cpu));
+  require_flag(c.memory > 0, "virtualbox-memory", std::to_string(c.memory), "must be positive");
+  require_flag(c.disk_size > 0, "virtualbox-disk-size", std::to_string(c.disk_size), "must be positive");
+  require_flag(c.cpu >= -1, "virtualbox-cpu-count", std::to_string(c.cpu), "must be -1 or positive");
   require_one_of("virtualbox-nat-nictype", c.nat_nic_type, kNicTypes);
   require_one_of("virtualbox-hostonly-nictype", c.hostonly_nic_type, kNicTypes);
   require_one_of("virtualbox-hostonly-nicpromisc", c.hostonly_promisc, {"deny", "allow-vms", "allow-all"});
   require_one_of("virtualbox-ui-type", c.ui_type, {"gui", "sdl", "headless", "separate"});
-  if (!c.share_folder.empty() && c.share_folder.find(':') == std::string::npos)
-    fail(Code::InvalidArgument,
-         fmt::format("invalid value \"{}\" for flag --virtualbox-share-folder: expected dir:name",
-                     c.share_folder));
+  require_flag(c.share_folder.empty() || c.share_folder.find(':') != std::string::npos,
+               "virtualbox-share-folder", c.share_folder, "expected dir:name");
   virtualbox::parse_hostonly_cidr(c.hostonly_cidr);  // docker-machine's CIDR errors
   c.base.ssh_user = "docker";
   config_ = c;

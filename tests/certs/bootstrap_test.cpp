@@ -20,15 +20,6 @@ using namespace machine::certs::testing;
 using namespace std::chrono;
 using ::testing::HasSubstr;
 
-const system_clock::time_point kT0 = sys_days{year{2026} / 1 / 15} + hours{10};
-
-Options at(system_clock::time_point t) {
-  Options o;
-  o.user = "alice";
-  o.now = [t] { return t; };
-  return o;
-}
-
 Code code_of(const std::function<void()>& f) {
   try {
     f();

@@ -1,12 +1,14 @@
 #pragma once
 // Test-only: reads certificates back with OpenSSL directly (not through machine_certs), so
-// tests check what is on disk, independently of the code that wrote it.
+// tests check what is on disk, independently of the code that wrote it; and the tests' clock.
 #include <chrono>
 #include <cstdint>
 #include <ctime>
 #include <filesystem>
 #include <string>
 #include <vector>
+
+#include "certs/certs.h"
 
 namespace machine::certs::testing {
 
@@ -40,5 +42,15 @@ int verify_strict(const std::filesystem::path& cert_path, const std::filesystem:
 bool key_matches(const std::filesystem::path& cert_path, const std::filesystem::path& key_path);
 
 unsigned mode_of(const std::filesystem::path& p);  // permission bits only
+
+// The certificate tests' clock: a fixed "now", and Options (user alice) whose clock says `t`.
+inline const std::chrono::system_clock::time_point kT0 =
+    std::chrono::sys_days{std::chrono::year{2026} / 1 / 15} + std::chrono::hours{10};
+inline Options at(std::chrono::system_clock::time_point t) {
+  Options o;
+  o.user = "alice";
+  o.now = [t] { return t; };
+  return o;
+}
 
 }  // namespace machine::certs::testing

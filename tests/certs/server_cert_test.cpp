@@ -20,13 +20,9 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using Problem = CertCheck::Problem;
 
-const system_clock::time_point kT0 = sys_days{year{2026} / 1 / 15} + hours{10};
-
-Options at(system_clock::time_point t) {
-  Options o;
-  o.user = "alice";
-  o.now = [t] { return t; };
-  return o;
+bool server_cert_covers(const std::filesystem::path& cert, const std::filesystem::path& ca,
+                        const std::string& host, system_clock::time_point now) {
+  return check_server_cert(cert, ca, host, now).ok();
 }
 
 class ServerCertTest : public ::testing::Test {

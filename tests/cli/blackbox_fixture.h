@@ -19,6 +19,7 @@
 #include "drivers/common/ports.h"
 #include "machine/process_runner.h"
 #include "machine/store.h"
+#include "tests/support/local_server.h"
 #include "tests/support/temp_dir.h"
 
 namespace machine::cli {
@@ -35,17 +36,6 @@ inline std::string machine_binary() {
 }
 
 inline int free_port() { return machine::drivers::pick_free_loopback_ports(1).front(); }
-
-inline bool accepts(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-  ::close(fd);
-  return ok;
-}
 
 // An engine stand-in: GET /_ping and /version served by openssl s_server over mutual TLS.
 class FakeEngine {
@@ -69,12 +59,9 @@ class FakeEngine {
                nullptr);
       ::_exit(127);
     }
-    for (int i = 0; i < 500 && !accepts(port_); ++i) std::this_thread::sleep_for(10ms);
+    machine::testing::wait_accepting(pid_, port_);  // a server that exited shows in the test's checks
   }
-  ~FakeEngine() {
-    ::kill(pid_, SIGTERM);
-    ::waitpid(pid_, nullptr, 0);
-  }
+  ~FakeEngine() { machine::testing::stop_server(pid_); }
   std::string url() const { return "tcp://127.0.0.1:" + std::to_string(port_); }
   int port() const { return port_; }
 

@@ -1,13 +1,12 @@
 #pragma once
-// Golden-file comparison: tests/cli/golden/<name>. Run with MACHINE_UPDATE_GOLDEN=1 to
-// rewrite the files from the current output (then review the diff before committing).
+// Golden files of the CLI: tests/cli/golden/<name> (tests/support/golden.h compares them).
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <string>
 
-#include "tests/support/temp_dir.h"
+#include "tests/support/golden.h"
 
 namespace machine::cli::testing {
 
@@ -16,14 +15,7 @@ inline std::filesystem::path golden_path(const std::string& name) {
 }
 
 inline void expect_golden(const std::string& name, const std::string& actual) {
-  auto path = golden_path(name);
-  const char* update = std::getenv("MACHINE_UPDATE_GOLDEN");
-  if (update && std::string(update) == "1") {
-    machine::testing::write_file(path, actual);
-    return;
-  }
-  ASSERT_TRUE(std::filesystem::exists(path)) << "missing golden file " << path;
-  EXPECT_EQ(machine::testing::read_file(path), actual) << "golden " << name;
+  machine::testing::expect_golden_file(golden_path(name), actual);
 }
 
 }  // namespace machine::cli::testing

@@ -5,7 +5,6 @@
 // Ports come from the free-port helper, so parallel runs do not clash; the suite runs in
 // its own network namespace (see SetUpTestSuite).
 #include <gtest/gtest.h>
-#include <sched.h>
 #include <signal.h>
 
 #include <fstream>
@@ -14,6 +13,7 @@
 #include "drivers/common/ports.h"
 #include "tests/e2e/e2e_env.h"
 #include "tests/e2e/net_probe.h"
+#include "tests/support/netns.h"
 
 namespace machine::e2e {
 namespace {
@@ -47,7 +47,7 @@ class PortForward : public ::testing::Test {
     // replies), so the whole suite runs in a network namespace of its own with only
     // loopback up: the guest can reach nothing, and every probe goes to this namespace's
     // 127.0.0.1. Children (machine, its forwarder, QEMU, docker) inherit it.
-    netns_ = ::unshare(CLONE_NEWNET) == 0 && sh("ip link set lo up").status == 0;
+    netns_ = machine::testing::enter_private_netns();
     if (!netns_) return;
     store_ = new Store();
     tmp_ = new machine::testing::TempDir();
@@ -63,7 +63,7 @@ class PortForward : public ::testing::Test {
     delete tmp_;
   }
   void SetUp() override {
-    ASSERT_TRUE(netns_) << "needs root to make a private network namespace (unshare -n)";
+    ASSERT_TRUE(netns_) << machine::testing::kNeedsNetns;
     ASSERT_EQ(create_->status, 0) << create_->out;
     ASSERT_NE(import_, nullptr);
     ASSERT_EQ(import_->status, 0) << import_->out;

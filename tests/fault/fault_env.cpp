@@ -35,6 +35,7 @@ void require_sandbox() {
       << "/ is writable: not inside ro-sandbox";
 }
 
+namespace {
 void write_tally(const std::string& suite, const Tally& t) {
   const char* dir = std::getenv("MACHINE_FAULT_REPORT_DIR");
   if (!dir || !*dir) return;
@@ -48,6 +49,36 @@ void write_tally(const std::string& suite, const Tally& t) {
                    {"leaked_contexts", t.leaked_contexts},
                    {"held_locks", t.held_locks}};
   std::ofstream(std::filesystem::path(dir) / (suite + ".json")) << j.dump(2) << "\n";
+}
+
+class TallyWriter : public ::testing::Environment {
+ public:
+  TallyWriter(std::string suite, const Tally& tally) : suite_(std::move(suite)), tally_(tally) {}
+  void TearDown() override { write_tally(suite_, tally_); }
+
+ private:
+  std::string suite_;
+  const Tally& tally_;
+};
+}  // namespace
+
+Tally& suite_tally(const std::string& suite) {
+  static Tally tally;
+  static const auto* const writer = ::testing::AddGlobalTestEnvironment(new TallyWriter(suite, tally));
+  (void)writer;
+  return tally;
+}
+
+void FaultTest::SetUp() {
+  require_sandbox();
+  if (HasFatalFailure()) return;
+  tmp_.emplace();
+  store_.emplace(tmp_->path());
+}
+
+void FaultTest::TearDown() {
+  store_.reset();
+  tmp_.reset();
 }
 
 std::string cmdline(int pid) {

@@ -2,12 +2,16 @@
 // Harness for tests/fault: a store inside the ro-sandbox's tmpfs (every other mount is
 // read-only), the real `machine` binary run with fault points (machine/fault.h), and the
 // checks every fault case ends with: nothing half-made, nothing leaked, nothing lost.
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "machine/process_runner.h"
+#include "tests/support/temp_dir.h"
 
 namespace machine::fault {
 
@@ -26,7 +30,9 @@ struct Tally {
   int leaked_contexts = 0;   // docker contexts left
   int held_locks = 0;        // machine locks still held
 };
-void write_tally(const std::string& suite, const Tally& t);
+// The counters of this binary's suite: the first call registers a gtest environment that
+// writes them to $MACHINE_FAULT_REPORT_DIR/<suite>.json when the binary ends.
+Tally& suite_tally(const std::string& suite);
 
 class FaultStore {
  public:
@@ -57,5 +63,16 @@ class FaultStore {
 
 // The command line of a process ("" when gone), NULs turned into spaces.
 std::string cmdline(int pid);
+
+// The fixture of a fault test that wants a store of its own: inside the sandbox (else the
+// test fails), a fresh temp dir and store per test, both removed after it.
+class FaultTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+
+  std::optional<machine::testing::TempDir> tmp_;
+  std::optional<FaultStore> store_;
+};
 
 }  // namespace machine::fault

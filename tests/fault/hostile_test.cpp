@@ -14,21 +14,15 @@ namespace {
 using namespace std::chrono_literals;
 using machine::testing::tree_fingerprint;
 
-Tally g_tally;
+Tally& g_tally = suite_tally("hostile");
 
-class Hostile : public ::testing::Test {
+class Hostile : public FaultTest {
  protected:
   void SetUp() override {
-    require_sandbox();
+    FaultTest::SetUp();
     if (HasFatalFailure()) return;
-    tmp_.emplace();
-    store_.emplace(tmp_->path());
     auto keep = store_->machine({"create", "-d", "none", "--url", "tcp://127.0.0.1:9", "keep"}, {}, 120s);
     ASSERT_EQ(keep.exit_code, 0) << keep.out << keep.err;
-  }
-  void TearDown() override {
-    store_.reset();
-    tmp_.reset();
   }
 
   // Runs every case; each must fail with status 1, say something on stderr, change nothing.
@@ -49,9 +43,6 @@ class Hostile : public ::testing::Test {
       ASSERT_EQ(after, before) << shown << " changed the store";
     }
   }
-
-  std::optional<machine::testing::TempDir> tmp_;
-  std::optional<FaultStore> store_;
 };
 
 TEST_F(Hostile, CreateFlagValuesAreRefusedBeforeAnythingIsMade) {
@@ -106,12 +97,6 @@ TEST_F(Hostile, OtherCommandsRefuseBadFlagsAndNames) {
          {"inspect", std::string("ke\x01ep")}},
         "Invalid hostname specified");
 }
-
-class TallyWriter : public ::testing::Environment {
- public:
-  void TearDown() override { write_tally("hostile", g_tally); }
-};
-const auto* const kTally = ::testing::AddGlobalTestEnvironment(new TallyWriter);
 
 }  // namespace
 }  // namespace machine::fault

@@ -17,25 +17,14 @@ namespace machine::fault {
 namespace {
 using namespace std::chrono_literals;
 
-Tally g_tally;
+Tally& g_tally = suite_tally("kill_steps");
 
 int signal_number(const std::string& sig) {
   return sig == "INT" ? SIGINT : sig == "TERM" ? SIGTERM : sig == "HUP" ? SIGHUP : SIGKILL;
 }
 
-class KillSteps : public ::testing::Test {
+class KillSteps : public FaultTest {
  protected:
-  void SetUp() override {
-    require_sandbox();
-    if (HasFatalFailure()) return;
-    tmp_.emplace();
-    store_.emplace(tmp_->path());
-  }
-  void TearDown() override {
-    store_.reset();
-    tmp_.reset();
-  }
-
   // The machine's STATE in `ls`, or nullopt when ls does not list it. ls must answer.
   std::optional<std::string> ls_state(const std::string& name) {
     auto r = store_->machine({"ls", "--format", "{{.Name}} {{.State}}"}, {}, 120s);
@@ -90,9 +79,6 @@ class KillSteps : public ::testing::Test {
     auto rm = store_->machine({"rm", "-y", name}, {}, 120s);
     EXPECT_EQ(rm.exit_code, 0) << rm.out << rm.err;
   }
-
-  std::optional<machine::testing::TempDir> tmp_;
-  std::optional<FaultStore> store_;
 };
 
 const std::vector<std::string> kQemu = {"-d", "qemu"};
@@ -127,12 +113,6 @@ TEST_F(KillSteps, NoneDriverEverySignal) {
                             "create-after-seed", "create-after-vm"})
     for (const char* sig : {"KILL", "INT", "TERM", "HUP"}) stop_create_at("n1", point, sig, none);
 }
-
-class TallyWriter : public ::testing::Environment {
- public:
-  void TearDown() override { write_tally("kill_steps", g_tally); }
-};
-const auto* const kTally = ::testing::AddGlobalTestEnvironment(new TallyWriter);
 
 }  // namespace
 }  // namespace machine::fault

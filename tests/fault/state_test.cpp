@@ -25,7 +25,7 @@ using machine::testing::read_file;
 using machine::testing::tree_fingerprint;
 using machine::testing::write_file;
 
-Tally g_tally;
+Tally& g_tally = suite_tally("state");
 
 bool alive(int pid) { return ::kill(pid, 0) == 0; }
 
@@ -43,19 +43,8 @@ void end_bystander(int pid) {
   ::waitpid(pid, nullptr, 0);
 }
 
-class FaultState : public ::testing::Test {
+class FaultState : public FaultTest {
  protected:
-  void SetUp() override {
-    require_sandbox();
-    if (HasFatalFailure()) return;
-    tmp_.emplace();
-    store_.emplace(tmp_->path());
-  }
-  void TearDown() override {
-    store_.reset();
-    tmp_.reset();
-  }
-
   // A machine with a real config, stopped by SIGKILL right after create wrote its seed.
   void half_made_qemu(const std::string& name, const std::string& point = "create-after-seed") {
     auto r = store_->machine({"create", "-d", "qemu", name}, {{"MACHINE_FAULT_POINT", point + ":KILL"}});
@@ -84,9 +73,6 @@ class FaultState : public ::testing::Test {
     }
     EXPECT_TRUE(left.empty()) << ::testing::PrintToString(left);
   }
-
-  std::optional<machine::testing::TempDir> tmp_;
-  std::optional<FaultStore> store_;
 };
 
 TEST_F(FaultState, CorruptConfigsShowInLsAndRmForceCleansThem) {
@@ -214,12 +200,6 @@ TEST_F(FaultState, ConcurrentCreatesGetDistinctPorts) {
   EXPECT_EQ(ports.size(), 8u) << "two concurrent creates picked the same port";
   for (int i = 0; i < 4; ++i) expect_rm_cleans("p" + std::to_string(i));
 }
-
-class TallyWriter : public ::testing::Environment {
- public:
-  void TearDown() override { write_tally("state", g_tally); }
-};
-const auto* const kTally = ::testing::AddGlobalTestEnvironment(new TallyWriter);
 
 }  // namespace
 }  // namespace machine::fault

@@ -18,7 +18,7 @@ namespace {
 using namespace std::chrono_literals;
 using machine::testing::read_file;
 
-Tally g_tally;
+Tally& g_tally = suite_tally("vm");
 
 class FaultVm : public ::testing::Test {
  protected:
@@ -160,12 +160,6 @@ TEST_F(FaultVm, RmForceLeavesNothing) {
   EXPECT_TRUE(left.empty()) << ::testing::PrintToString(left);
   EXPECT_TRUE(store_->store_processes().empty());
 }
-
-class TallyWriter : public ::testing::Environment {
- public:
-  void TearDown() override { write_tally("vm", g_tally); }
-};
-const auto* const kTally = ::testing::AddGlobalTestEnvironment(new TallyWriter);
 
 }  // namespace
 }  // namespace machine::fault

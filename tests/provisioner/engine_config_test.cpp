@@ -11,6 +11,7 @@
 
 #include "machine/error.h"
 #include "provisioner/provision.h"
+#include "tests/support/golden.h"
 #include "tests/support/temp_dir.h"
 
 namespace machine::provision {
@@ -23,14 +24,8 @@ std::string golden_path(const std::string& name) {
   return std::string(MACHINE_SOURCE_DIR) + "/tests/provisioner/golden/" + name;
 }
 
-// Compares with a golden file; MACHINE_UPDATE_GOLDEN=1 rewrites it instead.
 void expect_golden(const std::string& name, const std::string& actual) {
-  if (std::getenv("MACHINE_UPDATE_GOLDEN")) {
-    machine::testing::write_file(golden_path(name), actual);
-    return;
-  }
-  ASSERT_TRUE(std::filesystem::exists(golden_path(name))) << "missing golden file " << name;
-  EXPECT_EQ(actual, machine::testing::read_file(golden_path(name))) << "golden file " << name;
+  machine::testing::expect_golden_file(golden_path(name), actual);
 }
 
 std::string unit(const std::string& name) {

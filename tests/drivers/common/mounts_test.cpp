@@ -160,10 +160,5 @@ TEST(MountConfig, RoundTripsThroughConfigJson) {
   EXPECT_TRUE(host_from_json(j).options.mounts.empty());
 }
 
-TEST(MountConfig, HelperFilesAreInTheStoresFileList) {
-  EXPECT_NE(std::find(machine_files::kAll.begin(), machine_files::kAll.end(), machine_files::kMountsDir),
-            machine_files::kAll.end());
-}
-
 }  // namespace
 }  // namespace machine::drivers::common

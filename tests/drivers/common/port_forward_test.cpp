@@ -10,6 +10,7 @@
 
 #include "drivers/common/ports.h"
 #include "machine/error.h"
+#include "tests/support/error_of.h"
 #include "tests/support/temp_dir.h"
 
 namespace machine::drivers {
@@ -19,14 +20,7 @@ std::string data(const std::string& name) {
   return machine::testing::read_file(std::filesystem::path(PORT_FORWARD_TEST_DATA) / name);
 }
 
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
+using machine::testing::error_of;
 
 TEST(PortForward, StringFormIsQemusHostfwdRule) {
   EXPECT_EQ((PortForward{Proto::Tcp, "127.0.0.1", 4000, 8080}.to_string()), "tcp:127.0.0.1:4000-:8080");

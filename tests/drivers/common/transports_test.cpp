@@ -97,7 +97,6 @@ TEST(GuestCommands, QuoteEveryPathForTheGuestShell) {
   Mount m{"/h", "/it's here", false};
   EXPECT_EQ(guest_virtiofs_command("mount0", m),
             "sudo /usr/sbin/machine-mount virtiofs 'mount0' '/it'\\''s here' rw");
-  EXPECT_EQ(guest_umount_command(m), "sudo /usr/sbin/machine-mount umount '/it'\\''s here'");
 }
 
 TEST(HostSshfs, MountsTheMachineDirWithThePinnedKeyOnly) {

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "drivers/libvirt/connection.h"
+#include "tests/support/golden.h"
 
 namespace machine::drivers::libvirt {
 namespace {
@@ -35,16 +36,7 @@ DomainSpec base_spec() {
 }
 
 void expect_golden(const std::string& name, const std::string& got) {
-  auto path = golden_dir() / (name + ".xml");
-  if (std::getenv("MACHINE_UPDATE_GOLDEN")) {
-    std::ofstream(path) << got;
-    return;
-  }
-  std::ifstream in(path);
-  ASSERT_TRUE(in) << "missing golden file " << path << " (run with MACHINE_UPDATE_GOLDEN=1)";
-  std::stringstream want;
-  want << in.rdbuf();
-  EXPECT_EQ(want.str(), got) << "golden " << path;
+  machine::testing::expect_golden_file(golden_dir() / (name + ".xml"), got);
 }
 
 TEST(DomainXml, TcgWithUserNetworkingAndKernelBoot) {

@@ -9,7 +9,6 @@
 // The whole suite runs in a network namespace it makes (SetUpTestSuite): the tap and every
 // packet to a private address stay inside it.
 #include <gtest/gtest.h>
-#include <sched.h>
 
 #include <chrono>
 #include <regex>
@@ -20,6 +19,7 @@
 #include "drivers/network/host_interface.h"
 #include "tests/e2e/e2e_env.h"
 #include "tests/e2e/net_probe.h"
+#include "tests/support/netns.h"
 
 namespace machine::e2e {
 namespace {
@@ -76,7 +76,7 @@ class Swarm : public ::testing::Test {
   static void SetUpTestSuite() {
     // Creating the network's tap and talking to 192.168.99.x happen only in this private
     // namespace (loopback up, nothing else); machine, QEMU, the switch inherit it.
-    netns_ = ::unshare(CLONE_NEWNET) == 0 && sh("ip link set lo up").status == 0;
+    netns_ = machine::testing::enter_private_netns();
     if (!netns_) return;
     store_ = new Store();
     tmp_ = new machine::testing::TempDir();
@@ -93,7 +93,7 @@ class Swarm : public ::testing::Test {
     delete tmp_;
   }
   void SetUp() override {
-    ASSERT_TRUE(netns_) << "needs root to make a private network namespace (unshare -n)";
+    ASSERT_TRUE(netns_) << machine::testing::kNeedsNetns;
     for (const auto& c : creates_) ASSERT_EQ(c.status, 0) << c.out;
   }
   static Result machine(const std::string& args) { return store_->machine(args); }

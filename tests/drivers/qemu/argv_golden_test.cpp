@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "drivers/qemu/qemu_argv.h"
+#include "tests/support/golden.h"
 
 namespace machine::drivers::qemu {
 namespace {
@@ -32,16 +33,7 @@ VmSpec base_spec() {
 void expect_golden(const std::string& name, const VmSpec& spec) {
   std::string got;
   for (const auto& a : build_qemu_args(spec)) got += a + "\n";
-  auto path = golden_dir() / (name + ".args");
-  if (std::getenv("MACHINE_UPDATE_GOLDEN")) {
-    std::ofstream(path) << got;
-    return;
-  }
-  std::ifstream in(path);
-  ASSERT_TRUE(in) << "missing golden file " << path << " (run with MACHINE_UPDATE_GOLDEN=1)";
-  std::stringstream want;
-  want << in.rdbuf();
-  EXPECT_EQ(got, want.str()) << "argv differs from " << path;
+  machine::testing::expect_golden_file(golden_dir() / (name + ".args"), got);
 }
 
 TEST(QemuArgv, TcgIsMultiThreadedWithCpuMax) { expect_golden("tcg", base_spec()); }

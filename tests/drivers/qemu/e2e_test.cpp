@@ -95,7 +95,7 @@ TEST(QemuLifecycle, DiskIsAnOverlayOnTheImageResizedToTheRequestedSize) {
   EXPECT_EQ(m.driver().to_json()["BaseDisk"], image.string());
 }
 
-TEST(QemuLifecycle, PausedVmReadsPausedAndStartResumesIt) {
+TEST(QemuLifecycle, PausedVmReadsPausedAndResumeResumesIt) {
   TestStore store;
   TestMachine m(store, "vm1", blank_flags(blank_image(store.path())), quick_stop());
   m.create();
@@ -104,7 +104,9 @@ TEST(QemuLifecycle, PausedVmReadsPausedAndStartResumesIt) {
     qmp.execute("stop");
   }
   EXPECT_EQ(m.driver().state().state, State::Paused);
-  m.driver().start();
+  m.driver().start();  // leaves it paused: machine/state decides that `start` resumes
+  EXPECT_EQ(m.driver().state().state, State::Paused);
+  m.driver().resume();
   EXPECT_EQ(m.driver().state().state, State::Running);
 }
 

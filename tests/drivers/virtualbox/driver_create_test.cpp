@@ -8,6 +8,7 @@
 #include "drivers/virtualbox/virtualbox_driver.h"
 #include "machine/error.h"
 #include "tests/drivers/virtualbox/vbox_fixture.h"
+#include "tests/support/error_of.h"
 #include "tests/support/fake_process_runner.h"
 
 namespace machine::testing {
@@ -15,15 +16,7 @@ namespace {
 
 using drivers::CreateSpec;
 
-std::string error_of(const std::function<void()>& f, Code* code = nullptr) {
-  try {
-    f();
-  } catch (const Error& e) {
-    if (code) *code = e.code();
-    return e.what();
-  }
-  return "";
-}
+using machine::testing::error_of;
 
 std::string replace_all(std::string s, const std::string& from, const std::string& to) {
   for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))

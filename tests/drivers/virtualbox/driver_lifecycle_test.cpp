@@ -141,11 +141,18 @@ TEST_F(VBoxLifecycle, StartMovesAForwardWhosePortWasTaken) {
   EXPECT_EQ(fake_state()["vms"]["vm1"]["natpf"]["1"].size(), 2u);
 }
 
-TEST_F(VBoxLifecycle, StartResumesAPausedVm) {
+// Whether `start` resumes is machine/state's decision (Verdict::Resume): the driver's
+// start leaves a paused VM as it is, resume() resumes it.
+TEST_F(VBoxLifecycle, StartLeavesAPausedVmAndResumeResumesIt) {
   vbox({"controlvm", "vm1", "pause"});
   clear_calls();
   d_->start();
-  EXPECT_EQ(calls(), (std::vector<std::string>{"showvminfo vm1 --machinereadable", "controlvm vm1 resume"}));
+  EXPECT_EQ(calls(), (std::vector<std::string>{"showvminfo vm1 --machinereadable"}));
+  EXPECT_EQ(d_->state().state, State::Paused);
+  clear_calls();
+  d_->resume();
+  EXPECT_EQ(calls(), (std::vector<std::string>{"controlvm vm1 resume"}));
+  EXPECT_EQ(d_->state().state, State::Running);
 }
 
 TEST_F(VBoxLifecycle, RestartStopsThenStarts) {

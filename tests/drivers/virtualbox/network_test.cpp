@@ -6,21 +6,14 @@
 #include <gtest/gtest.h>
 
 #include "machine/error.h"
+#include "tests/support/error_of.h"
 
 namespace machine::drivers::virtualbox {
 namespace {
 
 uint32_t ip(const char* s) { return parse_ipv4(s).value(); }
 
-std::string error_of(const std::function<void()>& f, Code* code = nullptr) {
-  try {
-    f();
-  } catch (const Error& e) {
-    if (code) *code = e.code();
-    return e.what();
-  }
-  return "";
-}
+using machine::testing::error_of;
 
 // VBoxManage 6.1.38r153438 `list hostonlyifs`
 constexpr const char* kTwoAdapters = R"(Name:            vboxnet0

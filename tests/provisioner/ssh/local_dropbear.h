@@ -13,11 +13,11 @@
 
 namespace machine::testing {
 
-class LocalDropbear {
+class LocalDropbear : public LocalSshServer {
  public:
   static bool supported() { return ::geteuid() == 0 && std::filesystem::exists("/usr/sbin/dropbear"); }
 
-  explicit LocalDropbear(const std::filesystem::path& dir) : dir_(dir) {
+  explicit LocalDropbear(const std::filesystem::path& dir) : LocalSshServer(dir) {
     namespace fs = std::filesystem;
     // dropbear refuses keys in a home or .ssh writable by others: both 0700.
     fs::create_directories(dir_ / "home" / ".ssh");
@@ -37,33 +37,16 @@ class LocalDropbear {
         << ssh::read_public_key(client_key_path_) << "\n";
     fs::permissions(dir_ / "home" / ".ssh" / "authorized_keys",
                     fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace);
-    port_ = LocalSshd::free_port();
+    port_ = free_loopback_port();
     start();
   }
-  ~LocalDropbear() { stop(); }
-  LocalDropbear(const LocalDropbear&) = delete;
-  LocalDropbear& operator=(const LocalDropbear&) = delete;
-
-  const ssh::HostKey& host_key() const { return host_key_; }
   std::string log() const {
     std::ifstream in(dir_ / "dropbear.log");
     std::ostringstream s;
     s << in.rdbuf();
     return s.str();
   }
-  ssh::SshEndpoint endpoint() const {
-    ssh::SshEndpoint ep{"127.0.0.1", port_, "root", client_key_path_, dir_ / "known_hosts"};
-    if (!std::filesystem::exists(ep.known_hosts))
-      ssh::write_known_hosts(ep.known_hosts, ep.host, ep.port, {host_key_});
-    return ep;
-  }
-  void stop() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-  }
+  ssh::SshEndpoint endpoint() const { return endpoint_for("root"); }
 
  private:
   static std::string run_capture(const std::vector<std::string>& argv) {
@@ -115,17 +98,10 @@ class LocalDropbear {
               "-p", listen.c_str(), "-P", pidfile.c_str(), static_cast<char*>(nullptr));
       ::_exit(127);
     }
-    if (LocalSshd::wait_accepting(pid_, port_)) return;
+    if (wait_accepting(pid_, port_)) return;
     stop();
     throw std::runtime_error("dropbear did not start: " + log());
   }
-
-  std::filesystem::path dir_;
-  std::filesystem::path host_key_path_;
-  std::filesystem::path client_key_path_;
-  ssh::HostKey host_key_;
-  int port_ = 0;
-  pid_t pid_ = -1;
 };
 
 }  // namespace machine::testing

@@ -2,34 +2,61 @@
 // A real OpenSSH sshd on 127.0.0.1 at a free port, with its own host key, config and
 // authorized_keys in a directory the caller owns. Used by the SSH integration tests and by
 // bench/provisioner_bench.cpp (header-only so both can include it). Stopped (by pid) on destruction.
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <pwd.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
 #include <string>
-#include <thread>
 
 #include "provisioner/ssh/keygen.h"
 #include "provisioner/ssh/known_hosts.h"
 #include "provisioner/ssh/ssh.h"
+#include "tests/support/local_server.h"
 
 namespace machine::testing {
 
-class LocalSshd {
+// What a test's own SSH server (sshd, dropbear) holds: its directory, its host key, the
+// client key that logs in, its port and pid. Stopped (by pid) on destruction.
+class LocalSshServer {
+ public:
+  ~LocalSshServer() { stop(); }
+  LocalSshServer(const LocalSshServer&) = delete;
+  LocalSshServer& operator=(const LocalSshServer&) = delete;
+
+  int port() const { return port_; }
+  const ssh::HostKey& host_key() const { return host_key_; }
+  const std::filesystem::path& dir() const { return dir_; }
+  void stop() { stop_server(pid_); }
+
+ protected:
+  explicit LocalSshServer(const std::filesystem::path& dir) : dir_(dir) {}
+
+  // An endpoint for `user` with the client key and a known_hosts (written once) pinning this server.
+  ssh::SshEndpoint endpoint_for(const std::string& user) const {
+    ssh::SshEndpoint ep{"127.0.0.1", port_, user, client_key_path_, dir_ / "known_hosts"};
+    if (!std::filesystem::exists(ep.known_hosts))
+      ssh::write_known_hosts(ep.known_hosts, ep.host, ep.port, {host_key_});
+    return ep;
+  }
+
+  std::filesystem::path dir_;
+  std::filesystem::path host_key_path_;
+  std::filesystem::path client_key_path_;
+  ssh::HostKey host_key_;
+  int port_ = 0;
+  pid_t pid_ = -1;
+};
+
+class LocalSshd : public LocalSshServer {
  public:
   // Generates keys and config under dir and starts sshd; throws std::runtime_error with sshd's
   // log when it does not come up.
-  explicit LocalSshd(const std::filesystem::path& dir, const std::string& extra_config = "") : dir_(dir) {
+  explicit LocalSshd(const std::filesystem::path& dir, const std::string& extra_config = "")
+      : LocalSshServer(dir) {
     namespace fs = std::filesystem;
     fs::create_directories(dir_ / "home");
     fs::create_directories("/run/sshd");  // sshd's privilege-separation directory
@@ -42,7 +69,7 @@ class LocalSshd {
     client_key_path_ = dir_ / "id_ed25519";
     if (!fs::exists(client_key_path_)) ssh::create_machine_key(client_key_path_, "test-client");
     write(dir_ / "authorized_keys", ssh::read_public_key(client_key_path_) + "\n");
-    port_ = free_port();
+    port_ = free_loopback_port();
     std::ostringstream cfg;
     cfg << extra_config;  // first: sshd keeps the first value it reads for an option
     cfg << "Port " << port_ << "\nListenAddress 127.0.0.1\nHostKey " << host_key_path_.string()
@@ -57,77 +84,14 @@ class LocalSshd {
     write(dir_ / "sshd_config", cfg.str());
     start();
   }
-  ~LocalSshd() { stop(); }
-  LocalSshd(const LocalSshd&) = delete;
-  LocalSshd& operator=(const LocalSshd&) = delete;
-
-  int port() const { return port_; }
-  const ssh::HostKey& host_key() const { return host_key_; }
-  const std::filesystem::path& dir() const { return dir_; }
   std::string log() const { return read(dir_ / "sshd.log"); }
 
   // An endpoint for the current user with the client key and a known_hosts pinning this server.
-  ssh::SshEndpoint endpoint() const {
-    ssh::SshEndpoint ep{"127.0.0.1", port_, current_user(), client_key_path_, dir_ / "known_hosts"};
-    if (!std::filesystem::exists(ep.known_hosts))
-      ssh::write_known_hosts(ep.known_hosts, ep.host, ep.port, {host_key_});
-    return ep;
-  }
+  ssh::SshEndpoint endpoint() const { return endpoint_for(current_user()); }
 
   // Starts the stopped server again on the same port with the same keys.
   void restart() {
     if (pid_ <= 0) start();
-  }
-
-  void stop() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-  }
-
-  // A port on 127.0.0.1 that was free a moment ago.
-  static int free_port() {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-      ::close(fd);
-      throw std::runtime_error("cannot find a free port");
-    }
-    ::close(fd);
-    return ntohs(addr.sin_port);
-  }
-
-  // True when something accepts TCP connections on 127.0.0.1:port.
-  // Waits up to 10 s for a server we spawned (pid) to accept on 127.0.0.1:port; false when it
-  // exited first (pid is then set to -1) or never accepted.
-  static bool wait_accepting(pid_t& pid, int port) {
-    for (int i = 0; i < 200; ++i) {
-      if (accepting(port)) return true;
-      int status = 0;
-      if (::waitpid(pid, &status, WNOHANG) == pid) {
-        pid = -1;
-        return false;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return false;
-  }
-
-  static bool accepting(int port) {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-    ::close(fd);
-    return ok;
   }
 
   static std::string current_user() {
@@ -172,13 +136,6 @@ class LocalSshd {
     s << in.rdbuf();
     return s.str();
   }
-
-  std::filesystem::path dir_;
-  std::filesystem::path host_key_path_;
-  std::filesystem::path client_key_path_;
-  ssh::HostKey host_key_;
-  int port_ = 0;
-  pid_t pid_ = -1;
 };
 
 }  // namespace machine::testing
