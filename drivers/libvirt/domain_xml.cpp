@@ -70,6 +70,7 @@ std::string domain_xml(const DomainSpec& s) {
   x += fmt::format("<domain type='{}'{}>\n", s.type,
                    user_net ? " xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'" : "");
   x += fmt::format("  <name>{}</name>\n", xml_escape(s.name));
+  if (!s.uuid.empty()) x += fmt::format("  <uuid>{}</uuid>\n", xml_escape(s.uuid));
   x += fmt::format("  <memory unit='MiB'>{}</memory>\n", s.memory_mb);
   x += fmt::format("  <vcpu>{}</vcpu>\n", s.cpus);
   // vhost-user (virtiofsd) maps guest RAM: it must be a shared memfd.

@@ -25,6 +25,7 @@ struct FsShare {
 
 struct DomainSpec {
   std::string name;
+  std::string uuid;           // chosen before the domain exists (write-ahead); "" = libvirt picks
   std::string type = "qemu";  // "qemu" (TCG) or "kvm"
   int memory_mb = 1024;
   int cpus = 2;

@@ -24,8 +24,9 @@ struct LibvirtConfig {
   bool restrict_network = false;               // user networking restrict=on
   std::string forward_bind = "127.0.0.1";      // host address the port forwards listen on
   int engine_port = 0;                         // host port -> guest 2376 (user networking)
-  // Resolved at create, so later starts define nothing new.
-  std::string domain_uuid;  // of the domain create defined; remove touches no other
+  // Resolved at create, so later starts define nothing new. The UUID and the per-machine
+  // volume names are chosen in prepare() and saved before create makes them (write-ahead).
+  std::string domain_uuid;  // of the domain create defines; remove touches no other
   std::string disk_volume;  // per-machine qcow2 overlay
   std::string seed_volume;  // per-machine NoCloud ISO
   std::string base_volume;  // shared, uploaded once per image

@@ -10,6 +10,7 @@
 #include "drivers/common/mounts.h"
 #include "drivers/common/ports.h"
 #include "drivers/common/readiness.h"
+#include "drivers/common/uuid.h"
 #include "drivers/common/virtiofs.h"
 #include "drivers/libvirt/domain_state.h"
 #include "drivers/libvirt/domain_xml.h"
@@ -23,6 +24,24 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 constexpr uint64_t kMiB = 1024 * 1024;
+
+// Makes a per-machine volume whose name prepare() recorded. When making it fails and a
+// volume of that name exists, someone else made it since pre_create_check: forget the name
+// so that remove() (the rollback) leaves their volume alone.
+template <typename Make>
+libvirt::VolumeInfo make_recorded_volume(libvirt::Connection& c, const std::string& pool,
+                                         std::string& recorded, Make make) {
+  try {
+    return make();
+  } catch (const Error&) {
+    try {
+      if (c.volume_info(pool, recorded)) recorded.clear();
+    } catch (const Error&) {
+      // Cannot tell: keep the name; remove() of a missing volume does nothing.
+    }
+    throw;
+  }
+}
 }  // namespace
 
 LibvirtDriver::LibvirtDriver(const Context& ctx) : LibvirtDriver(ctx, Deps{}) {}
@@ -108,6 +127,13 @@ std::vector<std::string> LibvirtDriver::prepare() {
     bool kvm = conn().capabilities().find("<domain type='kvm'") != std::string::npos;
     config_.domain_type = kvm ? "kvm" : "qemu";
   }
+  // Write-ahead: the domain's UUID and the per-machine volume names are chosen here, and
+  // create saves them with the machine before making anything, so a create killed at any
+  // point leaves a record that `rm -f` removes them by (remove tolerates missing ones).
+  if (config_.domain_uuid.empty()) config_.domain_uuid = common::random_uuid();
+  config_.disk_volume = disk_volume_name();
+  config_.seed_volume = seed_volume_name();
+  config_.console_volume = console_volume_name();
   if (!config_.network.empty()) {
     config_.base.ssh_port = 22;
     config_.engine_port = common::kGuestEnginePort;
@@ -154,26 +180,34 @@ void LibvirtDriver::create(const CreateSpec& spec) {
       d.kernel_cmdline = image.kernel_cmdline;
     }
 
-    // Each name is recorded only once its volume exists, so a rollback never deletes a
-    // volume someone else made under that name.
-    libvirt::create_overlay(c, config_.pool, disk_volume_name(), base.path,
-                            static_cast<uint64_t>(config_.disk_size_mb) * kMiB);
-    config_.disk_volume = disk_volume_name();
+    // The names were recorded in prepare() (write-ahead); a name someone else took since
+    // pre_create_check is dropped from the record when its volume cannot be made.
+    if (config_.disk_volume.empty() || config_.seed_volume.empty() || config_.console_volume.empty() ||
+        config_.domain_uuid.empty())
+      fail(Code::Internal, "create() before prepare(): the volume names and domain UUID are not recorded");
+    make_recorded_volume(c, config_.pool, config_.disk_volume, [&] {
+      return libvirt::create_overlay(c, config_.pool, config_.disk_volume, base.path,
+                                     static_cast<uint64_t>(config_.disk_size_mb) * kMiB);
+    });
 
     auto iso = ctx_.machine_dir / std::string(mf::kSeed);
     deps_.write_seed(ctx_, spec, iso);
-    c.create_volume(config_.pool, seed_volume_name(),
-                    libvirt::volume_xml({seed_volume_name(), std::filesystem::file_size(iso), "raw", ""}));
-    config_.seed_volume = seed_volume_name();
-    c.upload_volume(config_.pool, config_.seed_volume, iso);
+    make_recorded_volume(c, config_.pool, config_.seed_volume, [&] {
+      return c.create_volume(
+          config_.pool, config_.seed_volume,
+          libvirt::volume_xml({config_.seed_volume, std::filesystem::file_size(iso), "raw", ""}));
+    });
+    deps_.upload(c, config_.pool, config_.seed_volume, iso);
 
     // The serial console goes to a file in the pool: QEMU may write there (libvirt labels
     // it), and the storage API reads it back from any host.
-    auto console = c.create_volume(config_.pool, console_volume_name(),
-                                   libvirt::volume_xml({console_volume_name(), 0, "raw", ""}));
-    config_.console_volume = console_volume_name();
+    auto console = make_recorded_volume(c, config_.pool, config_.console_volume, [&] {
+      return c.create_volume(config_.pool, config_.console_volume,
+                             libvirt::volume_xml({config_.console_volume, 0, "raw", ""}));
+    });
 
     d.name = domain();
+    d.uuid = config_.domain_uuid;
     d.type = config_.domain_type;
     d.memory_mb = config_.memory_mb;
     d.cpus = config_.cpus;
@@ -183,7 +217,9 @@ void LibvirtDriver::create(const CreateSpec& spec) {
     d.serial_log = console.path;
     d.network = config_.network;
     d.user_net = {config_.forward_bind, config_.base.ssh_port, config_.engine_port, config_.restrict_network};
-    config_.domain_uuid = c.define_domain(domain(), libvirt::domain_xml(d));
+    // A same-named domain defined since pre_create_check has another UUID: defining fails,
+    // and remove() leaves it because its UUID is not the recorded one.
+    c.define_domain(domain(), libvirt::domain_xml(d));
     c.start_domain(domain());
   });
 }
@@ -301,7 +337,8 @@ void LibvirtDriver::restart() {
 void LibvirtDriver::remove() {
   with_context(fmt::format("cannot remove machine '{}' from {}", domain(), config_.uri), [&] {
     auto& c = conn();
-    // Only the domain create defined: a rollback must not take a same-named one made since.
+    // Only the domain with the recorded UUID: a rollback must not take a same-named one made
+    // since. Every name below was recorded before create made anything; absent ones are skipped.
     if (!config_.domain_uuid.empty() && c.domain_uuid(domain()) == config_.domain_uuid) {
       c.destroy_domain(domain());
       c.undefine_domain(domain());

@@ -27,6 +27,11 @@ class LibvirtDriver final : public Driver {
         [](const Context& ctx, const CreateSpec& spec, const std::filesystem::path& iso) {
           common::write_seed(ctx, spec, iso);
         };
+    // Streams a local file into a volume (the seed); the test hypervisor has no uploads.
+    std::function<void(libvirt::Connection&, const std::string&, const std::string&,
+                       const std::filesystem::path&)>
+        upload = [](libvirt::Connection& c, const std::string& pool, const std::string& volume,
+                    const std::filesystem::path& file) { c.upload_volume(pool, volume, file); };
     std::shared_ptr<libvirt::Connection> connection;  // opened from the URI when null
     std::chrono::seconds stop_timeout{60};            // ACPI shutdown, then destroy
   };

@@ -4,7 +4,6 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <random>
 #include <regex>
 #include <thread>
 
@@ -134,20 +133,6 @@ std::optional<std::string> vm_uuid_named(std::string_view list_vms, const std::s
       return std::string(line.substr(open + 2, line.size() - open - 3));
   }
   return std::nullopt;
-}
-
-std::string random_uuid() {
-  std::random_device rd;
-  unsigned char b[16];
-  for (auto& c : b) c = static_cast<unsigned char>(rd() & 0xff);
-  b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);  // version 4
-  b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);  // RFC 4122 variant
-  std::string out;
-  for (int i = 0; i < 16; ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
-    out += fmt::format("{:02x}", b[i]);
-  }
-  return out;
 }
 
 bool is_machine_not_found(std::string_view err) {

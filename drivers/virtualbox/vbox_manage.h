@@ -50,9 +50,6 @@ bool is_machine_not_found(std::string_view err);
 // The UUID of the VM called `name` in `list vms` output (`"name" {uuid}` lines), if any.
 std::optional<std::string> vm_uuid_named(std::string_view list_vms, const std::string& name);
 
-// A random (version 4) UUID in VirtualBox's spelling, for createvm --uuid.
-std::string random_uuid();
-
 class VBoxManage {
  public:
   // `program` is VBoxManage's path; empty means "not found" and every run throws

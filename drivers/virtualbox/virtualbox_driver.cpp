@@ -12,6 +12,7 @@
 #include "drivers/common/guest_image.h"
 #include "drivers/common/ports.h"
 #include "drivers/common/readiness.h"
+#include "drivers/common/uuid.h"
 #include "drivers/virtualbox/hostonly_setup.h"
 #include "drivers/virtualbox/vm_commands.h"
 #include "machine/cancel.h"
@@ -181,7 +182,7 @@ std::vector<std::string> VirtualBoxDriver::prepare() {
     config_.engine_port = ports[1];
   }
   if (config_.nat_mac.empty()) config_.nat_mac = random_mac([this](int n) { return random(n); });
-  if (config_.vm_uuid.empty()) config_.vm_uuid = virtualbox::random_uuid();
+  if (config_.vm_uuid.empty()) config_.vm_uuid = common::random_uuid();
   if (config_.hostonly_mac.empty()) {
     do config_.hostonly_mac = random_mac([this](int n) { return random(n); });
     while (config_.hostonly_mac == config_.nat_mac);

@@ -102,11 +102,13 @@ for dev in /sys/class/net/*; do
   elif [ -z "$private" ] && [ -z "$PRIVATE_MAC" ] && [ -n "$PRIVATE_ADDR" ]; then private=$name
   else others="$others $name"; fi
 done
-# -n: give up after 3 discovers 1 s apart; with a lease udhcpc stays in the background to
-# renew it.
+# -n: give up after 4 discovers 3 s apart; with a lease udhcpc stays in the background to
+# renew it. dnsmasq (a libvirt network's DHCP server) pings an address for up to 3 s before
+# it offers it: 1 s waits missed that offer every time under load. Networks that answer at
+# once (QEMU user networking, VirtualBox NAT) are not slowed down.
 dhcp() {
   MACHINE_DHCP_PRIMARY=$2 udhcpc -i "$1" -s /usr/lib/machine/udhcpc.script -p "/run/udhcpc.$1.pid" \
-    -x "hostname:$(hostname)" -t 3 -T 1 -A 10 -n > "/run/machine/udhcpc.$1.log" 2>&1
+    -x "hostname:$(hostname)" -t 4 -T 3 -A 10 -n > "/run/machine/udhcpc.$1.log" 2>&1
 }
 if [ -n "$primary" ]; then
   ip link set "$primary" up

@@ -21,6 +21,7 @@ std::filesystem::path golden_dir() {
 DomainSpec base_spec() {
   DomainSpec s;
   s.name = "vm1";
+  s.uuid = "6f1d2c3b-4a59-4e68-8f7a-0b1c2d3e4f50";  // chosen in prepare(), recorded before create
   s.type = "qemu";
   s.memory_mb = 1024;
   s.cpus = 2;
@@ -101,7 +102,7 @@ TEST(DomainXml, RoundTripsThroughLibvirt) {
   Connection c("test:///default");
   auto s = base_spec();
   s.pool = "default-pool";
-  c.define_domain("vm1", domain_xml(s));
+  EXPECT_EQ(c.define_domain("vm1", domain_xml(s)), s.uuid) << "libvirt picked another UUID than ours";
   auto back = c.domain_xml_desc("vm1");
   for (const char* want : {"<name>vm1</name>", "<memory unit='KiB'>1048576</memory>",
                            "<type arch='x86_64' machine='q35'>hvm</type>",

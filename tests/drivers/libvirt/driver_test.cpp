@@ -9,6 +9,7 @@
 #include "drivers/common/ports.h"
 #include "drivers/libvirt/domain_xml.h"
 #include "drivers/libvirt/libvirt_driver.h"
+#include "drivers/libvirt/volumes.h"
 #include "drivers/registry.h"
 #include "machine/error.h"
 #include "tests/support/temp_dir.h"
@@ -27,23 +28,43 @@ class LibvirtDriverTest : public ::testing::Test {
     std::filesystem::create_directories(ctx_.machine_dir);
   }
 
-  std::unique_ptr<LibvirtDriver> driver() {
+  std::unique_ptr<LibvirtDriver> driver(const std::function<void(LibvirtDriver::Deps&)>& tweak = {}) {
     LibvirtDriver::Deps deps;
     deps.connection = conn_;
     deps.stop_timeout = std::chrono::seconds(2);
-    deps.resolve_image = [this](const Context&, const std::string&) {
-      machine::testing::write_file(tmp_ / "disk.qcow2", "qcow2");
-      return common::BootImage{(tmp_ / "disk.qcow2").string(), "", "", ""};
-    };
+    deps.resolve_image = [this](const Context&, const std::string&) { return image(); };
     deps.write_seed = [](const Context&, const CreateSpec&, const std::filesystem::path& iso) {
       machine::testing::write_file(iso, "seed");
     };
+    if (tweak) tweak(deps);
     auto d = std::make_unique<LibvirtDriver>(ctx_, deps);
     FlagValues f;
     f.set("libvirt-uri", {"test:///default"});
     f.set("libvirt-pool", {kPool});
     d->configure(f);
     return d;
+  }
+
+  // The boot image, written once (its base volume's name follows its modification time).
+  common::BootImage image() {
+    if (!std::filesystem::exists(tmp_ / "disk.qcow2"))
+      machine::testing::write_file(tmp_ / "disk.qcow2", "qcow2");
+    return common::BootImage{(tmp_ / "disk.qcow2").string(), "", "", ""};
+  }
+
+  // The test hypervisor cannot stream uploads: put the base image into the pool as a
+  // finished upload (volume + marker), so create() goes past it.
+  void preload_base_image() {
+    auto base = libvirt::base_volume_name(image().disk, "disk.qcow2");
+    for (const auto& v : {base, libvirt::upload_marker_name(base)})
+      conn_->create_volume(kPool, v, libvirt::volume_xml({v, 1, "raw", ""}));
+  }
+
+  std::vector<std::string> machine_volumes() {
+    std::vector<std::string> left;
+    for (const char* v : {"vm1.qcow2", "vm1-seed.iso", "vm1-console.log"})
+      if (conn_->volume_info(kPool, v)) left.push_back(v);
+    return left;
   }
 
   // What a successful create leaves behind: a defined domain and its volumes.
@@ -279,6 +300,63 @@ TEST_F(LibvirtDriverTest, RemoveLeavesASameNamedDomainItDidNotDefine) {
   conn_->define_domain("vm1", libvirt::domain_xml(s));  // someone else's, defined since
   d->remove();
   EXPECT_TRUE(conn_->domain_exists("vm1"));
+}
+
+// Item 5 of issue 17: create saves the driver's record after prepare() and then calls
+// create(); a create killed anywhere inside create() leaves only that record. It must name
+// the domain (by UUID) and every per-machine volume, so `rm -f` removes them all.
+TEST_F(LibvirtDriverTest, RecordSavedBeforeCreateNamesEverythingCreateMakes) {
+  preload_base_image();
+  auto d = driver([](LibvirtDriver::Deps& deps) { deps.upload = [](auto&, auto&, auto&, auto&) {}; });
+  d->pre_create_check();
+  d->prepare();
+  const nlohmann::json record = d->to_json();  // what config.json holds while create() runs
+  EXPECT_FALSE(record["DomainUUID"].get<std::string>().empty());
+  d->create(CreateSpec{"vm1", "ssh-ed25519 AAAA test", {}});
+  ASSERT_TRUE(conn_->domain_exists("vm1"));
+  EXPECT_EQ(conn_->domain_uuid("vm1"), record["DomainUUID"].get<std::string>())
+      << "the domain was defined with another UUID than the one recorded";
+  ASSERT_EQ(machine_volumes().size(), 3u);
+
+  d.reset();  // the process dies: nothing but the record is left
+  auto rm = driver();
+  rm->from_json(record);
+  rm->remove();
+  EXPECT_FALSE(conn_->domain_exists("vm1")) << "the domain outlived `rm -f`";
+  EXPECT_EQ(machine_volumes(), std::vector<std::string>{}) << "volumes outlived `rm -f`";
+  EXPECT_TRUE(conn_->volume_info(kPool, libvirt::base_volume_name(image().disk, "disk.qcow2")))
+      << "the shared base image went with one machine";
+}
+
+TEST_F(LibvirtDriverTest, RemoveAfterAFaultMidCreateDeletesWhatExistsAndSkipsTheRest) {
+  preload_base_image();
+  auto d = driver([](LibvirtDriver::Deps& deps) {
+    deps.upload = [](auto&, auto&, auto&, auto&) { fail(Code::Unavailable, "injected: upload cut off"); };
+  });
+  d->pre_create_check();
+  d->prepare();
+  const nlohmann::json record = d->to_json();
+  EXPECT_THROW(d->create(CreateSpec{"vm1", "ssh-ed25519 AAAA test", {}}), Error);
+  EXPECT_EQ(machine_volumes(), (std::vector<std::string>{"vm1.qcow2", "vm1-seed.iso"}));
+  EXPECT_FALSE(conn_->domain_exists("vm1"));
+
+  auto rm = driver();
+  rm->from_json(record);
+  EXPECT_NO_THROW(rm->remove()) << "a recorded console volume and domain that were never made";
+  EXPECT_EQ(machine_volumes(), std::vector<std::string>{});
+  EXPECT_NO_THROW(rm->remove()) << "nothing left: still succeeds";
+}
+
+TEST_F(LibvirtDriverTest, AVolumeMadeBySomeoneElseAfterTheCheckIsDroppedFromTheRecord) {
+  preload_base_image();
+  auto d = driver([](LibvirtDriver::Deps& deps) { deps.upload = [](auto&, auto&, auto&, auto&) {}; });
+  d->pre_create_check();
+  d->prepare();
+  conn_->create_volume(kPool, "vm1-seed.iso", libvirt::volume_xml({"vm1-seed.iso", 1, "raw", ""}));
+  EXPECT_THROW(d->create(CreateSpec{"vm1", "ssh-ed25519 AAAA test", {}}), Error);
+  EXPECT_EQ(d->to_json()["SeedVolume"], "") << "still names a volume it did not make";
+  d->remove();  // the rollback
+  EXPECT_EQ(machine_volumes(), std::vector<std::string>{"vm1-seed.iso"});
 }
 
 TEST_F(LibvirtDriverTest, JsonRoundTripKeepsHostKeys) {

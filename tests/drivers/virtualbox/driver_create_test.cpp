@@ -3,6 +3,7 @@
 
 #include <regex>
 
+#include "drivers/common/uuid.h"
 #include "drivers/registry.h"
 #include "drivers/virtualbox/vbox_manage.h"
 #include "drivers/virtualbox/virtualbox_driver.h"
@@ -379,7 +380,7 @@ TEST(VBoxListVms, FindsTheUuidOfAnExactNameOnly) {
 }
 
 TEST(VBoxListVms, RandomUuidsAreVersion4AndDiffer) {
-  auto a = drivers::virtualbox::random_uuid(), b = drivers::virtualbox::random_uuid();
+  auto a = drivers::common::random_uuid(), b = drivers::common::random_uuid();
   EXPECT_NE(a, b);
   EXPECT_TRUE(
       std::regex_match(a, std::regex("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")))
