@@ -6,10 +6,16 @@
 
 #include "cli/app.h"
 #include "machine/cancel.h"
+#ifdef MACHINE_FAULT_HOOKS
+#include "machine/fault_hooks.h"
+#endif
 
 int main(int argc, char** argv) {
   // Ctrl-C makes long operations roll back (create removes the half-made machine).
   machine::install_cancel_handlers();
+#ifdef MACHINE_FAULT_HOOKS
+  machine::install_env_fault_hook();  // tests/fault only: cli/CMakeLists.txt builds two binaries
+#endif
   std::vector<std::string> args(argv, argv + argc);
   machine::cli::Io io{std::cout, std::cerr, std::cin, &machine::cli::system_getenv,
                       [] { return std::make_unique<machine::ConsoleProgress>(stdout, stderr); }};

@@ -1,27 +1,14 @@
 #include "machine/fault.h"
 
-#include <csignal>
-#include <cstdlib>
-
 namespace machine {
+namespace {
+FaultHook g_hook = nullptr;
+}  // namespace
 
-void fault_point([[maybe_unused]] std::string_view point) {
-#ifdef MACHINE_FAULT_HOOKS
-  const char* spec = std::getenv("MACHINE_FAULT_POINT");
-  if (!spec) return;
-  std::string_view s(spec);
-  auto colon = s.rfind(':');
-  if (colon == std::string_view::npos || s.substr(0, colon) != point) return;
-  auto sig = s.substr(colon + 1);
-  int n = sig == "KILL"   ? SIGKILL
-          : sig == "INT"  ? SIGINT
-          : sig == "TERM" ? SIGTERM
-          : sig == "HUP"  ? SIGHUP
-                          : 0;
-  if (n == 0) return;
-  ::unsetenv("MACHINE_FAULT_POINT");  // once: helpers this process starts later do not inherit it
-  ::raise(n);
-#endif
+void set_fault_hook(FaultHook hook) { g_hook = hook; }
+
+void fault_point(std::string_view point) {
+  if (g_hook) g_hook(point);
 }
 
 }  // namespace machine

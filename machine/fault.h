@@ -1,13 +1,16 @@
 #pragma once
-// Fault injection for tests/fault: with MACHINE_FAULT_POINT="<point>:<SIGNAL>" in the
-// environment, the process sends itself SIGNAL (KILL, INT, TERM or HUP) the first time it
-// reaches `point`, e.g. "create-after-seed:KILL". Points are named where the create flow has
-// made one more thing (certs, machine dir, addresses, seed, VM, host keys, engine, context).
-// Does nothing unless built with the CMake option MACHINE_FAULT_HOOKS (on for test builds).
+// Fault injection for tests/fault: named points where the create flow has made one more thing
+// (certs, machine dir, addresses, seed, VM, host keys, engine, context). fault_point calls the
+// installed hook, if any; only the test build's `machine` installs one (machine/fault_hooks.h,
+// CMake option MACHINE_FAULT_HOOKS), so the installed binary carries no way to stop itself.
 #include <string_view>
 
 namespace machine {
 
 void fault_point(std::string_view point);
+
+// What fault_point calls; nullptr (the default) makes it do nothing. Set once, before threads.
+using FaultHook = void (*)(std::string_view point);
+void set_fault_hook(FaultHook hook);
 
 }  // namespace machine
