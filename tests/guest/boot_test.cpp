@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
 
 #include "guest/image_cache.h"
@@ -26,8 +27,11 @@ class GuestBoot : public ::testing::Test {
     for (const char* p : {"qemu-system-x86_64", "qemu-img", "ssh", "ssh-keygen", "xorriso", "e2fsck"})
       if (!runner_->find_program(p)) skip_reason_ = std::string(p) + " not installed";
     if (!skip_reason_.empty()) return;
+    // MACHINE_TEST_GUEST_SUITE=bookworm boots the older suite's image instead of the default.
+    const char* env = std::getenv("MACHINE_TEST_GUEST_SUITE");
+    const std::string suite = env && *env ? env : kDefaultSuite;
     ImageCache cache(guest::testing::test_image_cache_dir(), *runner_);
-    if (auto img = cache.find_default()) {
+    if (auto img = cache.find(suite)) {
       image_ = new Image(*img);
       return;
     }
@@ -35,7 +39,7 @@ class GuestBoot : public ::testing::Test {
       skip_reason_ = "no cached image and building one needs root";
       return;
     }
-    image_ = new Image(cache.build(false));
+    image_ = new Image(cache.build(false, {}, {}, suite));
   }
   static void TearDownTestSuite() {
     delete image_;
@@ -119,6 +123,12 @@ TEST_F(GuestBoot, SeededBootServesSshAndDockerThenPowersOffClean) {
   r = ssh(vm, dir / "id", dir / "known_hosts", "docker info --format '{{.ServerVersion}} {{json .Labels}}'");
   ASSERT_TRUE(r.ok()) << r.err;
   EXPECT_THAT(r.out, HasSubstr("seeded=yes"));
+  // The engine is the suite's docker.io (package 26.1.5+dfsg1-9... reports 26.1.5[+dfsg1]).
+  std::string engine_pkg;
+  for (const auto& p : image_->manifest.at("packages"))
+    if (p.value("name", "") == "docker.io") engine_pkg = p.value("version", "");
+  ASSERT_FALSE(engine_pkg.empty());
+  EXPECT_TRUE(r.out.starts_with(engine_pkg.substr(0, engine_pkg.find('+')))) << r.out << " vs " << engine_pkg;
   r = ssh(vm, dir / "id", dir / "known_hosts",
           "sudo cat /etc/machine-test.txt; sudo stat -c %a /etc/machine-test.txt");
   ASSERT_TRUE(r.ok()) << r.err;
