@@ -21,7 +21,6 @@
 #include <thread>
 
 #include "bench/bench_util.h"
-#include "guest/recipe.h"
 #include "guest/recipe_files.h"
 
 namespace {
@@ -156,15 +155,6 @@ void BM_CreateToTlsDockerReady(benchmark::State& state, const std::string& suite
 }  // namespace
 
 int main(int argc, char** argv) {
-  for (const auto& suite : machine::guest::suites())
-    benchmark::RegisterBenchmark(("BM_CreateToTlsDockerReady/" + suite).c_str(), BM_CreateToTlsDockerReady,
-                                 suite)
-        ->UseManualTime()
-        ->Iterations(1)
-        ->Unit(benchmark::kSecond);
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  register_per_suite("BM_CreateToTlsDockerReady", BM_CreateToTlsDockerReady);
+  return run_benchmarks(argc, argv);
 }

@@ -17,9 +17,9 @@
 #include <sstream>
 #include <thread>
 
+#include "bench/bench_util.h"
 #include "drivers/common/ports.h"
 #include "guest/image_cache.h"
-#include "guest/recipe.h"
 #include "guest/seed.h"
 #include "machine/error.h"
 
@@ -184,19 +184,7 @@ void BM_BootToSshAndDocker(benchmark::State& state, const std::string& suite) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  for (const auto& suite : guest::suites()) {
-    benchmark::RegisterBenchmark(("BM_ImageBuildWarm/" + suite).c_str(), BM_ImageBuildWarm, suite)
-        ->Iterations(1)
-        ->UseManualTime()
-        ->Unit(benchmark::kSecond);
-    benchmark::RegisterBenchmark(("BM_BootToSshAndDocker/" + suite).c_str(), BM_BootToSshAndDocker, suite)
-        ->Iterations(1)
-        ->UseManualTime()
-        ->Unit(benchmark::kSecond);
-  }
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  machine::bench::register_per_suite("BM_ImageBuildWarm", BM_ImageBuildWarm);
+  machine::bench::register_per_suite("BM_BootToSshAndDocker", BM_BootToSshAndDocker);
+  return machine::bench::run_benchmarks(argc, argv);
 }
