@@ -1,9 +1,13 @@
 #pragma once
-// Small helpers the end-to-end benchmarks share: settings from the environment and the
-// output of a shell command.
+// Small helpers the end-to-end benchmarks share: settings from the environment, the
+// output of a shell command, benchmarks registered once per machine OS suite.
+#include <benchmark/benchmark.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+
+#include "guest/recipe.h"
 
 namespace machine::bench {
 
@@ -26,6 +30,26 @@ inline std::string capture(const std::string& cmd) {
   ::pclose(p);
   while (!out.empty() && out.back() == '\n') out.pop_back();
   return out;
+}
+
+// Registers fn(state, suite) once per machine OS suite as "<name>/<suite>" (one timed
+// iteration, in seconds), so the suites compare side by side in one run.
+template <class Fn>
+void register_per_suite(const std::string& name, Fn fn) {
+  for (const auto& suite : machine::guest::suites())
+    benchmark::RegisterBenchmark((name + "/" + suite).c_str(), fn, suite)
+        ->UseManualTime()
+        ->Iterations(1)
+        ->Unit(benchmark::kSecond);
+}
+
+// BENCHMARK_MAIN()'s body, for executables that register their benchmarks at run time.
+inline int run_benchmarks(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
 }
 
 }  // namespace machine::bench

@@ -2,8 +2,11 @@
 // qemu-system-x86_64 boot of the same guest kernel to init measured in the same run:
 //   create -> TLS docker ready, start of a stopped machine, `machine ssh true` vs OpenSSH,
 //   and the idle machine's resident memory and CPU share (QEMU's, 30 s after start).
-// Needs a built guest image in $MACHINE_TEST_IMAGE_CACHE (scripts/test builds it).
-// Figures go to bench/results/create.txt (the console output; README.md quotes them).
+// Needs a built guest image in $MACHINE_TEST_IMAGE_CACHE (scripts/test builds it). Runs once
+// per Debian suite whose image is in that cache (BM_CreateToTlsDockerReady/<suite>; the
+// default suite boots as create picks it, others by --qemu-image DIR), so suites compare
+// side by side in one run. Figures go to bench/results/ (the console output; README.md
+// quotes them).
 #include <benchmark/benchmark.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,6 +21,7 @@
 #include <thread>
 
 #include "bench/bench_util.h"
+#include "guest/recipe_files.h"
 
 namespace {
 using namespace machine::bench;
@@ -46,10 +50,13 @@ struct BenchStore {
   std::string m(const std::string& args) const { return binary() + " -s " + dir + " " + args; }
 };
 
-// Seconds from starting qemu until the guest kernel runs init, for the default image.
-double bare_kernel_to_init() {
-  auto dir = capture("ls -d " + cache() + "/images/*/ 2>/dev/null | tail -1");
-  if (dir.empty()) return -1;
+std::string image_dir(const std::string& suite) {
+  return cache() + "/images/" + machine::guest::kImageName + "-" + machine::guest::image_version(suite);
+}
+
+// Seconds from starting qemu until the guest kernel runs init, for the image in `dir`.
+double bare_kernel_to_init(const std::string& dir) {
+  if (!std::filesystem::exists(dir + "/vmlinuz")) return -1;
   std::string cmd =
       "timeout 120 qemu-system-x86_64 -nodefaults -display none -machine q35 -accel tcg,thread=multi "
       "-cpu max -smp 2 -m 1024 -kernel " +
@@ -95,12 +102,19 @@ Idle idle_cost(const std::string& pidfile, std::chrono::seconds settle, std::chr
   return r;
 }
 
-void BM_CreateToTlsDockerReady(benchmark::State& state) {
-  double bare = bare_kernel_to_init();
+void BM_CreateToTlsDockerReady(benchmark::State& state, const std::string& suite) {
+  const std::string dir = image_dir(suite);
+  if (!std::filesystem::exists(dir + "/manifest.json")) {
+    state.SkipWithError(("no " + suite + " image: machine image build --suite " + suite).c_str());
+    return;
+  }
+  double bare = bare_kernel_to_init(dir);
+  const std::string image = suite == machine::guest::kDefaultSuite ? "" : " --qemu-image " + dir;
   for (auto _ : state) {
     BenchStore s;
-    double t = timed(s.m("create --qemu-restrict-network --no-docker-context b1 >/dev/null 2>&1") + " && " +
-                     "eval \"$(" + s.m("env b1") + ")\" && docker version >/dev/null 2>&1");
+    double t =
+        timed(s.m("create --qemu-restrict-network --no-docker-context" + image + " b1 >/dev/null 2>&1") +
+              " && " + "eval \"$(" + s.m("env b1") + ")\" && docker version >/dev/null 2>&1");
     if (t < 0) {
       state.SkipWithError("create failed");
       break;
@@ -134,10 +148,13 @@ void BM_CreateToTlsDockerReady(benchmark::State& state) {
     state.counters["machine_ssh_true_s"] = ours / kRuns;
     state.counters["openssh_true_s"] = openssh / kRuns;
     state.counters["ssh_ratio"] = openssh > 0 ? ours / openssh : 0;
+    state.SetLabel("engine " + capture(s.m("version b1 2>/dev/null")));
   }
 }
-BENCHMARK(BM_CreateToTlsDockerReady)->UseManualTime()->Iterations(1)->Unit(benchmark::kSecond);
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  register_per_suite("BM_CreateToTlsDockerReady", BM_CreateToTlsDockerReady);
+  return run_benchmarks(argc, argv);
+}

@@ -1,5 +1,7 @@
 // Guest OS timings: image build (warm .deb cache), boot to SSH and boot to dockerd under
-// QEMU TCG (the configuration the e2e tests use). Run as root for the build benchmark:
+// QEMU TCG (the configuration the e2e tests use), once per Debian suite (…/trixie,
+// …/bookworm), so the suites compare side by side in one run. Run as root for the build
+// benchmark:
 //   guest_bench --benchmark_out=guest_bench.json
 // Counters: seconds of wall time per phase; boots also report the guest's own uptime at
 // each serial marker (less sensitive to how long QEMU took to start).
@@ -15,6 +17,7 @@
 #include <sstream>
 #include <thread>
 
+#include "bench/bench_util.h"
 #include "drivers/common/ports.h"
 #include "guest/image_cache.h"
 #include "guest/seed.h"
@@ -56,7 +59,7 @@ std::string slurp(const fs::path& p) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-void BM_ImageBuildWarm(benchmark::State& state) {
+void BM_ImageBuildWarm(benchmark::State& state, const std::string& suite) {
   if (::geteuid() != 0) {
     state.SkipWithError("image build needs root");
     return;
@@ -71,23 +74,31 @@ void BM_ImageBuildWarm(benchmark::State& state) {
   for (auto _ : state) {
     guest::ImageCache cache(dir, *runner);
     auto t0 = Clock::now();
-    auto img = cache.build(true);
+    auto img = cache.build(true, {}, {}, suite);
     double secs = std::chrono::duration<double>(Clock::now() - t0).count();
     state.SetIterationTime(secs);
     state.counters["build_s"] = secs;
     state.counters["disk_MB"] = static_cast<double>(fs::file_size(img.disk)) / 1e6;
+    state.counters["kernel_MB"] = static_cast<double>(fs::file_size(img.kernel)) / 1e6;
+    state.counters["initrd_MB"] = static_cast<double>(fs::file_size(img.initrd)) / 1e6;
+    state.counters["total_MB"] =
+        static_cast<double>(fs::file_size(img.disk) + fs::file_size(img.kernel) + fs::file_size(img.initrd)) /
+        1e6;
     state.counters["rootfs_MB"] = img.manifest.value("rootfs_bytes", 0.0) / 1e6;
+    state.counters["packages"] =
+        static_cast<double>(img.manifest.value("packages", nlohmann::json::array()).size());
+    state.SetLabel(img.manifest.value("kernel_version", ""));
   }
   fs::remove_all(dir, ec);
 }
-BENCHMARK(BM_ImageBuildWarm)->Iterations(1)->UseManualTime()->Unit(benchmark::kSecond);
 
-void BM_BootToSshAndDocker(benchmark::State& state) {
+void BM_BootToSshAndDocker(benchmark::State& state, const std::string& suite) {
   auto runner = make_system_process_runner();
   guest::ImageCache cache(cache_dir(), *runner);
-  auto img = cache.find_default();
+  auto img = cache.find(suite);
   if (!img) {
-    state.SkipWithError("no image: run guest_boot_test or `machine image build` first");
+    state.SkipWithError(
+        ("no " + suite + " image: `machine image build --suite " + suite + "` first").c_str());
     return;
   }
   fs::path dir = fs::temp_directory_path() / ("machine-guest-boot-bench-" + std::to_string(::getpid()));
@@ -169,8 +180,11 @@ void BM_BootToSshAndDocker(benchmark::State& state) {
   std::error_code ec;
   fs::remove_all(dir, ec);
 }
-BENCHMARK(BM_BootToSshAndDocker)->Iterations(1)->UseManualTime()->Unit(benchmark::kSecond);
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  machine::bench::register_per_suite("BM_ImageBuildWarm", BM_ImageBuildWarm);
+  machine::bench::register_per_suite("BM_BootToSshAndDocker", BM_BootToSshAndDocker);
+  return machine::bench::run_benchmarks(argc, argv);
+}

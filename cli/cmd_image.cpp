@@ -1,4 +1,4 @@
-// `machine image build [--force] | ls | rm NAME`: the machine OS images in the store's cache
+// `machine image build [--force] [--suite S] | ls | rm NAME`: the machine OS images in the store's cache
 // (not a docker-machine command: docker-machine downloaded boot2docker.iso instead).
 #include <fmt/format.h>
 
@@ -24,7 +24,7 @@ std::uintmax_t image_bytes(const guest::Image& img) {
   return total;
 }
 
-std::string usage() { return "Error: Expected a subcommand: build [--force], ls, rm NAME"; }
+std::string usage() { return "Error: Expected a subcommand: build [--force] [--suite SUITE], ls, rm NAME"; }
 
 }  // namespace
 
@@ -50,6 +50,10 @@ int cmd_image(Invocation& inv) {
   const std::string& sub = args[0];
   if (sub == "build") {
     if (args.size() != 1) fail(Code::InvalidArgument, "Error: Too many arguments given");
+    // The suite create boots unless told otherwise; others are built beside it and booted by
+    // their directory (--qemu-image DIR).
+    std::string suite = inv.cmd.flags.string("suite");
+    if (suite.empty()) suite = guest::kDefaultSuite;
     // Checked under the cache's exclusive lock, which waits for creates in progress.
     auto img = cache.build(
         inv.cmd.flags.boolean("force"),
@@ -57,20 +61,24 @@ int cmd_image(Invocation& inv) {
           inv.progress->step(step);
           inv.progress->status(step);  // the heartbeat on a terminal while it runs
         },
-        [&](const guest::Image& current) { refuse_if_in_use(inv, current, "rebuild it with --force"); });
+        [&](const guest::Image& current) { refuse_if_in_use(inv, current, "rebuild it with --force"); },
+        suite);
     inv.out() << fmt::format("Image {} is ready in {} ({})\n", img.id(), img.dir.string(),
                              megabytes(image_bytes(img)));
     return kExitOk;
   }
   if (sub == "ls") {
     if (args.size() != 1) fail(Code::InvalidArgument, "Error: Too many arguments given");
-    std::string table = "ID\tKERNEL\tSIZE\tBUILT\n";
+    std::string table = "ID\tSUITE\tKERNEL\tSIZE\tBUILT\n";
     std::vector<nlohmann::json> rows;
     for (const auto& img : cache.list()) {
+      std::string suite = img.manifest.value("suite", "");
       std::string kernel = img.manifest.value("kernel_version", "");
       std::string built = img.manifest.value("built_at", "");
-      table += fmt::format("{}\t{}\t{}\t{}\n", img.id(), kernel, megabytes(image_bytes(img)), built);
+      table +=
+          fmt::format("{}\t{}\t{}\t{}\t{}\n", img.id(), suite, kernel, megabytes(image_bytes(img)), built);
       rows.push_back({{"ID", img.id()},
+                      {"Suite", suite},
                       {"Kernel", kernel},
                       {"Size", image_bytes(img)},
                       {"Built", built},

@@ -7,6 +7,7 @@
 #include "cli/tabwriter.h"
 #include "cli/template.h"
 #include "drivers/registry.h"
+#include "guest/recipe.h"
 #include "machine/error.h"
 
 namespace machine::cli {
@@ -51,10 +52,16 @@ const std::vector<CommandSpec>& command_table() {
        &cmd_env},
       {"image",
        "Build, list or remove machine OS images",
-       "Subcommands: build [--force] [--system] builds the machine OS image; ls lists built images; rm NAME "
-       "removes "
-       "one.",
+       "Subcommands: build [--force] [--system] [--suite SUITE] builds the machine OS image; ls lists built "
+       "images; rm NAME removes one. create boots the trixie image (built on first use); an image of another "
+       "suite is booted by its directory (--qemu-image DIR).",
        {{{"force", "f"}, FlagKind::Bool, "Rebuild the image even when it exists", "", ""},
+        {{"suite"},
+         FlagKind::String,
+         "build: the Debian suite the machine OS comes from: trixie (docker 26, kernel 6.12) or bookworm "
+         "(docker 20.10, kernel 6.1)",
+         "",
+         guest::kDefaultSuite},
         {{"format"}, FlagKind::String, "ls: json (one object per line) or a Go template", "", ""},
         {{"system"},
          FlagKind::Bool,

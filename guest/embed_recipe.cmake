@@ -27,7 +27,7 @@ ${body}  };
   return files;
 }
 
-std::string image_version() { return \"${VERSION}-${short}\"; }
+std::string recipe_version() { return \"${VERSION}-${short}\"; }
 
 }  // namespace machine::guest
 ")

@@ -123,6 +123,8 @@ void check_build_prerequisites(ProcessRunner& runner) {
   require_program(runner, "qemu-img", "qemu-utils");
   require_program(runner, "extlinux", "extlinux");
   require_program(runner, "mount", "mount");
+  // trixie's kernel modules come xz-compressed; customize.sh stores the kept ones plain
+  require_program(runner, "xz", "xz-utils");
 }
 
 void build_image(ProcessRunner& runner, const BuildPaths& p, const RecipeOptions& opts,
@@ -160,7 +162,7 @@ void build_image(ProcessRunner& runner, const BuildPaths& p, const RecipeOptions
   ManifestInput in;
   in.name = kImageName;
   in.version = opts.version;
-  in.suite = kSuite;
+  in.suite = opts.suite;
   in.kernel_version = read_text(p.out_dir() / "kernel-version");
   while (!in.kernel_version.empty() && std::isspace(static_cast<unsigned char>(in.kernel_version.back())))
     in.kernel_version.pop_back();

@@ -9,7 +9,7 @@
 
 namespace machine::guest {
 
-// Checks what a build needs: root, mmdebstrap, mkfs.ext4, qemu-img, extlinux. Throws
+// Checks what a build needs: root, mmdebstrap, mkfs.ext4, qemu-img, extlinux, xz. Throws
 // Error(FailedPrecondition) naming the Debian package to install.
 void check_build_prerequisites(ProcessRunner& runner);
 

@@ -87,8 +87,8 @@ fs::path ImageCache::system_cache_dir() {
   return env && *env ? fs::path(env) : fs::path("/var/cache/machine");
 }
 
-std::optional<Image> ImageCache::find_default() {
-  const std::string id = std::string(kImageName) + "-" + image_version();
+std::optional<Image> ImageCache::find(std::string_view suite) {
+  const std::string id = std::string(kImageName) + "-" + image_version(suite);
   if (auto own = load(images_dir() / id)) return own;
   std::error_code ec;
   auto system = system_cache_dir() / "images";
@@ -101,12 +101,14 @@ Image ImageCache::ensure(const StepCallback& progress) {
   return build(false, progress);
 }
 
-Image ImageCache::build(bool force, const StepCallback& progress, const ImageCheck& before_replace) {
+Image ImageCache::build(bool force, const StepCallback& progress, const ImageCheck& before_replace,
+                        std::string_view suite) {
+  check_suite(suite);
   check_build_prerequisites(runner_);
   fs::create_directories(images_dir());
   DirLock lock(images_dir() / ".lock");
   return with_context("cannot build the machine OS image",
-                      [&] { return build_locked(force, progress, before_replace); });
+                      [&] { return build_locked(force, progress, before_replace, suite); });
 }
 
 ImageUse::~ImageUse() {
@@ -137,8 +139,9 @@ ImageUse ImageCache::use() {
   return ImageUse(fd);
 }
 
-Image ImageCache::build_locked(bool force, const StepCallback& progress, const ImageCheck& before_replace) {
-  const std::string id = std::string(kImageName) + "-" + image_version();
+Image ImageCache::build_locked(bool force, const StepCallback& progress, const ImageCheck& before_replace,
+                               std::string_view suite) {
+  const std::string id = std::string(kImageName) + "-" + image_version(suite);
   if (!force) {
     if (auto img = load(images_dir() / id)) return *img;  // another process built it while we waited
   } else if (before_replace) {
@@ -157,7 +160,8 @@ Image ImageCache::build_locked(bool force, const StepCallback& progress, const I
   RemoveOnExit cleanup{paths.work_dir};
   fs::create_directories(paths.work_dir);
   RecipeOptions opts;
-  opts.version = image_version();
+  opts.version = image_version(suite);
+  opts.suite = std::string(suite);
   if (const char* mirror = std::getenv("MACHINE_DEBIAN_MIRROR")) opts.mirror = mirror;
   build_image(runner_, paths, opts, progress);
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "guest/image.h"
+#include "guest/recipe.h"
 #include "machine/process_runner.h"
 
 namespace machine::guest {
@@ -38,9 +39,11 @@ class ImageCache {
   // cache_dir is the store's cache (Store::cache_dir()); images live in cache_dir/images.
   ImageCache(std::filesystem::path cache_dir, ProcessRunner& runner);
 
-  // The complete image of this binary's recipe version, if built: in this cache, else in
-  // the system-wide one (system_cache_dir()). Never builds.
-  std::optional<Image> find_default();
+  // The complete image of this binary's recipe version for `suite`, if built: in this
+  // cache, else in the system-wide one (system_cache_dir()). Never builds.
+  std::optional<Image> find(std::string_view suite);
+  // find() of the default suite (kDefaultSuite): what create boots.
+  std::optional<Image> find_default() { return find(kDefaultSuite); }
   // find_default(), building it first when missing. Idempotent; concurrent callers wait on
   // one build (flock) instead of building twice.
   Image ensure(const StepCallback& progress = {});
@@ -48,7 +51,9 @@ class ImageCache {
   // once the new one is complete). Throws Error(FailedPrecondition) when not root or a
   // tool is missing, Error(Internal) when a step fails.
   // With force, `before_replace` sees the current image (if any) under the lock first.
-  Image build(bool force, const StepCallback& progress = {}, const ImageCheck& before_replace = {});
+  // `suite` is the Debian suite (one of suites(); Error(InvalidArgument) otherwise).
+  Image build(bool force, const StepCallback& progress = {}, const ImageCheck& before_replace = {},
+              std::string_view suite = kDefaultSuite);
   // A shared hold on the cache (see ImageUse). Holds nothing when the lock file cannot be
   // opened (a read-only cache nobody can change either). Honours Ctrl-C while waiting.
   ImageUse use();
@@ -72,7 +77,8 @@ class ImageCache {
   static std::optional<Image> load(const std::filesystem::path& dir);
 
  private:
-  Image build_locked(bool force, const StepCallback& progress, const ImageCheck& before_replace);
+  Image build_locked(bool force, const StepCallback& progress, const ImageCheck& before_replace,
+                     std::string_view suite);
   std::filesystem::path cache_dir_;
   ProcessRunner& runner_;
 };

@@ -1,11 +1,32 @@
 #include "guest/recipe.h"
 
+#include <fmt/format.h>
+
+#include "guest/recipe_files.h"
+#include "machine/error.h"
+
 namespace machine::guest {
 
 std::string kernel_cmdline() { return std::string("console=ttyS0 root=LABEL=") + kDiskLabel + " rw quiet"; }
 
-const std::vector<std::string>& packages() {
-  static const std::vector<std::string> list = {
+const std::vector<std::string>& suites() {
+  static const std::vector<std::string> list = {kDefaultSuite, "bookworm"};
+  return list;
+}
+
+void check_suite(std::string_view suite) {
+  for (const auto& s : suites())
+    if (s == suite) return;
+  std::string known;
+  for (const auto& s : suites()) known += (known.empty() ? "" : ", ") + s;
+  fail(Code::InvalidArgument,
+       fmt::format("unknown Debian suite \"{}\" for the machine OS: use one of {}", suite, known));
+}
+
+std::string image_version(std::string_view suite) { return recipe_version() + "-" + std::string(suite); }
+
+std::vector<std::string> packages(std::string_view suite) {
+  std::vector<std::string> list = {
       // usr-is-merged and tiny-initramfs stand in for usrmerge (pulls perl) and
       // initramfs-tools (pulls udev): the tree is merged already and we build our own initrd.
       "usr-is-merged",
@@ -32,6 +53,9 @@ const std::vector<std::string>& packages() {
       // top, watch): busybox-static 1.35 has no pgrep/pkill, procps has them all (~1 MB)
       "procps",
   };
+  // From trixie on the docker CLI is a package of its own that docker.io only recommends;
+  // boot2docker had it, and scripts run `machine ssh vm docker ...`.
+  if (suite != "bookworm") list.insert(list.begin() + 4, "docker-cli");
   return list;
 }
 
@@ -39,7 +63,7 @@ Command mmdebstrap_command(const BuildPaths& p, const RecipeOptions& o) {
   Command c;
   c.program = "mmdebstrap";
   std::string include;
-  for (const auto& pkg : packages()) include += (include.empty() ? "" : ",") + pkg;
+  for (const auto& pkg : packages(o.suite)) include += (include.empty() ? "" : ",") + pkg;
   const std::string recipe = p.recipe_dir().string();
   const std::string cache = p.deb_cache.string();
   c.args = {
@@ -60,8 +84,8 @@ Command mmdebstrap_command(const BuildPaths& p, const RecipeOptions& o) {
       "--setup-hook=sync-in " + cache + " /var/cache/apt/archives",
       "--customize-hook=sync-out /var/cache/apt/archives " + cache,
       "--customize-hook=sh " + recipe + "/customize.sh \"$1\" " + recipe + " " + o.version + " " +
-          p.out_dir().string(),
-      kSuite,
+          p.out_dir().string() + " " + o.suite,
+      o.suite,
       p.rootfs().string(),
   };
   if (!o.mirror.empty()) c.args.push_back(o.mirror);

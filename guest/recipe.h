@@ -3,6 +3,7 @@
 // build step. Pure functions, so tests pin them without running anything.
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "machine/process_runner.h"
@@ -11,14 +12,22 @@ namespace machine::guest {
 
 inline constexpr const char* kImageName = "machineos";
 inline constexpr const char* kDiskLabel = "machineos";
-inline constexpr const char* kSuite = "bookworm";
+// Debian's current stable (docker.io 26, kernel 6.12). bookworm (docker.io 20.10, kernel 6.1)
+// stays buildable with `machine image build --suite bookworm`.
+inline constexpr const char* kDefaultSuite = "trixie";
+
+// The Debian suites the recipe is known to build, the default first.
+const std::vector<std::string>& suites();
+// Throws Error(InvalidArgument) naming the suites that are supported.
+void check_suite(std::string_view suite);
 
 // Kernel command line for direct kernel boot; the disk's extlinux.conf uses the same.
 // The root is found by label, so the disk may be vda (virtio) or sda/hda (VirtualBox).
 std::string kernel_cmdline();
 
-// Debian packages installed on top of the essential set (the rest come as dependencies).
-const std::vector<std::string>& packages();
+// Debian packages installed on top of the essential set (the rest come as dependencies),
+// for `suite` (one of suites()).
+std::vector<std::string> packages(std::string_view suite = kDefaultSuite);
 
 // Where one build works. Everything lives under work_dir until the final rename.
 struct BuildPaths {
@@ -32,9 +41,10 @@ struct BuildPaths {
 };
 
 struct RecipeOptions {
-  std::string version;           // image version (os-release VERSION_ID)
-  std::string mirror;            // Debian mirror URL; empty = mmdebstrap's default
-  std::string disk_size = "2G";  // base disk; machines grow it (the guest runs resize2fs)
+  std::string version;                // image version (os-release VERSION_ID)
+  std::string mirror;                 // Debian mirror URL; empty = mmdebstrap's default
+  std::string disk_size = "2G";       // base disk; machines grow it (the guest runs resize2fs)
+  std::string suite = kDefaultSuite;  // Debian suite the packages come from (one of suites())
 };
 
 // mmdebstrap: essential variant, our packages, no docs/man/locales, the .deb cache synced

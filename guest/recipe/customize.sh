@@ -1,16 +1,16 @@
 #!/bin/sh
 # mmdebstrap customize hook: turns the freshly installed Debian tree into machine OS.
-# Runs on the build host as root:  customize.sh ROOTFS RECIPE_DIR IMAGE_VERSION OUT_DIR
+# Runs on the build host as root:  customize.sh ROOTFS RECIPE_DIR IMAGE_VERSION OUT_DIR SUITE
 # Leaves vmlinuz, initrd.img and packages.tsv in OUT_DIR.
 set -eu
-root=$1 recipe=$2 version=$3 out=$4
+root=$1 recipe=$2 version=$3 out=$4 suite=${5:-bookworm}
 kver=$(ls "$root/lib/modules" | head -n1)
 [ -n "$kver" ] || { echo "customize: no kernel installed" >&2; exit 1; }
 
 # --- identity -----------------------------------------------------------------------------
 rm -f "$root/etc/os-release"
 cat > "$root/etc/os-release" <<OSR
-PRETTY_NAME="machine OS $version (Debian bookworm based)"
+PRETTY_NAME="machine OS $version (Debian $suite based)"
 NAME="machine OS"
 ID=machineos
 ID_LIKE=debian
@@ -87,8 +87,10 @@ rm -rf "$root/usr/lib/x86_64-linux-gnu/gconv"
 rm -f "$root/boot/initrd.img-"* "$root/boot/System.map-"* "$root/boot/config-"*
 mods="$root/lib/modules/$kver/kernel"
 keep="$recipe/modules.keep"
-find "$mods" -name '*.ko' | while read -r m; do
+# trixie's kernel ships modules compressed (.ko.xz); the patterns name them without it.
+find "$mods" -name '*.ko' -o -name '*.ko.xz' | while read -r m; do
   rel=${m#"$mods"/}
+  rel=${rel%.xz}
   keepit=no
   while read -r pat; do
     case $pat in ''|'#'*) continue ;; esac
@@ -97,6 +99,10 @@ find "$mods" -name '*.ko' | while read -r m; do
   [ $keepit = yes ] || rm -f "$m"
 done
 find "$mods" -depth -type d -empty -delete
+# Kept modules are stored uncompressed: the guest then never decompresses one under TCG at
+# boot, busybox insmod in the initrd loads them as they are, and the zstd qcow2 and the
+# gzip initrd compress them anyway.
+find "$mods" -name '*.ko.xz' -exec xz -d {} +
 chroot "$root" depmod "$kver"
 
 # --- initrd: busybox + the modules that reach the root disk ---------------------------------

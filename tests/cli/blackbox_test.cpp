@@ -254,12 +254,19 @@ TEST_F(MachineCli, FiltersAndTableFormat) {
 TEST_F(MachineCli, ImageListOfAnEmptyCache) {
   auto r = machine({"image", "ls"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out, "ID   KERNEL   SIZE   BUILT\n");
+  EXPECT_EQ(r.out, "ID   SUITE   KERNEL   SIZE   BUILT\n");
   r = machine({"image", "rm", "machineos-0.0.0"});
   EXPECT_EQ(r.exit_code, 1);
   r = machine({"image", "frob"});
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("Unknown image subcommand \"frob\""), std::string::npos) << r.err;
+  // A suite the recipe does not know is refused before anything is built.
+  r = machine({"image", "build", "--suite", "buster"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("unknown Debian suite \"buster\" for the machine OS: use one of trixie, bookworm"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(machine({"image", "ls"}).out, "ID   SUITE   KERNEL   SIZE   BUILT\n");
 }
 
 TEST_F(MachineCli, HelpAndVersion) {

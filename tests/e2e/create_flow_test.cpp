@@ -4,6 +4,8 @@
 // a stopped machine as docker-machine treats it (errors, upgrade and restart start it), rm.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include "tests/e2e/e2e_env.h"
 
 namespace machine::e2e {
@@ -51,6 +53,12 @@ TEST_F(CreateFlow, HostDockerCliTalksToTheEngineOverTls) {
   auto v = store_->machine("version vm1");
   EXPECT_EQ(v.status, 0) << v.out;
   EXPECT_EQ(v.out, r.out);
+  // ls shows the same engine, and it is a current one: the default machine OS (Debian
+  // trixie) carries docker.io 26, bookworm's 20.10 is no longer supported upstream.
+  auto ls = store_->machine("ls --filter name=vm1 --format '{{.DockerVersion}}'");
+  EXPECT_EQ(ls.status, 0) << ls.out;
+  EXPECT_EQ(ls.out, "v" + r.out) << "ls DOCKER column vs docker version";
+  EXPECT_GE(std::atoi(r.out.c_str()), 26) << r.out;
 }
 
 TEST_F(CreateFlow, RunsAContainerFromAnImportedImage) {

@@ -141,7 +141,7 @@ TEST(ImageCache, FailedBuildLeavesNothingHalfMade) {
   if (::geteuid() != 0) GTEST_SKIP() << "build needs root";
   testing::TempDir cache;
   testing::FakeProcessRunner runner;
-  for (const char* p : {"mmdebstrap", "mkfs.ext4", "qemu-img", "extlinux", "mount", "bash"})
+  for (const char* p : {"mmdebstrap", "mkfs.ext4", "qemu-img", "extlinux", "mount", "xz", "bash"})
     runner.provide(p);
   // mmdebstrap runs through bash (which closes inherited fds first)
   runner.on("bash", [](const Command& c) {

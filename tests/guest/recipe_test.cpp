@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "guest/recipe_files.h"
+#include "machine/error.h"
 
 namespace machine::guest {
 namespace {
@@ -32,7 +33,8 @@ TEST(Recipe, MmdebstrapInstallsOurPackagesIntoTheWorkDir) {
   EXPECT_THAT(
       c.args,
       Contains(
-          "--include=usr-is-merged,tiny-initramfs,linux-image-cloud-amd64,docker.io,containerd,runc,"
+          "--include=usr-is-merged,tiny-initramfs,linux-image-cloud-amd64,docker.io,docker-cli,containerd,"
+          "runc,"
           "iptables,dropbear-bin,openssh-sftp-server,sshfs,fuse3,ca-certificates,sudo,busybox-static,mount,"
           "kmod,e2fsprogs,procps"));
   EXPECT_THAT(c.args, Contains("--dpkgopt=path-exclude=/usr/share/man/*"));
@@ -40,11 +42,48 @@ TEST(Recipe, MmdebstrapInstallsOurPackagesIntoTheWorkDir) {
   EXPECT_THAT(c.args, Contains("--dpkgopt=path-exclude=/usr/share/doc/*"));
   EXPECT_THAT(c.args, Contains("--setup-hook=sync-in /cache/debs /var/cache/apt/archives"));
   EXPECT_THAT(c.args, Contains("--customize-hook=sync-out /var/cache/apt/archives /cache/debs"));
-  EXPECT_THAT(c.args, Contains("--customize-hook=sh /cache/images/.build-x/recipe/customize.sh \"$1\" "
-                               "/cache/images/.build-x/recipe 0.1.0-abcd1234 /cache/images/.build-x/out"));
+  EXPECT_THAT(c.args,
+              Contains("--customize-hook=sh /cache/images/.build-x/recipe/customize.sh \"$1\" "
+                       "/cache/images/.build-x/recipe 0.1.0-abcd1234 /cache/images/.build-x/out trixie"));
   ASSERT_GE(c.args.size(), 2u);
-  EXPECT_EQ(c.args[c.args.size() - 2], "bookworm");
+  EXPECT_EQ(c.args[c.args.size() - 2], "trixie");
   EXPECT_EQ(c.args.back(), "/cache/images/.build-x/rootfs");
+}
+
+TEST(Recipe, BookwormStaysBuildable) {
+  RecipeOptions o;
+  o.version = "0.1.0-abcd1234-bookworm";
+  o.suite = "bookworm";
+  Command c = mmdebstrap_command(paths(), o);
+  Command trixie = mmdebstrap_command(paths(), RecipeOptions{o.version, "", "2G", "trixie"});
+  // Only the suite and the docker CLI differ: bookworm's docker.io carries the CLI itself.
+  EXPECT_THAT(
+      c.args,
+      Contains(
+          "--include=usr-is-merged,tiny-initramfs,linux-image-cloud-amd64,docker.io,containerd,runc,"
+          "iptables,dropbear-bin,openssh-sftp-server,sshfs,fuse3,ca-certificates,sudo,busybox-static,mount,"
+          "kmod,e2fsprogs,procps"));
+  ASSERT_EQ(c.args.size(), trixie.args.size());
+  for (size_t i = 0; i < c.args.size(); ++i) {
+    if (c.args[i] == trixie.args[i] || c.args[i].starts_with("--include=")) continue;
+    EXPECT_TRUE(c.args[i] == "bookworm" || c.args[i].ends_with(" bookworm")) << c.args[i];
+  }
+  EXPECT_EQ(c.args[c.args.size() - 2], "bookworm");
+  EXPECT_THAT(c.args, Contains(::testing::EndsWith("/cache/images/.build-x/out bookworm")));
+}
+
+TEST(Recipe, SuitesAreTrixieByDefaultAndBookworm) {
+  EXPECT_EQ(std::string(kDefaultSuite), "trixie");
+  EXPECT_EQ(suites(), (std::vector<std::string>{"trixie", "bookworm"}));
+  EXPECT_NO_THROW(check_suite("bookworm"));
+  try {
+    check_suite("buster");
+    FAIL() << "buster accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), Code::InvalidArgument);
+    EXPECT_THAT(e.what(), HasSubstr("\"buster\""));
+    EXPECT_THAT(e.what(), HasSubstr("trixie, bookworm"));
+  }
 }
 
 TEST(Recipe, MirrorGoesLast) {
@@ -93,10 +132,14 @@ TEST(Recipe, EmbedsEveryShellPart) {
   EXPECT_THAT(std::string(boot->content), HasSubstr("machine-boot-done"));
 }
 
-TEST(Recipe, VersionCarriesProjectVersionAndRecipeHash) {
-  std::string v = image_version();
-  EXPECT_EQ(v.rfind(std::string(MACHINE_VERSION) + "-", 0), 0u) << v;
-  EXPECT_EQ(v.size(), std::string(MACHINE_VERSION).size() + 9) << v;
+TEST(Recipe, VersionCarriesProjectVersionRecipeHashAndSuite) {
+  std::string r = recipe_version();
+  EXPECT_EQ(r.rfind(std::string(MACHINE_VERSION) + "-", 0), 0u) << r;
+  EXPECT_EQ(r.size(), std::string(MACHINE_VERSION).size() + 9) << r;
+  // Each suite has an image of its own; the default is what create boots.
+  EXPECT_EQ(image_version("bookworm"), r + "-bookworm");
+  EXPECT_EQ(image_version(), r + "-trixie");
+  EXPECT_NE(image_version("bookworm"), image_version("trixie"));
 }
 
 }  // namespace
