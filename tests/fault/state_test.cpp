@@ -172,6 +172,5 @@ TEST_F(FaultState, DiskFullFailsCleanlyAndKeepsOtherMachines) {
   ::umount2(small.c_str(), MNT_DETACH);
 }
 
-
 }  // namespace
 }  // namespace machine::fault
