@@ -45,9 +45,20 @@ class MountFlow : public ::testing::Test {
     ASSERT_TRUE(imported_);
   }
   // docker run --rm -v <share>:/data e2e/busybox sh -c '<script>'
+  // A run that hangs (the e2e step timeout, status -2) adds the guest's side to the report:
+  // its processes and wait channels, mounts, the engine's log and the kernel's.
   static Result in_container(const std::string& script) {
-    return store_->with_env(
+    auto r = store_->with_env(
         name_, "docker run --rm -v " + share_->path().string() + ":/data e2e/busybox sh -c '" + script + "'");
+    if (r.status == -2)
+      r.out += "\n[e2e] the guest:\n" +
+               store_
+                   ->machine(
+                       "ssh " + name_ +
+                       " -- \"sudo ps -eo pid,stat,wchan:30,args; sudo grep -E 'virtiofs|fuse' /proc/mounts; "
+                       "sudo tail -40 /var/log/docker.log; sudo dmesg | tail -30\"")
+                   .out;
+    return r;
   }
 
   void ContainerWritesShowOnTheHostOwnedByTheUser() {
