@@ -54,14 +54,10 @@ struct Rig {
 
   // The scp command line with the same pinning and key options as our system-ssh backend.
   std::vector<std::string> scp_argv(const std::string& from, const std::string& to) const {
-    auto ssh = ssh::external_ssh_argv(ssh_program, endpoint, {});
     std::vector<std::string> argv{scp_program.string(), "-q", "-P", std::to_string(endpoint.port)};
-    // Reuse the -o options (everything between argv[0] and "-i").
-    for (std::size_t i = 1; i + 1 < ssh.size(); ++i) {
-      if (ssh[i] == "-i") break;
-      argv.push_back(ssh[i]);
-    }
-    argv.insert(argv.end(), {"-i", endpoint.private_key.string(), from, to});
+    auto options = ssh::external_ssh_options(endpoint);
+    argv.insert(argv.end(), options.begin(), options.end());
+    argv.insert(argv.end(), {from, to});
     return argv;
   }
   std::string remote(const std::string& path) const { return endpoint.user + "@127.0.0.1:" + path; }
